@@ -1,0 +1,290 @@
+"""ModelDesk: track, compare, approve, serve and audit scikit-learn models.
+
+The fluent tracking API. It keeps one "current project" and a stack of
+active runs for the calling process, at the edge, and forwards every call to
+``modeldesk.core``::
+
+    import modeldesk as md
+    md.set_project("team.mdesk")
+    md.set_experiment("churn")
+    with md.start_run(name="rf-200") as run:
+        md.log_params({"n_estimators": 200})
+        md.log_metric("val_auc", 0.91, step=3)
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import threading
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",
+    "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
+    "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
+    "get_metric_history", "load_model", "flush", "ActiveRun",
+]
+
+_lock = threading.RLock()
+_project = None
+_tracker = None
+_experiment = None
+_env_sha: str | None = None
+_runs: list["ActiveRun"] = []
+
+
+def _core():
+    from .core import project, tracking
+
+    return project, tracking
+
+
+def set_project(path=None, *, user: str | None = None):
+    """Use the project file at ``path`` (created if missing) from now on.
+
+    Without a path: ``MODELDESK_PROJECT`` or ./modeldesk.mdesk. Returns the
+    core ``Project``.
+    """
+    global _project, _tracker, _experiment
+    project_mod, tracking = _core()
+    with _lock:
+        if _runs:
+            from .core.errors import UsageError
+
+            raise UsageError("End the active run before switching projects.")
+        if _tracker is not None:
+            _tracker.close()
+            _project.close()
+        _project = project_mod.open_project(path, user=user)
+        _tracker = tracking.Tracker(_project)
+        _experiment = None
+        return _project
+
+
+def get_project():
+    """The current project (opening the default one on first use)."""
+    if _project is None:
+        set_project()
+    return _project
+
+
+def _get_tracker():
+    if _tracker is None:
+        set_project()
+    return _tracker
+
+
+def set_experiment(name: str):
+    """Log new runs into experiment ``name`` (created if missing)."""
+    global _experiment
+    _experiment = _get_tracker().experiment(name)
+    return _experiment
+
+
+class ActiveRun:
+    """A run being logged. A context manager: FINISHED on exit, FAILED on error."""
+
+    def __init__(self, handle, parent: "ActiveRun | None"):
+        self._handle = handle
+        self.parent = parent
+
+    @property
+    def id(self) -> str:
+        return self._handle.id
+
+    @property
+    def name(self) -> str:
+        return self._handle.name
+
+    @property
+    def parent_id(self) -> str | None:
+        return self.parent.id if self.parent else None
+
+    def __enter__(self) -> "ActiveRun":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        status = "FINISHED"
+        if exc_type is KeyboardInterrupt:
+            status = "KILLED"
+        elif exc_type is not None:
+            status = "FAILED"
+        end_run(status, run=self)
+
+    def __repr__(self) -> str:
+        return f"<ActiveRun {self.id} {self.name!r}>"
+
+
+def _environment_sha() -> str | None:
+    global _env_sha
+    if _env_sha is None:
+        from .core.artifacts import store_environment
+        from .core.environment import capture_environment
+
+        _env_sha = store_environment(get_project(), capture_environment())
+    return _env_sha
+
+
+def start_run(name: str | None = None, *, run_id: str | None = None, experiment: str | None = None,
+              tags: dict | None = None, nested: bool = True) -> ActiveRun:
+    """Start a run (or resume ``run_id``). Inside an active run it becomes a child.
+
+    Use it as a context manager so the run ends FINISHED or FAILED.
+    """
+    tracker = _get_tracker()
+    with _lock:
+        if run_id is not None:
+            handle = tracker.resume_run(run_id)
+            run = ActiveRun(handle, _runs[-1] if _runs else None)
+        else:
+            if experiment is not None:
+                set_experiment(experiment)
+            exp = _experiment or set_experiment("Default")
+            parent = _runs[-1] if (_runs and nested) else None
+            handle = tracker.start_run(
+                exp.id, name, parent=parent._handle if parent else None, tags=tags,
+                environment_sha256=_environment_sha())
+            run = ActiveRun(handle, parent)
+        _runs.append(run)
+        return run
+
+
+def end_run(status: str = "FINISHED", *, run: ActiveRun | None = None) -> None:
+    """End the active run (and any child still open inside it)."""
+    with _lock:
+        if not _runs:
+            return
+        target = run or _runs[-1]
+        while _runs:
+            top = _runs.pop()
+            _tracker.end_run(top._handle, status if top is target else "FAILED" if status == "FAILED" else "FINISHED")
+            if top is target:
+                break
+
+
+def active_run() -> ActiveRun | None:
+    """The innermost active run, or None."""
+    return _runs[-1] if _runs else None
+
+
+def _current():
+    if _runs:
+        return _runs[-1]._handle
+    return start_run()._handle  # like MLflow: logging without a run starts one
+
+
+def log_param(key: str, value) -> None:
+    """Log one param; logging the same key with another value is an error."""
+    _tracker_or_default().log_params(_current(), {key: value})
+
+
+def log_params(params: dict) -> None:
+    _tracker_or_default().log_params(_current(), params)
+
+
+def log_metric(key: str, value, step: int | None = None, timestamp: float | None = None) -> None:
+    """Log one metric point; the full history is kept. Buffered, see flush()."""
+    if _runs:
+        _tracker.log_metric(_runs[-1]._handle, key, value, step, timestamp)
+    else:
+        _tracker_or_default().log_metric(_current(), key, value, step, timestamp)
+
+
+def log_metrics(metrics: dict, step: int | None = None, timestamp: float | None = None) -> None:
+    _tracker_or_default().log_metrics(_current(), metrics, step, timestamp)
+
+
+def set_tag(key: str, value) -> None:
+    _tracker_or_default().set_tags(_current(), {key: value})
+
+
+def set_tags(tags: dict) -> None:
+    _tracker_or_default().set_tags(_current(), tags)
+
+
+def _tracker_or_default():
+    return _tracker if _tracker is not None else _get_tracker()
+
+
+def log_artifact(source, name: str | None = None):
+    """Store a file (path) or bytes (with ``name``) with the active run."""
+    from .core.artifacts import log_artifact as _log
+
+    return _log(get_project(), _current().rid, source, name)
+
+
+def log_dataset(data, name: str = "dataset", role: str = "training", target: str | None = None, **kw):
+    """Log a dataset: full-data fingerprint, per-column profile, seeded sample."""
+    from .core.artifacts import log_dataset as _log
+
+    return _log(get_project(), _current().rid, data, name=name, role=role, target=target, **kw)
+
+
+def log_model(model, name: str = "model", input_example=None):
+    """Log a fitted estimator (joblib) with its signature and environment."""
+    from .core.artifacts import log_model as _log
+
+    return _log(get_project(), _current().rid, model, name=name, input_example=input_example,
+                environment_sha256=_environment_sha())
+
+
+def flush() -> None:
+    """Write buffered metrics now (they are also written at least every second)."""
+    if _tracker is not None:
+        _tracker.flush()
+
+
+def search_runs(experiment=None, filter: str | None = None, order_by=None, max_results: int | None = None,
+                experiments=None):
+    """Runs matching ``filter`` as a pandas DataFrame (MLflow-style columns)."""
+    from .core.runs import search_runs as _search
+
+    flush()
+    return _search(get_project(), experiments if experiments is not None else experiment, filter, order_by,
+                   max_results)
+
+
+def get_run(run_id: str):
+    """A run's params, latest metrics, tags and status."""
+    from .core.runs import get_run as _get
+
+    flush()
+    return _get(get_project(), run_id)
+
+
+def get_metric_history(run_id: str, key: str):
+    """Every point of a metric: DataFrame with step, value, timestamp."""
+    from .core.runs import get_metric_history as _hist
+
+    flush()
+    return _hist(get_project(), run_id, key)
+
+
+def load_model(uri: str):
+    """Load a model by URI after verifying its sha256 (runs:/, models:/)."""
+    from .core.models import load_model as _load
+
+    flush()
+    return _load(get_project(), uri)
+
+
+def __getattr__(name: str):
+    if name == "sklearn":
+        import importlib
+
+        return importlib.import_module(".sklearn", __name__)
+    raise AttributeError(f"module 'modeldesk' has no attribute {name!r}")
+
+
+@atexit.register
+def _end_runs_at_exit() -> None:
+    # Runs left open by a script that simply ended are FINISHED, like MLflow;
+    # an uncaught exception marks them FAILED.
+    failed = getattr(sys, "last_type", None) is not None
+    while _runs:
+        try:
+            end_run("FAILED" if failed else "FINISHED")
+        except Exception:
+            break
