@@ -47,7 +47,7 @@ def set_project(path=None, *, user: str | None = None):
     Without a path: ``MODELDESK_PROJECT`` or ./modeldesk.mdesk. Returns the
     core ``Project``.
     """
-    global _project, _tracker, _experiment
+    global _project, _tracker, _experiment, _env_sha
     project_mod, tracking = _core()
     with _lock:
         if _runs:
@@ -60,6 +60,7 @@ def set_project(path=None, *, user: str | None = None):
         _project = project_mod.open_project(path, user=user)
         _tracker = tracking.Tracker(_project)
         _experiment = None
+        _env_sha = None
         return _project
 
 

@@ -51,7 +51,7 @@ def get_blob(conn: sqlite3.Connection, digest: str, *, what: str = "artifact") -
     parts = []
     seen = 0
     for seq, chunk in conn.execute(
-        "SELECT seq, data FROM blob_chunks WHERE sha256 = ? ORDER BY seq", (digest,)
+        "SELECT seq, CAST(data AS BLOB) FROM blob_chunks WHERE sha256 = ? ORDER BY seq", (digest,)
     ):
         if seq != seen:
             break

@@ -78,7 +78,11 @@ def check_file(path: Path) -> int:
             "Restore the complete file from a backup; it was left unchanged."
         )
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        # Without a live WAL, open as immutable so SQLite creates no -wal/-shm
+        # side files next to a file we may be about to refuse.
+        live_wal = Path(f"{path}-wal").exists()
+        mode = "mode=ro" if live_wal else "mode=ro&immutable=1"
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?{mode}", uri=True, timeout=BUSY_TIMEOUT_S)
         try:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}

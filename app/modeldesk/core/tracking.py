@@ -95,8 +95,6 @@ class Tracker:
         name = name or f"run-{run_id[:8]}"
         started = time.time() if start_time is None else float(start_time)
         with self.project.write() as w:
-            if environment_sha256 is not None:
-                pass  # stored by the caller in the same process before
             cur = w.execute(
                 "INSERT INTO runs (id, experiment_id, name, status, user, start_time, parent_rid, environment_sha256)"
                 " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
