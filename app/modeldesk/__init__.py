@@ -176,6 +176,11 @@ def _current():
     return start_run()._handle  # like MLflow: logging without a run starts one
 
 
+def _rid() -> int:
+    """The active run's row id (its row is flushed to the file first if needed)."""
+    return _tracker.written_rid(_current())
+
+
 def log_param(key: str, value) -> None:
     """Log one param; logging the same key with another value is an error."""
     _tracker_or_default().log_params(_current(), {key: value})
@@ -213,21 +218,21 @@ def log_artifact(source, name: str | None = None):
     """Store a file (path) or bytes (with ``name``) with the active run."""
     from .core.artifacts import log_artifact as _log
 
-    return _log(get_project(), _current().rid, source, name)
+    return _log(get_project(), _rid(), source, name)
 
 
 def log_dataset(data, name: str = "dataset", role: str = "training", target: str | None = None, **kw):
     """Log a dataset: full-data fingerprint, per-column profile, seeded sample."""
     from .core.artifacts import log_dataset as _log
 
-    return _log(get_project(), _current().rid, data, name=name, role=role, target=target, **kw)
+    return _log(get_project(), _rid(), data, name=name, role=role, target=target, **kw)
 
 
 def log_model(model, name: str = "model", input_example=None):
     """Log a fitted estimator (joblib) with its signature and environment."""
     from .core.artifacts import log_model as _log
 
-    return _log(get_project(), _current().rid, model, name=name, input_example=input_example,
+    return _log(get_project(), _rid(), model, name=name, input_example=input_example,
                 environment_sha256=_environment_sha())
 
 

@@ -1,5 +1,5 @@
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name" ON "_sqlite_migrations" ("migration_set", "name");
-CREATE INDEX metrics_run_key ON metrics(run_rid, key_id);
+CREATE INDEX metric_chunks_run_key ON metric_chunks(run_rid, key_id, seq);
 CREATE INDEX runs_experiment_start ON runs(experiment_id, start_time);
 CREATE INDEX runs_parent ON runs(parent_rid);
 CREATE TABLE "_sqlite_migrations" ( "id" INTEGER PRIMARY KEY, "migration_set" TEXT, "name" TEXT, "applied_at" TEXT );
@@ -11,8 +11,8 @@ CREATE TABLE environments ( sha256 TEXT PRIMARY KEY, json TEXT NOT NULL );
 CREATE TABLE experiments ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL );
 CREATE TABLE latest_metrics ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value REAL, step INTEGER NOT NULL, timestamp REAL NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
 CREATE TABLE logged_models ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), created_at REAL NOT NULL, PRIMARY KEY (run_rid, name) );
+CREATE TABLE metric_chunks ( seq INTEGER PRIMARY KEY, run_rid INTEGER NOT NULL REFERENCES runs(rid), key_id INTEGER NOT NULL REFERENCES metric_keys(id), n INTEGER NOT NULL, min_step INTEGER NOT NULL, max_step INTEGER NOT NULL, steps BLOB NOT NULL, vals BLOB NOT NULL, timestamps BLOB NOT NULL );
 CREATE TABLE metric_keys ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE );
-CREATE TABLE metrics ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key_id INTEGER NOT NULL REFERENCES metric_keys(id), step INTEGER NOT NULL, value REAL, timestamp REAL NOT NULL );
 CREATE TABLE params ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
 CREATE TABLE project_settings ( key TEXT PRIMARY KEY, value TEXT NOT NULL );
 CREATE TABLE run_datasets ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, role TEXT NOT NULL, fingerprint TEXT NOT NULL REFERENCES datasets(fingerprint), target TEXT, created_at REAL NOT NULL, PRIMARY KEY (run_rid, name, role) );

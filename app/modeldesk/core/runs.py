@@ -206,27 +206,33 @@ def runs_frame(project: Project, rids: list[int], pd=None):
     return pd.DataFrame(data)
 
 
-def get_metric_history(project: Project, run_id: str, key: str):
-    """Every logged point of one metric: DataFrame step, value, timestamp, by step."""
+def get_metric_history(project: Project, run_id: str, key: str, *, after_seq: int = 0):
+    """Every logged point of one metric: DataFrame step, value, timestamp, by step.
+
+    ``after_seq`` returns only chunks written after that sequence number (for
+    live curves); the frame's ``attrs["seq"]`` holds the last one read.
+    """
     import numpy as np
     import pandas as pd
 
     rid = run_rid(project, run_id)
     row = project.conn.execute("SELECT id FROM metric_keys WHERE name = ?", (key,)).fetchone()
-    rows = [] if row is None else project.read(
-        "SELECT step, value, timestamp FROM metrics WHERE run_rid = ? AND key_id = ?", (rid, row[0])
-    )
-    if not rows and row is None:
+    chunks = [] if row is None else project.read(
+        "SELECT seq, steps, vals, timestamps FROM metric_chunks WHERE run_rid = ? AND key_id = ? AND seq > ?"
+        " ORDER BY seq", (rid, row[0], after_seq))
+    if not chunks and after_seq == 0:
         known = metric_names(project, rid)
-        if known:
+        if key not in known and known:
             raise NotFoundError(f"Run {run_id[:8]} has no metric {key!r}. Its metrics: {', '.join(known)}.")
-    frame = pd.DataFrame.from_records(rows, columns=["step", "value", "timestamp"], coerce_float=True)
-    frame["step"] = frame["step"].astype("int64")
-    frame["value"] = frame["value"].astype("float64")
-    frame["timestamp"] = frame["timestamp"].astype("float64")
-    steps = frame["step"].to_numpy()
+    steps = np.concatenate([np.frombuffer(c[1], dtype="<i8") for c in chunks]) if chunks else np.zeros(0, "int64")
+    values = np.concatenate([np.frombuffer(c[2], dtype="<f8") for c in chunks]) if chunks else np.zeros(0)
+    stamps = np.concatenate([np.frombuffer(c[3], dtype="<f8") for c in chunks]) if chunks else np.zeros(0)
     if len(steps) > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
-        frame = frame.iloc[np.argsort(steps, kind="stable")].reset_index(drop=True)
+        order = np.argsort(steps, kind="stable")
+        steps, values, stamps = steps[order], values[order], stamps[order]
+    frame = pd.DataFrame({"step": steps.astype("int64", copy=False), "value": values.astype("float64", copy=False),
+                          "timestamp": stamps.astype("float64", copy=False)})
+    frame.attrs["seq"] = chunks[-1][0] if chunks else after_seq
     return frame
 
 

@@ -63,16 +63,24 @@ def _m001_initial(db) -> None:
             id INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE
         );
-        -- Full history. value NULL stands for NaN (SQLite stores NaN as NULL).
-        CREATE TABLE metrics (
+        -- Full history, packed: each flush appends one chunk per run and
+        -- metric holding little-endian arrays (int64 steps, float64 values
+        -- with NaN kept, float64 unix-second timestamps). A 1,000,000-point
+        -- history is a few hundred rows, not a million.
+        CREATE TABLE metric_chunks (
+            seq INTEGER PRIMARY KEY,
             run_rid INTEGER NOT NULL REFERENCES runs(rid),
             key_id INTEGER NOT NULL REFERENCES metric_keys(id),
-            step INTEGER NOT NULL,
-            value REAL,
-            timestamp REAL NOT NULL
+            n INTEGER NOT NULL,
+            min_step INTEGER NOT NULL,
+            max_step INTEGER NOT NULL,
+            steps BLOB NOT NULL,
+            vals BLOB NOT NULL,
+            timestamps BLOB NOT NULL
         );
-        CREATE INDEX metrics_run_key ON metrics(run_rid, key_id);
-        -- The value with the highest (step, timestamp) per run and key.
+        CREATE INDEX metric_chunks_run_key ON metric_chunks(run_rid, key_id, seq);
+        -- The value with the highest (step, timestamp) per run and key
+        -- (value NULL stands for NaN: SQLite stores NaN as NULL).
         CREATE TABLE latest_metrics (
             run_rid INTEGER NOT NULL REFERENCES runs(rid),
             key TEXT NOT NULL,

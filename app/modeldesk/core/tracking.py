@@ -1,21 +1,27 @@
 """Writing runs: experiments, runs, params, tags and buffered metrics.
 
-Metric points (and params and tags) are appended to an in-memory buffer and
-written in batches: when the buffer reaches ``max_buffer`` points, every
-``flush_interval`` seconds from a background thread (at most 1 s), when a run
-ends, and at interpreter exit. A process killed with SIGKILL therefore loses
-at most the last interval of metrics, and never leaves a half-written batch:
-each flush is one transaction.
+Everything a run logs through the tracker (the run row itself, params, tags,
+metric points, its end) is buffered in memory and written in batches: when
+``max_buffer`` points are waiting, every ``flush_interval`` seconds from a
+background thread (at most 1 s), when a run ends, and at interpreter exit.
+Each flush is one short transaction, so a process killed with SIGKILL loses
+at most the last interval and never leaves a half-written batch.
+
+Metric points are kept per (run, metric) in typed arrays and stored as one
+packed chunk per flush (see schema ``metric_chunks``): appending is a few
+list operations per call, and a million-point history reads back as a few
+hundred rows.
 """
 
 from __future__ import annotations
 
 import atexit
-import math
+import sys
 import threading
 import time
 import uuid
 import weakref
+from array import array
 from dataclasses import dataclass, field
 
 from .entities import Experiment
@@ -24,40 +30,56 @@ from .project import Project
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 _LIVE_TRACKERS: "weakref.WeakSet[Tracker]" = weakref.WeakSet()
+_BIG_ENDIAN = sys.byteorder == "big"
 
 
-@dataclass
+@dataclass(eq=False)
 class RunHandle:
-    """A run this process is writing to."""
+    """A run this process is writing to. ``rid`` is None until first flushed."""
 
-    rid: int
+    rid: int | None
     id: str
     name: str
     experiment_id: int
+    parent: "RunHandle | None" = None
+    start_time: float = 0.0
+    environment_sha256: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     next_step: dict[str, int] = field(default_factory=dict)
 
 
+class _Series:
+    """Buffered points of one metric of one run."""
+
+    __slots__ = ("steps", "values", "stamps")
+
+    def __init__(self):
+        self.steps = array("q")
+        self.values = array("d")
+        self.stamps = array("d")
+
+
 def _param_text(value) -> str:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
-        return repr(value)
     return str(value)
 
 
 class Tracker:
     """Buffered writer for one project in one process (thread-safe)."""
 
-    def __init__(self, project: Project, *, flush_interval: float = 0.5, max_buffer: int = 50_000):
+    def __init__(self, project: Project, *, flush_interval: float = 0.5, max_buffer: int = 200_000):
         if not 0 < flush_interval <= 1.0:
             raise UsageError("flush_interval must be in (0, 1] seconds")
         self.project = project
         self.flush_interval = flush_interval
         self.max_buffer = max_buffer
         self._lock = threading.Lock()
-        self._flush_lock = threading.Lock()
-        self._metrics: list[tuple] = []
+        self._flush_lock = threading.RLock()
+        self._new_runs: list[RunHandle] = []
+        self._series: dict[tuple, _Series] = {}
+        self._n_points = 0
         self._params: list[tuple] = []
         self._tags: list[tuple] = []
+        self._ends: list[tuple] = []
         self._key_ids: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -90,23 +112,25 @@ class Tracker:
         environment_sha256: str | None = None,
         start_time: float | None = None,
     ) -> RunHandle:
-        """Create a RUNNING run and return its handle (written at once)."""
+        """Begin a RUNNING run; its row is written with the next flush (<= 1 s)."""
         run_id = uuid.uuid4().hex
-        name = name or f"run-{run_id[:8]}"
-        started = time.time() if start_time is None else float(start_time)
-        with self.project.write() as w:
-            cur = w.execute(
-                "INSERT INTO runs (id, experiment_id, name, status, user, start_time, parent_rid, environment_sha256)"
-                " VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
-                (run_id, experiment_id, str(name), self.project.user, started,
-                 parent.rid if parent else None, environment_sha256),
-            )
-            rid = cur.lastrowid
-        handle = RunHandle(rid=rid, id=run_id, name=str(name), experiment_id=experiment_id)
+        handle = RunHandle(
+            rid=None, id=run_id, name=str(name or f"run-{run_id[:8]}"), experiment_id=experiment_id,
+            parent=parent, start_time=time.time() if start_time is None else float(start_time),
+            environment_sha256=environment_sha256,
+        )
+        with self._lock:
+            self._new_runs.append(handle)
         if tags:
             self.set_tags(handle, tags)
         self._ensure_thread()
         return handle
+
+    def written_rid(self, run: RunHandle) -> int:
+        """The run's row id, flushing first if the run is not in the file yet."""
+        if run.rid is None:
+            self.flush()
+        return run.rid
 
     def resume_run(self, run_id: str) -> RunHandle:
         """A handle on an existing run (its params are loaded to check re-logging)."""
@@ -118,8 +142,8 @@ class Tracker:
         handle = RunHandle(*row)
         handle.params = dict(self.project.read("SELECT key, value FROM params WHERE run_rid = ?", (handle.rid,)))
         for key, step in self.project.read(
-            "SELECT k.name, MAX(m.step) FROM metrics m JOIN metric_keys k ON k.id = m.key_id"
-            " WHERE m.run_rid = ? GROUP BY k.name", (handle.rid,)
+            "SELECT k.name, MAX(c.max_step) FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
+            " WHERE c.run_rid = ? GROUP BY k.name", (handle.rid,)
         ):
             handle.next_step[key] = step + 1
         with self.project.write() as w:
@@ -128,11 +152,13 @@ class Tracker:
         return handle
 
     def end_run(self, run: RunHandle, status: str = "FINISHED", end_time: float | None = None) -> None:
-        """Flush everything buffered and mark the run ended, in one transaction."""
+        """Mark the run ended and write everything buffered, in one transaction."""
         if status not in STATUSES[1:]:
             raise UsageError(f"A run ends as FINISHED, FAILED or KILLED, not {status!r}.")
         ended = time.time() if end_time is None else float(end_time)
-        self.flush(extra=("UPDATE runs SET status = ?, end_time = ? WHERE rid = ?", (status, ended, run.rid)))
+        with self._lock:
+            self._ends.append((run, status, ended))
+        self.flush()
 
     # -- params and tags -------------------------------------------------------
     def log_params(self, run: RunHandle, params: dict) -> None:
@@ -148,14 +174,14 @@ class Tracker:
                     "Params describe a run: start a new run for a new value, or log it as a metric or tag."
                 )
             if old is None:
-                rows.append((run.rid, key, text))
-        for (rid, key, text) in rows:
+                rows.append((run, key, text))
+        for (_, key, text) in rows:
             run.params[key] = text
         with self._lock:
             self._params.extend(rows)
 
     def set_tags(self, run: RunHandle, tags: dict) -> None:
-        rows = [(run.rid, _check_key(k, "tag"), str(v)) for k, v in tags.items()]
+        rows = [(run, _check_key(k, "tag"), str(v)) for k, v in tags.items()]
         with self._lock:
             self._tags.extend(rows)
 
@@ -171,10 +197,16 @@ class Tracker:
         elif step.__class__ is not int:
             step = _check_step(step)
         run.next_step[key] = step + 1
-        point = (run.rid, key, step, value, time.time() if timestamp is None else float(timestamp))
+        ts = time.time() if timestamp is None else float(timestamp)
         with self._lock:
-            self._metrics.append(point)
-            full = len(self._metrics) >= self.max_buffer
+            series = self._series.get((run, key))
+            if series is None:
+                series = self._series[(run, key)] = _Series()
+            series.steps.append(step)
+            series.values.append(value)
+            series.stamps.append(ts)
+            self._n_points += 1
+            full = self._n_points >= self.max_buffer
         if full:
             self.flush()
 
@@ -192,71 +224,107 @@ class Tracker:
                 value = _check_value(key, value)
             s = next_step.get(key, 0) if step is None else step
             next_step[key] = s + 1
-            points.append((run.rid, key, s, value, ts))
+            points.append((key, s, value))
         with self._lock:
-            self._metrics.extend(points)
-            full = len(self._metrics) >= self.max_buffer
+            all_series = self._series
+            for key, s, value in points:
+                series = all_series.get((run, key))
+                if series is None:
+                    series = all_series[(run, key)] = _Series()
+                series.steps.append(s)
+                series.values.append(value)
+                series.stamps.append(ts)
+            self._n_points += len(points)
+            full = self._n_points >= self.max_buffer
         if full:
             self.flush()
 
     def log_metric_batch(self, run: RunHandle, key: str, values, steps=None, timestamps=None) -> None:
         """Buffer a whole series of one metric (e.g. a loss curve) at once."""
         key = _check_key(key, "metric")
-        values = [_check_value(key, v) for v in values]
+        values = array("d", [_check_value(key, v) for v in values])
         n = len(values)
         start = run.next_step.get(key, 0)
-        steps = list(range(start, start + n)) if steps is None else [_check_step(s) for s in steps]
-        now = time.time()
-        timestamps = [now] * n if timestamps is None else [float(t) for t in timestamps]
+        steps = array("q", range(start, start + n)) if steps is None else array("q", [_check_step(s) for s in steps])
+        timestamps = array("d", [time.time()]) * n if timestamps is None else array("d", map(float, timestamps))
         if not (len(steps) == len(timestamps) == n):
             raise UsageError("values, steps and timestamps must have the same length")
         if n:
             run.next_step[key] = max(steps) + 1
-        rid = run.rid
         with self._lock:
-            self._metrics.extend(zip([rid] * n, [key] * n, steps, values, timestamps))
-            full = len(self._metrics) >= self.max_buffer
+            series = self._series.get((run, key))
+            if series is None:
+                series = self._series[(run, key)] = _Series()
+            series.steps.extend(steps)
+            series.values.extend(values)
+            series.stamps.extend(timestamps)
+            self._n_points += n
+            full = self._n_points >= self.max_buffer
         if full:
             self.flush()
 
     # -- flushing ------------------------------------------------------------------
     def pending(self) -> int:
-        return len(self._metrics) + len(self._params) + len(self._tags)
+        """How many points, params, tags and run rows wait to be written."""
+        return self._n_points + len(self._params) + len(self._tags) + len(self._new_runs) + len(self._ends)
 
-    def flush(self, extra: tuple | None = None) -> None:
-        """Write everything buffered (plus ``extra`` SQL) in one transaction."""
+    def flush(self) -> None:
+        """Write everything buffered in one transaction (no-op when empty)."""
         with self._flush_lock:
             with self._lock:
-                metrics, self._metrics = self._metrics, []
+                new_runs, self._new_runs = self._new_runs, []
+                series, self._series = self._series, {}
                 params, self._params = self._params, []
                 tags, self._tags = self._tags, []
-            if not (metrics or params or tags or extra):
+                ends, self._ends = self._ends, []
+                n_points, self._n_points = self._n_points, 0
+            if not (new_runs or series or params or tags or ends):
                 return
             try:
                 with self.project.write() as w:
+                    for h in new_runs:
+                        h.rid = w.execute(
+                            "INSERT INTO runs (id, experiment_id, name, status, user, start_time, parent_rid,"
+                            " environment_sha256) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
+                            (h.id, h.experiment_id, h.name, self.project.user, h.start_time,
+                             h.parent.rid if h.parent else None, h.environment_sha256),
+                        ).lastrowid
                     if params:
                         w.executemany(
                             "INSERT INTO params (run_rid, key, value) VALUES (?, ?, ?) "
-                            "ON CONFLICT (run_rid, key) DO NOTHING", params)
+                            "ON CONFLICT (run_rid, key) DO NOTHING", [(h.rid, k, v) for h, k, v in params])
                     if tags:
                         w.executemany(
                             "INSERT INTO tags (run_rid, key, value) VALUES (?, ?, ?) "
-                            "ON CONFLICT (run_rid, key) DO UPDATE SET value = excluded.value", tags)
-                    if metrics:
-                        self._write_metrics(w, metrics)
-                    if extra:
-                        w.execute(*extra)
+                            "ON CONFLICT (run_rid, key) DO UPDATE SET value = excluded.value",
+                            [(h.rid, k, v) for h, k, v in tags])
+                    if series:
+                        self._write_series(w, series)
+                    if ends:
+                        w.executemany("UPDATE runs SET status = ?, end_time = ? WHERE rid = ?",
+                                      [(status, ended, h.rid) for h, status, ended in ends])
             except BaseException:
-                # Put the batch back so that a later flush retries it.
+                # Nothing was written: put the batch back so a later flush retries it.
+                for h in new_runs:
+                    h.rid = None
                 with self._lock:
-                    self._metrics[:0] = metrics
+                    self._new_runs[:0] = new_runs
+                    for k, s in series.items():
+                        newer = self._series.get(k)
+                        if newer is not None:
+                            s.steps.extend(newer.steps)
+                            s.values.extend(newer.values)
+                            s.stamps.extend(newer.stamps)
+                        self._series[k] = s
+                    self._n_points += n_points
                     self._params[:0] = params
                     self._tags[:0] = tags
+                    self._ends[:0] = ends
                 raise
 
-    def _write_metrics(self, w, metrics: list[tuple]) -> None:
+    def _write_series(self, w, series: dict[tuple, _Series]) -> None:
         key_ids = self._key_ids
-        new_keys = {p[1] for p in metrics} - key_ids.keys()
+        new_keys = {key for (_, key) in series} - key_ids.keys()
         if new_keys:
             w.executemany("INSERT OR IGNORE INTO metric_keys (name) VALUES (?)", [(k,) for k in new_keys])
             for name, kid in w.execute(
@@ -264,22 +332,32 @@ class Tracker:
                 list(new_keys),
             ):
                 key_ids[name] = kid
-        latest: dict[tuple, tuple] = {}
-        for p in metrics:
-            k = (p[0], p[1])
-            prev = latest.get(k)
-            if prev is None or (p[2], p[4]) >= (prev[2], prev[4]):
-                latest[k] = p
+        chunks, latest = [], []
+        for (h, key), s in series.items():
+            steps, values, stamps = s.steps, s.values, s.stamps
+            lo, hi = min(steps), max(steps)
+            # The latest point: highest step, then latest timestamp (among
+            # equal steps, the one logged last when timestamps were not given).
+            if steps[-1] == hi:
+                best = len(steps) - 1
+            else:
+                best = max((i for i in range(len(steps)) if steps[i] == hi), key=stamps.__getitem__)
+            v = values[best]
+            latest.append((h.rid, key, None if v != v else v, hi, stamps[best]))
+            if _BIG_ENDIAN:
+                for a in (steps, values, stamps):
+                    a.byteswap()
+            chunks.append((h.rid, key_ids[key], len(steps), lo, hi, steps.tobytes(), values.tobytes(),
+                           stamps.tobytes()))
         w.executemany(
-            "INSERT INTO metrics (run_rid, key_id, step, value, timestamp) VALUES (?, ?, ?, ?, ?)",
-            [(p[0], key_ids[p[1]], p[2], p[3], p[4]) for p in metrics],
-        )
+            "INSERT INTO metric_chunks (run_rid, key_id, n, min_step, max_step, steps, vals, timestamps)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)", chunks)
         w.executemany(
             "INSERT INTO latest_metrics (run_rid, key, value, step, timestamp) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (run_rid, key) DO UPDATE SET value = excluded.value, step = excluded.step, "
             "timestamp = excluded.timestamp WHERE excluded.step > latest_metrics.step OR "
             "(excluded.step = latest_metrics.step AND excluded.timestamp >= latest_metrics.timestamp)",
-            [(p[0], p[1], p[3], p[2], p[4]) for p in latest.values()],
+            latest,
         )
 
     def _ensure_thread(self) -> None:
@@ -341,7 +419,3 @@ def _flush_all_at_exit() -> None:
             tracker.close()
         except Exception:
             pass
-
-
-def is_nan(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
