@@ -158,6 +158,8 @@ def end_run(status: str = "FINISHED", *, run: ActiveRun | None = None) -> None:
         if not _runs:
             return
         target = run or _runs[-1]
+        if target not in _runs:
+            return  # already ended
         while _runs:
             top = _runs.pop()
             _tracker.end_run(top._handle, status if top is target else "FAILED" if status == "FAILED" else "FINISHED")

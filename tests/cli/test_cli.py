@@ -1,0 +1,154 @@
+"""The click CLI: commands, formats, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import click
+import pytest
+
+from modeldesk import cli as cli_mod
+
+
+def run_cli(*args, env_extra=None):
+    """Run `python -m modeldesk ...` as a user would; return (code, stdout, stderr)."""
+    import os
+
+    env = dict(os.environ)
+    env.update(env_extra or {})
+    proc = subprocess.run([sys.executable, "-m", "modeldesk", *map(str, args)], capture_output=True, text=True,
+                          env=env, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.fixture
+def logged(md, project_path):
+    md.set_experiment("churn")
+    ids = []
+    for depth in (2, 4, 8):
+        with md.start_run(name=f"rf-{depth}") as run:
+            md.log_params({"max_depth": depth})
+            md.log_metric("val_auc", 0.8 + depth / 100)
+            md.log_metric("loss", 0.5, step=0)
+            md.log_metric("loss", 0.3, step=1)
+        ids.append(run.id)
+    md.flush()
+    return project_path, ids
+
+
+def test_version_and_help():
+    code, out, _ = run_cli("--version")
+    assert code == 0 and "modeldesk" in out and "0.1.0" in out
+    code, out, _ = run_cli("--help")
+    assert code == 0 and "runs" in out and "demo" in out
+
+
+def test_init_creates_a_project(tmp_path):
+    path = tmp_path / "team.mdesk"
+    code, out, err = run_cli("init", path)
+    assert code == 0, err
+    assert "Created project" in out and path.exists()
+    code, out, _ = run_cli("init", path)
+    assert code == 0 and "already" in out
+
+
+def test_runs_list_table_csv_json(logged):
+    path, ids = logged
+    code, out, err = run_cli("--project", path, "runs", "list", "--order-by", "metrics.val_auc DESC")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].split()[:4] == ["run_id", "run_name", "experiment", "status"]
+    assert [line.split()[1] for line in lines[1:]] == ["rf-8", "rf-4", "rf-2"]
+    code, out, _ = run_cli("--project", path, "runs", "list", "--format", "csv", "--filter", "params.max_depth = '4'")
+    assert code == 0
+    header, row = out.strip().splitlines()
+    assert "params.max_depth" in header.split(",") and ids[1] in row
+    code, out, _ = run_cli("--project", path, "runs", "list", "--format", "json", "-e", "churn")
+    records = json.loads(out)
+    assert {r["run_id"] for r in records} == set(ids)
+    assert all(r["metrics.loss"] == 0.3 for r in records)
+
+
+def test_runs_list_empty_project_says_what_to_do(tmp_path):
+    path = tmp_path / "empty.mdesk"
+    run_cli("init", path)
+    code, out, _ = run_cli("--project", path, "runs", "list")
+    assert code == 0 and "md.start_run" in out
+
+
+def test_runs_show_text_and_json(logged):
+    path, ids = logged
+    code, out, err = run_cli("--project", path, "runs", "show", ids[0][:8])
+    assert code == 0, err
+    assert ids[0] in out and "max_depth" in out and "val_auc" in out
+    code, out, _ = run_cli("--project", path, "runs", "show", ids[0], "--format", "json")
+    data = json.loads(out)
+    assert data["params"] == {"max_depth": "2"} and data["status"] == "FINISHED"
+
+
+def test_bad_filter_is_one_line_error_exit_2(logged):
+    path, _ = logged
+    code, out, err = run_cli("--project", path, "runs", "list", "--filter", "metrics.auc >>> 1")
+    assert code == 2
+    assert "Traceback" not in err and "expected a value after '>'" in err
+    assert "^" in err  # points at the token
+
+
+def test_unknown_run_and_missing_project(tmp_path, logged):
+    path, _ = logged
+    code, _, err = run_cli("--project", path, "runs", "show", "ffffffffffffffffffffffffffffffff")
+    assert code == 2 and "No run with id" in err and "Traceback" not in err
+    code, _, err = run_cli("--project", tmp_path / "missing.mdesk", "runs", "list")
+    assert code == 1 and "modeldesk init" in err and "Traceback" not in err
+
+
+def test_newer_and_garbage_files_are_refused(tmp_path, logged):
+    path, _ = logged
+    import modeldesk as md
+
+    md.set_project(tmp_path / "other.mdesk")  # release the file
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    code, _, err = run_cli("--project", path, "runs", "list")
+    assert code == 1 and "newer ModelDesk" in err and "Traceback" not in err
+    junk = tmp_path / "junk.mdesk"
+    junk.write_bytes(b"\x00garbage" * 100)
+    code, _, err = run_cli("--project", junk, "runs", "list")
+    assert code == 1 and "not an SQLite file" in err
+
+
+def test_project_from_environment_and_user(tmp_path, logged):
+    path, _ = logged
+    code, out, _ = run_cli("runs", "list", env_extra={"MODELDESK_PROJECT": str(path)})
+    assert code == 0 and "rf-8" in out
+
+
+def test_usage_errors_exit_2():
+    code, _, err = run_cli("runs", "list", "--format", "xml")
+    assert code == 2 and "Invalid value" in err
+    code, _, err = run_cli("no-such-command")
+    assert code == 2
+
+
+def _all_commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield prefix + (name,), cmd
+        if isinstance(cmd, click.Group):
+            yield from _all_commands(cmd, prefix + (name,))
+
+
+def test_every_command_is_documented_with_an_example():
+    for path, cmd in _all_commands(cli_mod.cli):
+        assert cmd.help and "Example" in cmd.help, f"`modeldesk {' '.join(path)}` needs a docstring with an example"
+
+
+def test_no_display_message(tmp_path):
+    """`modeldesk ui` without a display says what is missing instead of crashing."""
+    path = tmp_path / "p.mdesk"
+    run_cli("init", path)
+    code, out, err = run_cli("ui", path, env_extra={"QT_QPA_PLATFORM": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""})
+    assert code == 1 and "No display" in err and "Traceback" not in err
