@@ -21,7 +21,9 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q
 
 demo: $(STAMP)
-	$(VENV)/bin/modeldesk demo $(DEMO)
+	@if [ -f $(DEMO) ]; then echo "Opening the existing $(DEMO) (delete it to rebuild)"; \
+		$(VENV)/bin/modeldesk ui $(DEMO); \
+	else $(VENV)/bin/modeldesk demo $(DEMO); fi
 
 bench: $(STAMP)
 	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -286,11 +286,24 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'modeldesk' has no attribute {name!r}")
 
 
+_uncaught = False
+_previous_excepthook = sys.excepthook
+
+
+def _excepthook(exc_type, exc, tb):
+    global _uncaught
+    _uncaught = True
+    _previous_excepthook(exc_type, exc, tb)
+
+
+sys.excepthook = _excepthook
+
+
 @atexit.register
 def _end_runs_at_exit() -> None:
     # Runs left open by a script that simply ended are FINISHED, like MLflow;
-    # an uncaught exception marks them FAILED.
-    failed = getattr(sys, "last_type", None) is not None
+    # a script that died of an uncaught exception leaves them FAILED.
+    failed = _uncaught or getattr(sys, "last_type", None) is not None
     while _runs:
         try:
             end_run("FAILED" if failed else "FINISHED")

@@ -299,3 +299,7 @@ def main(argv=None) -> None:
         click.echo(f"Error: unexpected {type(exc).__name__}: {exc}. "
                    "Set MODELDESK_DEBUG=1 to see the traceback and report it.", err=True)
         sys.exit(1)
+
+
+# Command groups of other features register themselves here (one line each).
+# --- command registrations ---

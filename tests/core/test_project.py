@@ -153,7 +153,7 @@ def test_older_file_is_backed_up_then_migrated(project_path, monkeypatch):
         assert proj.read("SELECT name FROM experiments") == [("kept",)]
         assert proj.read("SELECT name FROM sqlite_master WHERE name = 'extra_table'")
         backup = sqlite3.connect(proj.backup_path)
-        assert backup.execute("PRAGMA user_version").fetchone()[0] == 1
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
         assert backup.execute("SELECT name FROM experiments").fetchall() == [("kept",)]
         backup.close()
     finally:

@@ -274,3 +274,23 @@ def test_logging_without_active_run_starts_one(md):
     assert run is not None
     md.end_run()
     assert md.get_run(run.id).status == "FINISHED"
+
+
+def test_script_ending_with_open_run(tmp_path):
+    """A script that ends without end_run leaves FINISHED; one that crashes leaves FAILED."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.mdesk"
+    ok = "import modeldesk as md, sys; md.set_project(sys.argv[1]); md.start_run(name='ok'); md.log_metric('x', 1)"
+    bad = "import modeldesk as md, sys; md.set_project(sys.argv[1]); md.start_run(name='bad'); raise SystemError('x')"
+    subprocess.run([sys.executable, "-c", ok, str(path)], check=True)
+    proc = subprocess.run([sys.executable, "-c", bad, str(path)], capture_output=True)
+    assert proc.returncode != 0
+    from modeldesk.core.project import open_project
+    from modeldesk.core.runs import search_runs
+
+    with open_project(path) as project:
+        frame = search_runs(project, order_by="attributes.run_name")
+    assert dict(zip(frame["run_name"], frame["status"])) == {"bad": "FAILED", "ok": "FINISHED"}
+    assert frame.loc[frame["run_name"] == "ok", "metrics.x"].item() == 1.0

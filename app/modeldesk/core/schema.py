@@ -8,15 +8,11 @@ in step with sqlite-utils' ``_sqlite_migrations`` records.
 
 from __future__ import annotations
 
+from .schema_registry import m002_registry
+from .schema_serving import m003_predictions
+from .sqlscript import run_script as _run_script
+
 MIGRATION_SET = "modeldesk"
-
-
-def _run_script(db, script: str) -> None:
-    # Statement by statement: sqlite3's executescript() would COMMIT the
-    # migration's transaction half-way.
-    for statement in script.split(";"):
-        if statement.strip():
-            db.execute(statement)
 
 
 def _m001_initial(db) -> None:
@@ -148,9 +144,12 @@ def _m001_initial(db) -> None:
     )
 
 
+
 # Ordered. Append new migrations at the end; never edit or reorder these.
 MIGRATIONS = [
     ("m001_initial", _m001_initial),
+    ("m002_registry", m002_registry),
+    ("m003_predictions", m003_predictions),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
