@@ -281,12 +281,18 @@ class Tracker:
             if not (new_runs or series or params or tags or ends):
                 return
             try:
+                # A run that starts and ends within one batch is inserted ended.
+                ended = {h: (status, t) for h, status, t in ends} if new_runs and ends else {}
+                inserted_ended = set()
                 with self.project.write() as w:
                     for h in new_runs:
+                        status, t = ended.get(h, ("RUNNING", None))
+                        if h in ended:
+                            inserted_ended.add(h)
                         h.rid = w.execute(
-                            "INSERT INTO runs (id, experiment_id, name, status, user, start_time, parent_rid,"
-                            " environment_sha256) VALUES (?, ?, ?, 'RUNNING', ?, ?, ?, ?)",
-                            (h.id, h.experiment_id, h.name, self.project.user, h.start_time,
+                            "INSERT INTO runs (id, experiment_id, name, status, user, start_time, end_time,"
+                            " parent_rid, environment_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (h.id, h.experiment_id, h.name, status, self.project.user, h.start_time, t,
                              h.parent.rid if h.parent else None, h.environment_sha256),
                         ).lastrowid
                     if params:
@@ -300,9 +306,9 @@ class Tracker:
                             [(h.rid, k, v) for h, k, v in tags])
                     if series:
                         self._write_series(w, series)
-                    if ends:
-                        w.executemany("UPDATE runs SET status = ?, end_time = ? WHERE rid = ?",
-                                      [(status, ended, h.rid) for h, status, ended in ends])
+                    rest = [(status, t, h.rid) for h, status, t in ends if h not in inserted_ended]
+                    if rest:
+                        w.executemany("UPDATE runs SET status = ?, end_time = ? WHERE rid = ?", rest)
             except BaseException:
                 # Nothing was written: put the batch back so a later flush retries it.
                 for h in new_runs:
