@@ -24,7 +24,7 @@ __all__ = [
     "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
-    "get_metric_history", "load_model", "flush", "ActiveRun",
+    "get_metric_history", "load_model", "register_model", "get_predictions", "flush", "ActiveRun",
 ]
 
 _lock = threading.RLock()
@@ -276,6 +276,25 @@ def load_model(uri: str):
 
     flush()
     return _load(get_project(), uri)
+
+
+def get_predictions(model_uri: str, since=None, until=None):
+    """Logged predictions of a served model as a DataFrame: request id, time, version,
+    input columns, prediction, label (when imported). ``since``/``until``: ISO time or "24h"."""
+    from .core.predictions import get_predictions as _get
+
+    return _get(get_project(), model_uri, since=since, until=until)
+
+
+def register_model(model_uri: str, name: str):
+    """Register a run's logged model (``runs:/<run_id>/<name>``) as the next version of ``name``.
+
+    Returns the ``ModelVersion`` (``.name``, ``.version``); the model is created if new.
+    """
+    from .core.registry import register_model as _register
+
+    flush()
+    return _register(get_project(), model_uri, name)
 
 
 def __getattr__(name: str):

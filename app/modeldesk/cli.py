@@ -303,3 +303,5 @@ def main(argv=None) -> None:
 
 # Command groups of other features register themselves here (one line each).
 # --- command registrations ---
+from .cli_registry import register as _register_registry; _register_registry(cli)  # noqa: E402
+from .cli_serving import register as _register_serving; _register_serving(cli)  # noqa: E402

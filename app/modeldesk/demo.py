@@ -446,7 +446,67 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
         for job in jobs:
             builder.run(job, data)
     md.flush()
+    builder.check_stop()
+    registered = _registry_story()
+    builder.report(f"Registry: {registered}")
+    from .demo_traffic import add_served_traffic, default_model_uri   # served predictions (issue 5)
+
+    traffic = add_served_traffic(path, default_model_uri(md.get_project()))
+    builder.report(f"Serving: {traffic}")
     elapsed = time.perf_counter() - started
     return (f"Built {path}: {len(plans)} experiments, {builder.done} runs ({builder.failed} failed), "
-            f"{builder.datasets} datasets, {builder.models} models, {builder.artifacts} artifacts "
-            f"in {elapsed:.0f} s. Open it with: modeldesk ui {shlex.quote(path)}")
+            f"{builder.datasets} datasets, {builder.models} models, {builder.artifacts} artifacts, "
+            f"{registered}, {traffic} in {elapsed:.0f} s. Open it with: modeldesk ui {shlex.quote(path)}")
+
+
+# -- the registry story ----------------------------------------------------------------------
+def _ranked(experiment: str, metric: str) -> list[str]:
+    """Finished runs with a model, worst to best by ``metric`` (sweep parents have none)."""
+    runs = md.search_runs(experiment=experiment, filter="attributes.status = 'FINISHED'",
+                          order_by=[f"metrics.{metric} ASC"])
+    return [rid for rid, value in zip(runs["run_id"], runs[f"metrics.{metric}"]) if value == value]
+
+
+def _registry_story() -> str:
+    """Registered models with a history a reviewer would recognise.
+
+    cancer-classifier: v1 approved into production (ana asks, ben approves),
+    v2 approved (chloe asks, ana approves), then rolled back to v1 by ben;
+    v3 rejected by ben with a comment; v4 on staging with a pending request.
+    diabetes-regressor: v1 in production, v2 registered. Teammates act
+    through the core's ``actor`` argument, as they would with ``--as``.
+    """
+    from modeldesk.core import approvals, registry
+    from modeldesk.core.registry_settings import update_settings
+
+    project = md.get_project()
+    cancer = _ranked("breast-cancer", "roc_auc")
+    diabetes = _ranked("diabetes-progression", "r2")
+    name, reg = "cancer-classifier", "diabetes-regressor"
+    update_settings(project, actor="ben", primary_metric="metrics.roc_auc", metric_direction="higher",
+                    tolerance=0.002)
+    picks = [(cancer[len(cancer) // 2], "ana"), (cancer[-1], "chloe"), (cancer[0], "dev"), (cancer[-2], "ana")]
+    for run_id, who in picks:
+        registry.register_model(project, f"runs:/{run_id}/model", name, actor=who)
+
+    def promote(model, version, asker, reviewer, why, said):
+        approvals.request_promotion(project, model, version, actor=asker, comment=why)
+        approvals.approve(project, model, version, actor=reviewer, comment=said)
+
+    promote(name, 1, "ana", "ben", "Baseline for the screening pilot.",
+            "Validated on the hold-out set; calibration fine.")
+    promote(name, 2, "chloe", "ana", "Best validation AUC of the sweep.", "Gates green, reviewed the confusion matrix.")
+    registry.rollback(project, name, actor="ben",
+                      reason="v2 doubled p95 scoring latency in the pilot; back to v1 while we profile it.")
+    approvals.request_promotion(project, name, 3, actor="dev", comment="Simpler model, cheaper to score.")
+    approvals.reject(project, name, 3, actor="ben",
+                     comment="AUC is below production's and recall on malignant cases dropped; the cheaper "
+                             "scoring is not worth it. Compare again after the next feature sweep.")
+    registry.set_alias(project, name, "staging", 4, actor="ana", reason="Shadow traffic before promotion.")
+    approvals.request_promotion(project, name, 4, actor="ana", comment="Beats v1 on validation; ran on staging.")
+
+    registry.register_model(project, f"runs:/{diabetes[len(diabetes) // 2]}/model", reg, actor="chloe")
+    update_settings(project, model=reg, actor="ben", primary_metric="metrics.r2")
+    registry.register_model(project, f"runs:/{diabetes[-1]}/model", reg, actor="dev")
+    promote(reg, 1, "chloe", "dev", "First regressor for the progression score.", "Residuals look unbiased.")
+    return "2 registered models (6 versions, 1 rollback, 1 pending request)"

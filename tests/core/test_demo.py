@@ -194,3 +194,29 @@ def test_cli_demo_builds_and_prints_the_summary(tmp_path):
     again = subprocess.run([sys.executable, "-m", "modeldesk", "demo", str(path), "--no-ui", "--quick"],
                            capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_demo_registry_has_approvals_a_rejection_a_pending_request_and_a_rollback(demo, project):
+    from modeldesk.core import approvals, audit, registry
+
+    assert "2 registered models (6 versions" in demo[1]
+    models = {m.name: m for m in registry.list_models(project)}
+    assert {n: m.version_count for n, m in models.items()} == {"cancer-classifier": 4, "diabetes-regressor": 2}
+    assert models["cancer-classifier"].aliases == {"production": 1, "staging": 4}
+    reqs = approvals.list_requests(project, "cancer-classifier")
+    by_status = {r.status: r for r in reqs}
+    assert set(by_status) == {"completed", "rejected", "pending"}
+    done = next(r for r in reqs if r.version == 1)
+    assert (done.requested_by, done.approvals) == ("ana", ("ben",))
+    rejected = by_status["rejected"]
+    assert rejected.reviews[0].reviewer == "ben" and "recall" in rejected.reviews[0].comment
+    assert by_status["pending"].version == 4 and not by_status["pending"].blocking_gates
+    moves = registry.alias_history(project, "cancer-classifier", "production")
+    assert [(m.kind, m.from_version, m.to_version) for m in moves] == [
+        ("promote", None, 1), ("promote", 1, 2), ("rollback", 2, 1)]
+    assert moves[-1].actor == "ben" and moves[-1].reason
+    assert [r.version for r in approvals.pending_reviews(project, "ben")] == [4]
+    assert audit.verify(project).ok
+    assert md.load_model("models:/cancer-classifier@production").predict(
+        art.load_input_example(project, art.get_logged_model(project, registry.get_version(
+            project, "cancer-classifier", 1).run_id))).shape == (5,)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from .entities import Run
 from .project import Project
-from .runs import RunQuery, run_rids, runs_by_rid
+from .runs import RunQuery, experiment_ids, run_rids, runs_by_rid
 
 KINDS = ("attributes", "metrics", "params", "tags")
 _ATTR_TITLES = {"run_name": "Name", "run_id": "Run ID", "status": "Status", "user": "User",
@@ -49,7 +49,8 @@ class Column:
 
     @property
     def numeric(self) -> bool:
-        return self.kind == "metrics" or self.key in ("duration", "start_time", "end_time")
+        """Numbers are right-aligned (times read better left-aligned)."""
+        return self.kind == "metrics" or (self.kind == "attributes" and self.key == "duration")
 
     def order_by(self, descending: bool = False) -> str:
         """The ``order_by`` term that sorts by this column (keys quoted as needed)."""
@@ -86,18 +87,18 @@ BASE_COLUMNS = tuple(Column("attributes", k) for k in
 
 
 def format_number(value: float | None) -> str:
-    """Four significant digits, compact exponent: 0.9123, 1.235e4, NaN."""
+    """Four significant digits, kept in a column: 0.9120, 12.00, 1234, 1.235e5, NaN."""
     if value is None:
         return "—"
     if isinstance(value, float) and math.isnan(value):
         return "NaN"
     if isinstance(value, float) and math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    text = f"{value:.4g}"
+    text = f"{value:#.4g}"
     if "e" in text:
         mantissa, exp = text.split("e")
-        text = f"{mantissa}e{int(exp)}"
-    return text
+        return f"{mantissa.rstrip('.')}e{int(exp)}"
+    return text.rstrip(".")
 
 
 def looks_numeric(text: str) -> bool:
@@ -113,9 +114,11 @@ def format_time(seconds: float) -> str:
 
 
 def format_duration(seconds: float) -> str:
-    """3.2 s, 4 min 12 s, 2 h 05 min."""
+    """120 ms, 3.2 s, 4 min 12 s, 2 h 05 min."""
     if seconds < 0:
         return "—"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
     if seconds < 60:
         return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
     minutes, secs = divmod(int(round(seconds)), 60)
@@ -127,10 +130,51 @@ def format_duration(seconds: float) -> str:
     return f"{hours // 24} d {hours % 24:02d} h"
 
 
-def default_columns(keys: dict[str, list[str]], limit: int = 5) -> list[Column]:
-    """Columns to show for an experiment nobody has chosen columns for yet."""
-    return ([Column("metrics", k) for k in keys.get("metrics", [])[:limit]]
-            + [Column("params", k) for k in keys.get("params", [])[:limit]])
+@dataclass(frozen=True)
+class KeyStat:
+    """How many runs have a key, and how many different values it takes."""
+
+    key: str
+    runs: int
+    distinct: int
+
+
+def key_stats(project: Project, experiments=None) -> dict[str, list[KeyStat]]:
+    """Param, metric and tag keys of the given experiments (None: all), by name,
+    with how many runs carry each and its number of distinct values: what the
+    filter bar completes and what default columns are chosen from."""
+    ids = experiment_ids(project, experiments)
+    where = "1" if ids is None else f"r.experiment_id IN ({','.join('?' * len(ids))})"
+    out = {}
+    for kind, table in (("params", "params"), ("metrics", "latest_metrics"), ("tags", "tags")):
+        rows = project.read(
+            f"SELECT x.key, COUNT(*), COUNT(DISTINCT x.value) FROM {table} x JOIN runs r ON r.rid = x.run_rid"
+            f" WHERE {where} GROUP BY x.key ORDER BY x.key", ids or [])
+        out[kind] = [KeyStat(*row) for row in rows]
+    return out
+
+
+def key_names(stats: dict[str, list[KeyStat]]) -> dict[str, list[str]]:
+    return {kind: [s.key for s in items] for kind, items in stats.items()}
+
+
+def default_columns(stats: dict[str, list], limit: int = 4) -> list[Column]:
+    """Columns for an experiment nobody has chosen columns for yet: the metrics
+    most runs have (evaluation before ``train_`` ones), then the params that
+    most runs have and that actually vary. Plain key lists work too (by name)."""
+    def stat(item) -> KeyStat:
+        return item if isinstance(item, KeyStat) else KeyStat(item, 1, 2)
+
+    def common(items: list[KeyStat]) -> list[KeyStat]:  # on at least a quarter of the runs
+        most = max((s.runs for s in items), default=0)
+        return [s for s in items if 4 * s.runs >= most]
+
+    metrics = sorted(common([stat(m) for m in stats.get("metrics", [])]),
+                     key=lambda s: (s.key.startswith("train"), -s.runs, s.key))
+    params = sorted(common([stat(p) for p in stats.get("params", [])]),
+                    key=lambda s: (s.distinct < 2, -s.runs, s.key))
+    return ([Column("metrics", s.key) for s in metrics[:limit]]
+            + [Column("params", s.key) for s in params[:limit]])
 
 
 @dataclass(frozen=True)

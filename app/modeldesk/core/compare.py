@@ -216,6 +216,8 @@ def ema(values, weight: float) -> np.ndarray:
     from scipy.signal import lfilter
 
     finite = np.isfinite(x)
+    if finite.all():
+        return lfilter([1.0 - weight], [1.0, -weight], x, zi=[weight * x[0]])[0]
     out = x.copy()
     xs = x[finite]
     if xs.size:
@@ -256,6 +258,42 @@ def load_history(project, run_id: str, key: str, start_time: float | None = None
     frame = get_metric_history(project, run_id, key)
     return History(frame["step"].to_numpy(dtype="float64"), frame["value"].to_numpy(dtype="float64"),
                    frame["timestamp"].to_numpy(dtype="float64"), start_time)
+
+
+PREFERRED_METRIC_WORDS = ("val_loss", "loss", "val", "auc", "acc", "f1", "r2", "rmse")
+
+
+def coverage(runs: Sequence[Run], key: str) -> int:
+    """How many runs have a value for ``params.<k>`` or ``metrics.<k>``."""
+    kind, _, name = key.partition(".")
+    source = "params" if kind == "params" else "metrics"
+    return sum(getattr(run, source).get(name) is not None for run in runs)
+
+
+def by_coverage(runs: Sequence[Run], keys: Sequence[str], kind: str) -> list[str]:
+    """``keys`` (names of ``kind`` 'params' or 'metrics') with the most widely logged first; stable."""
+    return sorted(keys, key=lambda k: -coverage(runs, f"{kind}.{k}"))
+
+
+def preferred_metric(runs: Sequence[Run], keys: Sequence[str] | None = None,
+                     widest: bool = True) -> str | None:
+    """The metric to show first: a validation loss, a loss, then a validation score.
+
+    With ``widest`` only the metrics most runs logged are considered (for
+    charts with one point per run); without it, any (for curves).
+    """
+    keys = sorted({k for run in runs for k in run.metrics}) if keys is None else list(keys)
+    if not keys:
+        return None
+    candidates = keys
+    if widest:
+        best = max(coverage(runs, f"metrics.{k}") for k in keys)
+        candidates = [k for k in keys if coverage(runs, f"metrics.{k}") == best]
+    for word in PREFERRED_METRIC_WORDS:
+        for key in candidates:
+            if word in key.lower():
+                return key
+    return candidates[0]
 
 
 def to_float(value: Any) -> float:

@@ -1,0 +1,98 @@
+"""The QApplication: names, palette (following the system's light/dark
+scheme), fonts, and the few colours views share."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication
+
+from .. import __version__
+from . import qt_compat
+
+_STATUS = {  # (light, dark)
+    "RUNNING": ("#1565c0", "#64b5f6"),
+    "FINISHED": ("#2e7d32", "#81c784"),
+    "FAILED": ("#c62828", "#ef9a9a"),
+    "KILLED": ("#8d6e63", "#bcaaa4"),
+}
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication (created if needed), named and themed."""
+    qt_compat.apply()  # PySide6 6.12.0 drops references to None/True: would abort Python
+    QApplication.setOrganizationName("ModelDesk")
+    QApplication.setApplicationName("ModelDesk")
+    QApplication.setApplicationVersion(__version__)
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv if argv is not None else sys.argv[:1]))
+    QGuiApplication.setDesktopFileName("modeldesk")
+    apply_palette(app)
+    hints = app.styleHints()
+    if hasattr(hints, "colorSchemeChanged"):
+        hints.colorSchemeChanged.connect(lambda *_: apply_palette(app))
+    return app
+
+
+def wants_dark(app: QGuiApplication) -> bool:
+    """MODELDESK_THEME=dark|light overrides; otherwise the system's scheme."""
+    choice = os.environ.get("MODELDESK_THEME", "").strip().lower()
+    if choice in ("dark", "light"):
+        return choice == "dark"
+    return app.styleHints().colorScheme() == Qt.ColorScheme.Dark
+
+
+def apply_palette(app: QApplication) -> None:
+    if wants_dark(app):
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    elif os.environ.get("MODELDESK_THEME", "").strip().lower() == "light":
+        app.setPalette(app.style().standardPalette())
+    else:
+        app.setPalette(QPalette())  # the platform's own
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    window, base, text = QColor("#2b2d30"), QColor("#1f2023"), QColor("#e6e6e6")
+    disabled = QColor("#7f8388")
+    for role, color in (
+        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
+        (QPalette.AlternateBase, QColor("#26282b")), (QPalette.ToolTipBase, QColor("#3c3f41")),
+        (QPalette.ToolTipText, text), (QPalette.PlaceholderText, disabled), (QPalette.Text, text),
+        (QPalette.Button, QColor("#35383b")), (QPalette.ButtonText, text), (QPalette.BrightText, QColor("#ff6b6b")),
+        (QPalette.Link, QColor("#6ab0f3")), (QPalette.Highlight, QColor("#2f65ca")),
+        (QPalette.HighlightedText, QColor("#ffffff")), (QPalette.Mid, QColor("#45484c")),
+        (QPalette.Dark, QColor("#191a1c")), (QPalette.Light, QColor("#4a4d51")),
+    ):
+        p.setColor(role, color)
+    for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
+        p.setColor(QPalette.Disabled, role, disabled)
+    return p
+
+
+def is_dark(palette: QPalette) -> bool:
+    return palette.color(QPalette.Base).lightness() < 128
+
+
+def status_color(status: str, palette: QPalette) -> QColor | None:
+    """A subtle colour for a run status that reads on this palette."""
+    pair = _STATUS.get(status)
+    return QColor(pair[1] if is_dark(palette) else pair[0]) if pair else None
+
+
+def muted_color(palette: QPalette) -> QColor:
+    """For placeholders and secondary text."""
+    color = QColor(palette.color(QPalette.Text))
+    color.setAlphaF(0.5)
+    return color
+
+
+def monospace_font() -> QFont:
+    font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
+    font.setPointSizeF(max(QApplication.font().pointSizeF() - 0.5, 7.5))
+    return font

@@ -1,0 +1,418 @@
+"""The main window: File menu, navigation between views, status bar.
+
+It owns the open project. Opening happens off the GUI thread (a migration of
+an old file can take a while); a file that is missing or that core refuses
+gets a message saying why, and the window stays usable. While a project is
+open the window polls core every 2 s for commits by other processes (a
+training script logging runs) and refreshes the views in place; windows of
+other views that define ``refresh_live()`` (run details, compare) are asked
+to update too.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
+    QWidget,
+)
+
+from .. import __version__
+from ..core import browse
+from ..core.project import open_project
+from .empty_state import COMING, EmptyState, coming_view
+from .experiments_view import ExperimentsView, message
+from .runs_model import Jobs
+from .settings import Settings
+
+VIEWS = ("Experiments", "Models", "Serving", "Monitoring", "Audit")
+POLL_MS = 2000
+SUFFIX = ".mdesk"
+
+
+def _close_when_idle(project, jobs: list[Jobs]) -> None:
+    """Close ``project`` once the queries still running on it have ended."""
+    for j in jobs:
+        j.cancel_all()
+
+    def finish() -> None:
+        for j in jobs:
+            j.wait(10.0)
+        project.close()
+
+    threading.Thread(target=finish, name="modeldesk-close", daemon=True).start()
+
+
+class MainWindow(QMainWindow):
+    projectOpened = Signal(object)   # Project
+    projectClosed = Signal()
+    projectChanged = Signal()        # another process committed to the open project
+    openFailed = Signal(str)
+
+    def __init__(self, settings: Settings | None = None, user: str | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.user = user
+        self.project = None
+        self.jobs = Jobs(self)
+        self._open_gen = 0
+        self._opening = Path()
+        self._data_version: int | None = None
+        self.setWindowTitle("ModelDesk")
+        self.setAcceptDrops(True)
+        self._build_views()
+        self._build_menus()
+        self._build_status_bar()
+        self._poll_timer = QTimer(self, interval=POLL_MS)
+        self._poll_timer.timeout.connect(self.poll)
+        self._restore_state()
+        self._show_welcome()
+
+    # -- construction -------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.addItems(VIEWS)
+        self.nav.setMinimumWidth(110)
+        self.nav.setStyleSheet("QListWidget#navigation { border: none; background: palette(window); }"
+                               "QListWidget#navigation::item { padding: 7px 10px; }")
+        self.views = QStackedWidget()
+        self.experiments = ExperimentsView(self.settings)
+        self.views.addWidget(self.experiments)
+        self.coming = {name: coming_view(name) for name in COMING}
+        for name in VIEWS[1:]:
+            self.views.addWidget(self.coming[name])
+        self.nav.currentRowChanged.connect(self.views.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        self.workspace = QSplitter(Qt.Horizontal)
+        self.workspace.setObjectName("mainSplitter")
+        self.workspace.addWidget(self.nav)
+        self.workspace.addWidget(self.views)
+        self.workspace.setStretchFactor(1, 1)
+        self.workspace.setCollapsible(0, False)
+        self.workspace.setCollapsible(1, False)
+        self.workspace.setSizes([136, 1140])
+        self.welcome = EmptyState("Welcome to ModelDesk", "", actions=("New Project…", "Open Project…"))
+        self.welcome.actionTriggered.connect(self._welcome_action)
+        self.opening = EmptyState("Opening project…", "")
+        self.pages = QStackedWidget()
+        for page in (self.welcome, self.opening, self.workspace):
+            self.pages.addWidget(page)
+        self.setCentralWidget(self.pages)
+        self.experiments.experimentsLoaded.connect(self._on_experiments)
+
+    def _build_menus(self) -> None:
+        file = self.menuBar().addMenu("&File")
+        self.new_action = file.addAction("&New Project…", self.new_project, QKeySequence.New)
+        self.open_action = file.addAction("&Open…", self.open_dialog, QKeySequence.Open)
+        self.recent_menu = file.addMenu("Open &Recent")
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self._fill_recent()
+        file.addSeparator()
+        self.close_action = file.addAction("&Close Project", self.close_project, QKeySequence.Close)
+        file.addSeparator()
+        self.quit_action = file.addAction("&Quit", self.close, QKeySequence.Quit)
+        self.quit_action.setMenuRole(QAction.QuitRole)
+        view = self.menuBar().addMenu("&View")
+        for i, name in enumerate(VIEWS):
+            action = view.addAction(name, lambda i=i: self.nav.setCurrentRow(i))
+            action.setShortcut(QKeySequence(f"Ctrl+{i + 1}"))
+        view.addSeparator()
+        view.addAction(self.experiments.refresh_action)
+        help_ = self.menuBar().addMenu("&Help")
+        self.about_action = help_.addAction("&About ModelDesk", self.about)
+        self.about_action.setMenuRole(QAction.AboutRole)
+
+    def _build_status_bar(self) -> None:
+        self.path_label = QLabel()
+        self.user_label = QLabel()
+        self.runs_label = QLabel()
+        self.path_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for label in (self.path_label, self.user_label, self.runs_label):
+            label.setContentsMargins(6, 0, 6, 0)
+        bar = self.statusBar()
+        bar.addWidget(self.path_label, 1)
+        bar.addPermanentWidget(self.user_label)
+        bar.addPermanentWidget(self.runs_label)
+
+    def sizeHint(self) -> QSize:
+        return QSize(1280, 800)
+
+    # -- opening and closing -------------------------------------------------------
+    def start(self, path: str | os.PathLike | None = None) -> None:
+        """What launch does: open ``path``, else the most recent project, else welcome."""
+        if path:
+            self.open(path)
+            return
+        recent = self.settings.recent()
+        if recent:
+            self.open(recent[0])
+
+    def open(self, path: str | os.PathLike, create: bool = False) -> None:
+        """Open (or with ``create``, create) the project at ``path`` off-thread."""
+        path = Path(path).expanduser()
+        if self.project is not None and path.resolve() == self.project.path.resolve():
+            self.raise_()
+            return   # already open
+        self._open_gen += 1
+        self._opening = path
+        self.opening.set_text(f"Opening {path.name}…", html.escape(str(path)))
+        if self.project is None:
+            self.pages.setCurrentWidget(self.opening)
+        self.statusBar().showMessage(f"Opening {path}…")
+        self.jobs.start(self._open_job, str(path), create, self.user, self._open_gen,
+                        done=self._on_opened, failed=self._on_open_failed)
+
+    @staticmethod
+    def _open_job(path: str, create: bool, user: str | None, gen: int):
+        return gen, open_project(path, create=create, user=user)
+
+    def _on_opened(self, result) -> None:
+        gen, project = result
+        if gen != self._open_gen:
+            project.close()
+            return
+        self._dispose_project()
+        self.project = project
+        self.settings.add_recent(project.path)
+        self._fill_recent()
+        name = project.path.name
+        self.setWindowTitle(f"{name} — ModelDesk")
+        self.setWindowFilePath(str(project.path))
+        self.path_label.setText(str(project.path))
+        self.path_label.setToolTip(str(project.path.resolve()))
+        self.user_label.setText(f"User: {project.user}")
+        self.runs_label.setText("")
+        self.statusBar().clearMessage()
+        if project.backup_path is not None:
+            self.statusBar().showMessage(f"Upgraded the project file; the old one is kept as "
+                                         f"{project.backup_path.name}", 10000)
+        self.pages.setCurrentWidget(self.workspace)
+        self.close_action.setEnabled(True)
+        self.experiments.set_project(project)
+        self._data_version = None
+        self.poll()
+        self._poll_timer.start()
+        self.projectOpened.emit(project)
+
+    def _on_open_failed(self, text: str) -> None:
+        self.statusBar().clearMessage()
+        if self.project is None:
+            self._show_welcome()
+        self.openFailed.emit(text)
+        message(self, QMessageBox.Warning, "Could not open project",
+                f"<b>Could not open {html.escape(self._opening.name)}</b>", text)
+
+    def close_project(self) -> None:
+        """Close the open project; the window shows the welcome page."""
+        self._open_gen += 1
+        self._dispose_project()
+        self._show_welcome()
+        self.projectClosed.emit()
+
+    def _dispose_project(self) -> None:
+        self._poll_timer.stop()
+        if self.project is None:
+            return
+        for widget in self.findChildren(QWidget):  # details/compare windows of this project
+            if widget.isWindow() and widget.isVisible():
+                widget.close()
+        project, self.project = self.project, None
+        self.experiments.set_project(None)
+        _close_when_idle(project, [self.jobs, self.experiments.jobs])
+
+    def _show_welcome(self) -> None:
+        recent = self.settings.recent()
+        links = "".join(f"<br><a href='recent:{html.escape(p)}'>{html.escape(Path(p).name)}</a>"
+                        f" <span style='color:gray'>{html.escape(str(Path(p).parent))}</span>"
+                        for p in recent[:6])
+        text = ("Open a project file (.mdesk) or create a new one. You can also drop a .mdesk file "
+                "on this window." + (f"<p><b>Recent projects</b>{links}</p>" if recent else ""))
+        self.welcome.set_text("Welcome to ModelDesk", text)
+        self.pages.setCurrentWidget(self.welcome)
+        self.setWindowTitle("ModelDesk")
+        self.path_label.setText("No project open")
+        self.user_label.setText("")
+        self.runs_label.setText("")
+        self.close_action.setEnabled(False)
+
+    def _welcome_action(self, name: str) -> None:
+        if name.startswith("recent:"):
+            self.open(name[len("recent:"):])
+        elif name.startswith("New"):
+            self.new_project()
+        else:
+            self.open_dialog()
+
+    # -- dialogs (separate so tests can answer them) -----------------------------------
+    def ask_open_path(self) -> str | None:
+        start = str(self.project.path.parent) if self.project else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open Project", start,
+                                              "ModelDesk projects (*.mdesk);;All files (*)")
+        return path or None
+
+    def ask_new_path(self) -> str | None:
+        start = str(self.project.path.parent) if self.project else str(Path.home())
+        path, _ = QFileDialog.getSaveFileName(self, "New Project", os.path.join(start, "project.mdesk"),
+                                              "ModelDesk projects (*.mdesk)",
+                                              options=QFileDialog.DontConfirmOverwrite)
+        return path or None
+
+    def open_dialog(self) -> None:
+        path = self.ask_open_path()
+        if path:
+            self.open(path)
+
+    def new_project(self) -> None:
+        path = self.ask_new_path()
+        if not path:
+            return
+        if not path.endswith(SUFFIX):
+            path += SUFFIX
+        if os.path.exists(path) and os.path.getsize(path) > 0:
+            self.statusBar().showMessage(f"{path} already exists: opening it.", 5000)
+            self.open(path)
+        else:
+            self.open(path, create=True)
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent()
+        for path in recent:
+            action = self.recent_menu.addAction(f"{Path(path).name}   {Path(path).parent}")
+            action.setData(path)
+            action.triggered.connect(lambda _=False, p=path: self.open(p))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear Menu", self._clear_recent)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._fill_recent()
+
+    def about(self) -> QMessageBox:
+        import platform
+        import sqlite3
+        from importlib import metadata
+
+        import PySide6
+        from PySide6.QtCore import qVersion
+
+        def version(dist: str) -> str:
+            try:
+                return metadata.version(dist)
+            except metadata.PackageNotFoundError:
+                return "not installed"
+
+        rows = [("ModelDesk", __version__), ("Python", platform.python_version()), ("Qt", qVersion()),
+                ("PySide6", PySide6.__version__), ("pyqtgraph", version("pyqtgraph")),
+                ("SQLite", sqlite3.sqlite_version), ("Platform", platform.platform(terse=True))]
+        table = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>" for k, v in rows)
+        box = message(self, QMessageBox.Information, "About ModelDesk", "")
+        box.setTextFormat(Qt.RichText)
+        box.setText(f"<h3>ModelDesk {__version__}</h3><p>Track, compare, approve, serve and audit "
+                    f"scikit-learn models: one SQLite file per project.</p><table>{table}</table>")
+        box.setObjectName("aboutBox")
+        return box
+
+    @staticmethod
+    def warm_up() -> threading.Thread:
+        """Import the chart library in the background once the window is up, so
+        the first comparison or run details window does not freeze the GUI for
+        the ~1 s pyqtgraph takes to import."""
+        def work() -> None:
+            import importlib
+
+            for name in ("numpy", "pyqtgraph", "modeldesk.gui.compare_view", "modeldesk.gui.run_details"):
+                try:
+                    importlib.import_module(name)
+                except Exception:  # only a head start: the views import what they need themselves
+                    pass
+
+        thread = threading.Thread(target=work, name="modeldesk-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    # -- live updates ---------------------------------------------------------------
+    def poll(self) -> None:
+        """Refresh the views when another process committed to the file."""
+        if self.project is None:
+            return
+        try:
+            version = browse.data_version(self.project)
+        except Exception:  # file gone or locked: try again next tick
+            return
+        if self._data_version is not None and version != self._data_version:
+            self.experiments.refresh()
+            self.projectChanged.emit()
+            # Run details and compare windows grow their curves in place, if they can.
+            for widget in self.findChildren(QWidget):
+                if widget.isWindow() and widget.isVisible() and callable(getattr(widget, "refresh_live", None)):
+                    widget.refresh_live()
+        self._data_version = version
+
+    def _on_experiments(self, experiments: list) -> None:
+        total = sum(e.run_count for e in experiments)
+        self.runs_label.setText(f"{total:,} run{'s' if total != 1 else ''} · "
+                                f"{len(experiments)} experiment{'s' if len(experiments) != 1 else ''}")
+
+    # -- drag and drop ----------------------------------------------------------------------
+    @staticmethod
+    def _dropped_project(mime) -> str | None:
+        for url in mime.urls() if mime.hasUrls() else []:
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(SUFFIX):
+                return url.toLocalFile()
+        return None
+
+    def dragEnterEvent(self, event) -> None:
+        if self._dropped_project(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    dragMoveEvent = dragEnterEvent
+
+    def dropEvent(self, event) -> None:
+        path = self._dropped_project(event.mimeData())
+        if path:
+            event.acceptProposedAction()
+            self.open(path)
+
+    # -- window state -------------------------------------------------------------------------
+    def _restore_state(self) -> None:
+        geometry = self.settings.bytes("geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            size = self.sizeHint()
+            screen = self.screen().availableGeometry() if self.screen() else None
+            if screen is not None and screen.width() > 400:  # fit small screens
+                size = size.boundedTo(QSize(int(screen.width() * 0.92), int(screen.height() * 0.92)))
+            self.resize(size)
+        split = self.settings.bytes("main/splitter")
+        if split is not None:
+            self.workspace.restoreState(split)
+        self.experiments.restore_state()
+
+    def save_state(self) -> None:
+        self.settings.set_bytes("geometry", self.saveGeometry())
+        self.settings.set_bytes("main/splitter", self.workspace.saveState())
+        self.experiments.save_state()
+        self.settings.sync()
+
+    def closeEvent(self, event) -> None:
+        self.save_state()
+        self._poll_timer.stop()
+        if self.project is not None:
+            project, self.project = self.project, None
+            self.experiments.set_project(None)
+            for jobs in (self.jobs, self.experiments.jobs):
+                jobs.cancel_all()
+                jobs.wait(5.0)
+            project.close()
+        super().closeEvent(event)

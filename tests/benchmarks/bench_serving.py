@@ -1,0 +1,267 @@
+"""Serving benchmark: `modeldesk serve` against the model's own in-process predict.
+
+A StandardScaler + LogisticRegression pipeline on scikit-learn's breast-cancer
+data is logged to a fresh project and served by a real `modeldesk serve`
+process (waitress, loopback). Every figure is printed next to its floor,
+measured in the same run on the same rows:
+
+- single-row latency p50/p99 over 2,000 sequential keep-alive requests,
+  floor: ``model.predict`` on the same one-row DataFrames, in process;
+- throughput with 8 concurrent keep-alive clients (threads of this process,
+  one http.client connection each) for 10 s, floor: in-process single-row
+  predicts per second on one thread (the server cannot beat the GIL);
+- one 1,000-row request, floor: ``model.predict`` on the same 1,000 rows;
+- the same with prediction logging on and off (floor: off);
+- time from starting `modeldesk serve` to the first answered /health (status
+  ok, the model loaded and verified), and the server's resident memory.
+
+Targets (issue 5): p50 within 1.5 ms of in-process predict; >= 400 requests/s
+with 8 clients; logging costs < 10 % of throughput; ready < 2 s; < 250 MiB.
+Run: make bench, or .venv/bin/python tests/benchmarks/bench_serving.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROWS: list = []
+
+
+def report(name: str, ours: float, floor: float, unit: str, target: str, lower_is_better: bool = True) -> None:
+    ratio = ours / floor if lower_is_better else floor / ours
+    ROWS.append((name, ours, floor, unit, ratio, target))
+    print(f"  {name:<46} {ours:>10,.2f} {unit:<6} floor {floor:>10,.2f}  ratio {ratio:5.2f}x  target {target}",
+          flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def build_project(tmp: Path):
+    import modeldesk as md
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))]).fit(X, y)
+    path = tmp / "bench.mdesk"
+    md.set_project(path)
+    with md.start_run(name="bench") as run:
+        md.log_model(model, input_example=X.iloc[:5])
+    md.flush()
+    return path, f"runs:/{run.id}/model", X, model
+
+
+class Server:
+    """A `modeldesk serve` child process on a free port."""
+
+    def __init__(self, project: Path, uri: str, *extra: str):
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "modeldesk", "--project", str(project), "serve", uri, "--port", "0", *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if " at http://" not in line:
+            raise SystemExit(f"server did not start: {line} {self.proc.stderr.read()}")
+        self.port = int(line.rsplit(":", 1)[1].rstrip(")\n "))
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()   # drain the banner
+        threading.Thread(target=self.proc.stderr.read, daemon=True).start()
+        self.ready_s = self._wait_ready()
+
+    def _wait_ready(self) -> float:
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/health")
+                resp = conn.getresponse()
+                ok = resp.status == 200 and json.loads(resp.read())["status"] == "ok"
+                conn.close()
+                if ok:
+                    return time.perf_counter() - self.started
+            except OSError:
+                pass
+            time.sleep(0.002)
+
+    def rss_mib(self) -> tuple[float, float]:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        fields = {k: v for k, _, v in (line.partition(":") for line in status.splitlines())}
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+    def metrics(self) -> dict:
+        from modeldesk.server.metrics import parse_metrics
+
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn.request("GET", "/metrics")
+        text = conn.getresponse().read().decode()
+        conn.close()
+        return parse_metrics(text)
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=60)
+
+
+def connect(port: int) -> http.client.HTTPConnection:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.connect()
+    return conn
+
+
+def call(conn: http.client.HTTPConnection, body: bytes) -> bytes:
+    conn.request("POST", "/predict", body, {"Content-Type": "application/json"})
+    resp = conn.getresponse()
+    data = resp.read()
+    if resp.status != 200:
+        raise RuntimeError(f"{resp.status}: {data[:200]!r}")
+    return data
+
+
+def sequential(port: int, bodies: list[bytes]) -> list[float]:
+    conn = connect(port)
+    for body in bodies[:100]:   # warm up
+        call(conn, body)
+    times = []
+    for body in bodies:
+        t = time.perf_counter()
+        call(conn, body)
+        times.append(time.perf_counter() - t)
+    conn.close()
+    return times
+
+
+def throughput(port: int, bodies: list[bytes], clients: int, seconds: float) -> tuple[float, int]:
+    counts = [0] * clients
+    errors = [0] * clients
+    start_line = threading.Barrier(clients + 1)
+    stop = threading.Event()
+
+    def client(k: int) -> None:
+        conn = connect(port)
+        start_line.wait()
+        i = k
+        while not stop.is_set():
+            try:
+                call(conn, bodies[i % len(bodies)])
+                counts[k] += 1
+            except Exception:   # noqa: BLE001 - counted and reported
+                errors[k] += 1
+                conn.close()
+                conn = connect(port)
+            i += clients
+        conn.close()
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
+    for t in threads:
+        t.start()
+    start_line.wait()
+    t0 = time.perf_counter()
+    time.sleep(seconds)
+    stop.set()
+    for t in threads:
+        t.join()
+    return sum(counts) / (time.perf_counter() - t0), sum(errors)
+
+
+def big_request(port: int, body: bytes, repeats: int) -> float:
+    conn = connect(port)
+    call(conn, body)
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        call(conn, body)
+        times.append(time.perf_counter() - t)
+    conn.close()
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test, not figures)")
+    args = parser.parse_args()
+    n_seq, seconds, starts = (300, 2.0, 1) if args.quick else (2000, 10.0, 3)
+    with tempfile.TemporaryDirectory() as tmpdir:
+        project, uri, X, model = build_project(Path(tmpdir))
+        rows = [X.iloc[[i % len(X)]] for i in range(n_seq)]
+        bodies = [json.dumps({"records": [{k: float(v) for k, v in r.iloc[0].items()}]}).encode() for r in rows]
+        big = X.sample(1000, replace=True, random_state=0)
+        big_body = json.dumps({"records": json.loads(big.to_json(orient="records"))}).encode()
+
+        # floors: the model itself, in this process, on the same rows
+        for r in rows[:100]:
+            model.predict(r)
+        floor_times = []
+        for r in rows:
+            t = time.perf_counter()
+            model.predict(r)
+            floor_times.append(time.perf_counter() - t)
+        floor_rps = 1.0 / statistics.mean(floor_times)
+        model.predict(big)
+        floor_big = statistics.median([_timed(model.predict, big) for _ in range(20)])
+
+        print(f"== serving benchmark ({os.cpu_count()} CPUs; server: `modeldesk serve`, waitress, 8 threads)")
+        ready = []
+        for _ in range(starts - 1):
+            s = Server(project, uri, "--no-log")
+            ready.append(s.ready_s)
+            s.stop()
+        server = Server(project, uri)
+        ready.append(server.ready_s)
+        seq = sequential(server.port, bodies)
+        p50, p99 = pct(seq, 0.5) * 1e3, pct(seq, 0.99) * 1e3
+        f50, f99 = pct(floor_times, 0.5) * 1e3, pct(floor_times, 0.99) * 1e3
+        report("single-row latency p50 (log on)", p50, f50, "ms", f"<= floor + 1.5 ms ({f50 + 1.5:.2f} ms)")
+        report("single-row latency p99 (log on)", p99, f99, "ms", "-")
+        rps_on, err_on = throughput(server.port, bodies, 8, seconds)
+        report("throughput, 8 clients (log on)", rps_on, floor_rps, "req/s", ">= 400 req/s", lower_is_better=False)
+        big_on = big_request(server.port, big_body, 20) * 1e3
+        report("1,000-row request (log on)", big_on, floor_big * 1e3, "ms", "-")
+        rss, peak = server.rss_mib()
+        time.sleep(1.0)   # let the writer finish
+        m = server.metrics()
+        answered = m.get('modeldesk_predicted_rows_total{endpoint="/predict"}', 0)
+        written, dropped = m.get("modeldesk_prediction_log_written_rows_total", 0), \
+            m.get("modeldesk_prediction_log_dropped_rows_total", 0)
+        server.stop()
+
+        server = Server(project, uri, "--no-log")
+        seq_off = sequential(server.port, bodies)
+        report("single-row latency p50 (log off)", pct(seq_off, 0.5) * 1e3, f50, "ms", "-")
+        rps_off, err_off = throughput(server.port, bodies, 8, seconds)
+        report("throughput, 8 clients (log off)", rps_off, floor_rps, "req/s", ">= 400 req/s", lower_is_better=False)
+        big_off = big_request(server.port, big_body, 20) * 1e3
+        report("1,000-row request (log off)", big_off, floor_big * 1e3, "ms", "-")
+        server.stop()
+        cost = (rps_off - rps_on) / rps_off * 100
+        report("logging on: throughput vs logging off", rps_on, rps_off, "req/s", "cost < 10 %", lower_is_better=False)
+        report("time from `modeldesk serve` to /health ok", statistics.median(ready), 2.0, "s",
+               "< 2 s (floor = target)")
+        report("server resident memory after the runs", rss, 250.0, "MiB", "< 250 MiB (floor = target)")
+        print(f"  logging cost {cost:.1f} % of throughput; peak RSS {peak:.0f} MiB; ready times "
+              f"{', '.join(f'{r:.2f}' for r in ready)} s")
+        print(f"  prediction log: {answered:,.0f} rows answered, {written:,.0f} written, {dropped:,.0f} dropped; "
+              f"client errors: {err_on + err_off}")
+
+
+def _timed(fn, arg) -> float:
+    t = time.perf_counter()
+    fn(arg)
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    main()

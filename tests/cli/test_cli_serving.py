@@ -1,0 +1,195 @@
+"""`modeldesk serve` as a real process, `modeldesk score` and `modeldesk labels import`."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pandas as pd
+import pytest
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture
+def served(md, project_path):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    bunch = load_breast_cancer(as_frame=True)
+    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
+    model.fit(bunch.data, bunch.target)
+    with md.start_run() as run:
+        md.log_model(model, input_example=bunch.data.iloc[:5])
+    md.flush()
+    return project_path, f"runs:/{run.id}/model", bunch.data, model
+
+
+def cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "modeldesk", *map(str, args)], capture_output=True, text=True,
+                          timeout=120, env=dict(os.environ))
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def start_server(*args):
+    """Start `modeldesk serve ...`; return (process, url, banner lines, seconds until /health answered ok)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "modeldesk", *map(str, args)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=dict(os.environ))
+    lines: queue.Queue = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line.rstrip("\n")) for line in proc.stdout], daemon=True)
+    reader.start()
+    proc.lines, proc.reader = lines, reader
+    banner, url = [], None
+    while not banner or "Ctrl+C" not in banner[-1]:
+        try:
+            banner.append(lines.get(timeout=60))
+        except queue.Empty:
+            proc.kill()
+            raise AssertionError(f"no banner: {banner} {proc.stderr.read()}") from None
+        m = re.search(r" at (http://\S+)$", banner[-1])
+        url = url or (m.group(1) if m else None)
+    assert url, banner
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                if json.load(resp)["status"] == "ok":
+                    break
+        except OSError:
+            time.sleep(0.02)
+    return proc, url, banner, time.perf_counter() - started
+
+
+def finish(proc, sig=signal.SIGTERM):
+    """Signal the server, wait for it; return (exit code, the rest of stdout, stderr)."""
+    proc.send_signal(sig)
+    proc.wait(timeout=30)
+    proc.reader.join(10)
+    out = []
+    while not proc.lines.empty():
+        out.append(proc.lines.get())
+    return proc.returncode, "\n".join(out), proc.stderr.read()
+
+
+def post(url, body, token=None):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json",
+                                          **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_serve_answers_and_sigterm_flushes_the_log(served):
+    path, uri, X, model = served
+    proc, url, lines, ready_s = start_server("--project", path, "serve", uri, "--port", 0)
+    try:
+        assert ready_s < 10
+        ids = []
+        for i in range(20):
+            status, body = post(url + "/predict", {"records": [X.iloc[i].to_dict()]})
+            assert status == 200
+            ids.append(body["request_id"])
+        assert "Prediction log: on" in "\n".join(lines)
+    finally:
+        code, out, err = finish(proc)
+    assert code == 0, err
+    assert "Stopped (SIGTERM); 20 prediction(s) logged, 0 dropped." in out
+    from modeldesk.core.project import open_project
+
+    with open_project(path) as p:
+        logged = {r[0] for r in p.read("SELECT request_id FROM predictions")}
+        events = [r[0] for r in p.read("SELECT event FROM serving_events ORDER BY id")]
+    assert logged == set(ids) and events == ["start", "stop"]
+
+
+def test_serve_sigint_also_stops_cleanly(served):
+    path, uri, X, _ = served
+    proc, url, _, _ = start_server("--project", path, "serve", uri, "--port", 0, "--no-log")
+    post(url + "/predict", {"records": [X.iloc[0].to_dict()]})
+    code, out, err = finish(proc, signal.SIGINT)
+    assert code == 0 and "Stopped (SIGINT)" in out and "Traceback" not in err
+
+
+def test_non_loopback_host_generates_and_requires_a_token(served):
+    path, uri, X, _ = served
+    proc, url, lines, _ = start_server("--project", path, "serve", uri, "--host", "0.0.0.0", "--port", 0)
+    try:
+        token_line = next(line for line in lines if line.startswith("Token"))
+        token = token_line.rsplit(" ", 1)[1]
+        assert len(token) >= 32
+        assert post(url + "/predict", {"records": [X.iloc[0].to_dict()]})[0] == 401
+        assert post(url + "/predict", {"records": [X.iloc[0].to_dict()]}, token=token)[0] == 200
+        with urllib.request.urlopen(url + "/health", timeout=5) as resp:   # /health stays open
+            assert resp.status == 200
+    finally:
+        _, out, err = finish(proc)
+    assert token not in err
+    for suffix in ("", "-wal"):
+        f = path.with_name(path.name + suffix)
+        if f.exists():
+            assert token.encode() not in f.read_bytes()
+
+
+def test_serve_errors_are_one_line(served, tmp_path):
+    path, uri, _, _ = served
+    code, _, err = cli("--project", path, "serve", "runs:/nope/model", "--port", 0)
+    assert code == 2 and "Error:" in err and "Traceback" not in err
+    code, _, err = cli("--project", tmp_path / "missing.mdesk", "serve", uri)
+    assert code == 2 and "No project" in err
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        code, _, err = cli("--project", path, "serve", uri, "--port", busy.getsockname()[1])
+    assert code == 2 and "Cannot listen" in err and "--port" in err and "Traceback" not in err
+
+
+def test_score_cli(served, tmp_path):
+    path, uri, X, model = served
+    src, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    frame = X.iloc[:40].astype(object)
+    frame.iloc[5, 0] = "oops"
+    frame.to_csv(src, index=False)
+    code, stdout, stderr = cli("--project", path, "score", uri, src, "-o", out, "--proba", "--chunk-rows", 10)
+    assert code == 0, stderr
+    assert "Scored 39 of 40 rows" in stdout and "Rejected 1 rows" in stdout and "row 6" in stdout
+    assert "Scoring" in stderr   # the progress bar goes to stderr
+    result = pd.read_csv(out)
+    assert len(result) == 39 and {"prediction", "proba_0", "proba_1"} <= set(result.columns)
+
+
+def test_labels_import_cli(served, tmp_path):
+    path, uri, X, _ = served
+    from modeldesk.server.app import create_app
+
+    app = create_app(path, uri, reload_interval=0)
+    client = app.test_client()
+    ids = [client.post("/predict", json={"records": [X.iloc[i].to_dict()]}).get_json()["request_id"]
+           for i in range(3)]
+    app.extensions["modeldesk"].close()
+    labels = tmp_path / "labels.csv"
+    labels.write_text("request_id,label\n" + "".join(f"{r},1\n" for r in ids) + "unknown-id,0\n")
+    code, out, err = cli("--project", path, "labels", "import", labels)
+    assert code == 0, err
+    assert "3 prediction(s) labeled from 4 line(s)" in out and "unknown request id" in out
+    import modeldesk as md
+
+    md.set_project(path)
+    df = md.get_predictions(uri)
+    assert df["label"].tolist() == [1, 1, 1]

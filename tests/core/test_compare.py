@@ -1,0 +1,202 @@
+"""Run comparison logic: differing rows, same data / same packages, smoothing, chart data."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from modeldesk.core import compare as cmp
+from modeldesk.core.entities import DatasetRecord, Run
+
+
+def run(name, params=None, metrics=None, start=1000.0):
+    return Run(id=f"{name}-id".ljust(32, "0"), name=name, experiment="e", status="FINISHED", user="u",
+               start_time=start, end_time=start + 10, parent_id=None, params=params or {},
+               metrics=metrics or {}, tags={})
+
+
+def dataset(fp, name="train", role="training"):
+    return DatasetRecord(fp, name, role, "y", 100, 3, {"per_column": []}, "s", 100)
+
+
+def env(python="3.11.7", packages=None, commit="a" * 40, dirty=False):
+    return {"python": python, "platform": "Linux", "packages": packages or {"numpy": "2.0", "pandas": "3.0"},
+            "git": {"commit": commit, "dirty": dirty, "branch": "main"}}
+
+
+# -- rows ----------------------------------------------------------------------
+def test_param_rows_mark_differences_and_missing_values():
+    runs = [run("a", {"lr": "0.1", "depth": "8", "seed": "1"}), run("b", {"lr": "0.2", "depth": "8"})]
+    rows = {r.key: r for r in cmp.param_rows(runs)}
+    assert rows["lr"].differs and rows["lr"].values == ("0.1", "0.2")
+    assert not rows["depth"].differs
+    assert rows["seed"].differs and rows["seed"].values == ("1", None)
+
+
+def test_metric_rows_compare_floats_not_text():
+    runs = [run("a", metrics={"auc": 0.1234567, "loss": 0.5, "x": math.nan}),
+            run("b", metrics={"auc": 0.1234568, "loss": 0.5, "x": math.nan})]
+    rows = {r.key: r for r in cmp.metric_rows(runs)}
+    assert rows["auc"].differs            # same 6-digit text, different numbers
+    assert not rows["loss"].differs
+    assert not rows["x"].differs          # NaN and NaN are "the same"
+    assert rows["loss"].values == ("0.5", "0.5")
+
+
+def test_environment_rows_show_python_git_and_only_differing_packages():
+    envs = [env(packages={"numpy": "2.0", "pandas": "3.0", "scipy": "1.17"}),
+            env(python="3.12.1", packages={"numpy": "2.1", "pandas": "3.0"}, commit="b" * 40, dirty=True)]
+    rows = {r.key: r for r in cmp.environment_rows(envs)}
+    assert rows["Python"].differs and rows["Python"].values == ("3.11.7", "3.12.1")
+    assert rows["Git commit"].differs and rows["Git dirty"].values == ("no", "yes")
+    assert not rows["Git branch"].differs
+    assert rows["package numpy"].values == ("2.0", "2.1")
+    assert rows["package scipy"].values == ("1.17", None)
+    assert "package pandas" not in rows        # same version: not listed
+    assert cmp.same_packages(envs) is False
+    assert cmp.same_packages([env(), env()]) is True
+    assert cmp.same_packages([env(), None]) is None
+    assert cmp.environment_rows([None, None]) == []
+
+
+def test_dataset_rows_and_same_data():
+    same = [[dataset("f1"), dataset("t1", "test", "evaluation")], [dataset("t1", "test", "evaluation"), dataset("f1")]]
+    assert cmp.same_data(same) is True
+    assert not any(r.differs for r in cmp.dataset_rows(same))
+    other = [[dataset("f1")], [dataset("f2")]]
+    rows = cmp.dataset_rows(other)
+    assert [(r.key, r.values, r.differs) for r in rows] == [("train (training)", ("f1", "f2"), True)]
+    assert cmp.same_data(other) is False
+    assert cmp.same_data([[], [dataset("f1")]]) is False
+    assert cmp.same_data([[], []]) is None
+
+
+def test_visible_rows_only_differences_and_csv():
+    runs = [run("a", {"lr": "0.1", "depth": "8"}, {"auc": 0.9}), run("b", {"lr": "0.2", "depth": "8"}, {"auc": 0.8})]
+    comp = cmp.build_comparison(runs, [env(), env()], [[dataset("f1")], [dataset("f1")]])
+    keys_all = [r.key for r in comp.visible_rows(False)]
+    keys_diff = [r.key for r in comp.visible_rows(True)]
+    assert "depth" in keys_all and "depth" not in keys_diff
+    assert keys_diff == ["lr", "auc"]
+    assert comp.same_data is True and comp.same_packages is True
+    assert comp.differing_param_keys == ["lr"]
+    rows = list(csv.reader(io.StringIO(cmp.comparison_csv(comp, only_differences=True))))
+    assert rows[0] == ["section", "key", f"a ({runs[0].id[:8]})", f"b ({runs[1].id[:8]})", "differs"]
+    assert rows[1] == ["Params", "lr", "0.1", "0.2", "yes"]
+    assert rows[2] == ["Metrics", "auc", "0.9", "0.8", "yes"]
+    assert rows[-2][:3] == ["Summary", "Same data", "yes"] and rows[-1][:3] == ["Summary", "Same packages", "yes"]
+    assert all(len(r) == 5 for r in rows)
+
+
+def test_load_comparison_through_the_public_api(md):
+    md.set_experiment("e")
+    frame = pd.DataFrame({"a": [1, 2, 3], "y": [0, 1, 0]})
+    ids = []
+    for name, lr, data in (("a", 0.1, frame), ("b", 0.2, frame.assign(a=[1, 2, 4]))):
+        with md.start_run(name=name) as r:
+            md.log_params({"lr": lr, "depth": 8})
+            md.log_metric("loss", lr, step=0)
+            md.log_dataset(data, name="train", role="training", target="y")
+        ids.append(r.id)
+    md.flush()
+    comp = cmp.load_comparison(md.get_project(), ids)
+    assert [r.name for r in comp.runs] == ["a", "b"]
+    assert comp.same_data is False and comp.same_packages is True
+    assert [r.key for r in comp.visible_rows(True) if r.section == cmp.PARAMS] == ["lr"]
+    history = cmp.load_history(md.get_project(), ids[0], "loss", comp.runs[0].start_time)
+    assert len(history) == 1 and history.values[0] == pytest.approx(0.1)
+
+
+# -- smoothing -----------------------------------------------------------------
+def test_ema_matches_the_recurrence():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=500)
+    w = 0.8
+    expected = np.empty_like(x)
+    expected[0] = x[0]
+    for i in range(1, len(x)):
+        expected[i] = w * expected[i - 1] + (1 - w) * x[i]
+    np.testing.assert_allclose(cmp.ema(x, w), expected, rtol=1e-12)
+
+
+def test_ema_edges():
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(cmp.ema(x, 0.0), x)
+    assert cmp.ema([], 0.5).size == 0
+    np.testing.assert_allclose(cmp.ema([5.0] * 10, 0.99), [5.0] * 10)   # constant stays constant
+    with pytest.raises(ValueError):
+        cmp.ema(x, 1.0)
+
+
+def test_ema_skips_non_finite_points():
+    y = cmp.ema([1.0, np.nan, 3.0, np.inf, 5.0], 0.5)
+    assert np.isnan(y[1]) and np.isinf(y[3])
+    np.testing.assert_allclose(y[[0, 2, 4]], cmp.ema([1.0, 3.0, 5.0], 0.5))
+
+
+def test_ema_is_fast_on_a_million_points():
+    import time
+
+    x = np.random.default_rng(1).random(1_000_000)
+    cmp.ema(x[:10], 0.9)   # import scipy.signal outside the timing
+    t0 = time.perf_counter()
+    cmp.ema(x, 0.9)
+    assert time.perf_counter() - t0 < 0.5
+
+
+def test_history_x_modes():
+    h = cmp.History(np.array([0.0, 1.0, 2.0]), np.array([3.0, 2.0, 1.0]), np.array([105.0, 106.0, 108.0]), 100.0)
+    np.testing.assert_array_equal(h.x("step"), [0, 1, 2])
+    np.testing.assert_array_equal(h.x("relative"), [5, 6, 8])
+    np.testing.assert_array_equal(h.x("wall"), [105, 106, 108])
+    with pytest.raises(ValueError):
+        h.x("minutes")
+
+
+# -- scatter and parallel coordinates --------------------------------------------------
+def test_numeric_params_and_scatter_data():
+    runs = [run("a", {"lr": "0.1", "kernel": "rbf"}, {"auc": 0.9}),
+            run("b", {"lr": "0.01", "kernel": "linear"}, {"auc": 0.8}),
+            run("c", {"kernel": "rbf"}, {"auc": 0.7})]
+    assert cmp.numeric_param_keys(runs) == ["lr"]
+    data = cmp.scatter_data(runs, "params.lr", "metrics.auc")
+    assert data.run_names == ("a", "b") and data.missing == ("c",)
+    np.testing.assert_array_equal(data.x, [0.1, 0.01])
+    with pytest.raises(ValueError):
+        cmp.run_value(runs[0], "lr")
+
+
+def test_parallel_data_normalises_numbers_logs_and_categories():
+    runs = [run("a", {"lr": "0.0001", "depth": "2", "kernel": "rbf"}, {"auc": 0.5}),
+            run("b", {"lr": "0.1", "depth": "6", "kernel": "linear"}, {"auc": 1.0}),
+            run("c", {"lr": "0.01", "depth": "4"}, {"auc": 0.75})]
+    data = cmp.parallel_data(runs, ["lr", "depth", "kernel"], "auc")
+    kinds = [a.kind for a in data.axes]
+    assert kinds == ["log", "linear", "categorical", "linear"]
+    assert data.axes[2].categories == ("linear", "rbf")
+    assert data.positions.shape == (3, 4)
+    np.testing.assert_allclose(data.positions[:, 0], [0.0, 1.0, 2 / 3])        # log10 scale
+    np.testing.assert_allclose(data.positions[:, 1], [0.0, 1.0, 0.5])
+    assert data.positions[0, 2] == 1.0 and data.positions[1, 2] == 0.0 and np.isnan(data.positions[2, 2])
+    np.testing.assert_allclose(data.positions[:, 3], [0.0, 1.0, 0.5])
+    assert data.colour_range == (0.5, 1.0)
+    assert (data.axes[1].lo, data.axes[1].hi) == (2.0, 6.0)
+    same = cmp.parallel_data(runs[:1], ["depth"], None)
+    assert same.positions[0, 0] == 0.5
+
+
+def test_coverage_and_preferred_metric():
+    runs = [run("a", {"lr": "0.1", "C": "1"}, {"val_loss": 0.3, "roc_auc": 0.9, "accuracy": 0.8}),
+            run("b", {"lr": "0.2"}, {"roc_auc": 0.8, "accuracy": 0.7}),
+            run("c", {"lr": "0.3"}, {"roc_auc": 0.7, "accuracy": 0.9})]
+    assert cmp.coverage(runs, "params.lr") == 3 and cmp.coverage(runs, "params.C") == 1
+    assert cmp.coverage(runs, "metrics.val_loss") == 1
+    assert cmp.by_coverage(runs, ["C", "lr"], "params") == ["lr", "C"]
+    assert cmp.preferred_metric(runs, widest=False) == "val_loss"   # curves: a loss first
+    assert cmp.preferred_metric(runs) == "roc_auc"                  # one point per run: what all runs have
+    assert cmp.preferred_metric([]) is None

@@ -1,0 +1,51 @@
+"""modeldesk.demo_traffic: a week of served predictions with a drifted period and labels."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import pytest
+
+from modeldesk.core.predictions import get_predictions
+from modeldesk.demo_traffic import DRIFT, add_served_traffic, default_model_uri
+
+
+@pytest.fixture
+def cancer_uri(md):
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    md.set_experiment("breast-cancer")
+    with md.start_run() as run:
+        md.log_model(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y),
+                     input_example=X.iloc[:5])
+        md.log_metric("roc_auc", 0.99)
+    md.flush()
+    return f"runs:/{run.id}/model"
+
+
+def test_a_week_of_traffic_with_drift_and_labels(md, project_path, cancer_uri):
+    now = time.time()
+    started = time.perf_counter()
+    summary = add_served_traffic(project_path, cancer_uri, requests=2000, now=now)
+    assert time.perf_counter() - started < 10
+    df = get_predictions(md.get_project(), cancer_uri)
+    assert len(df) >= 2000 and df["request_id"].nunique() == 2000
+    assert f"{len(df):,} served predictions over 7 days" in summary
+    span = (df["time"].max() - df["time"].min()).total_seconds() / 86400
+    assert 6 < span <= 7
+    recent = df["time"] >= df["time"].max() - pd.Timedelta(days=2)
+    col = next(iter(DRIFT))
+    assert df.loc[recent, col].mean() > 1.15 * df.loc[~recent, col].mean()
+    labeled = df.dropna(subset=["label"])
+    assert 0.3 < len(labeled) / len(df) < 0.7
+    accuracy = (labeled["prediction"] == labeled["label"])
+    assert accuracy[~recent.loc[labeled.index]].mean() > accuracy[recent.loc[labeled.index]].mean()
+
+
+def test_default_model_is_the_best_cancer_run(md, cancer_uri):
+    assert default_model_uri(md.get_project()) == cancer_uri

@@ -1,0 +1,342 @@
+"""The compare view: table, curves, scatter, parallel coordinates, export."""
+
+from __future__ import annotations
+
+import csv
+import os
+import time
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+from PySide6.QtCore import QPoint, Qt, QThreadPool, QTimer  # noqa: E402
+from PySide6.QtGui import QBrush, QGuiApplication, QImage  # noqa: E402
+
+from modeldesk.core import compare as cmp  # noqa: E402
+from modeldesk.gui.compare_view import CompareView, open_compare  # noqa: E402
+from modeldesk.gui.view_helpers import theme  # noqa: E402
+
+WAIT = 15_000
+T0 = 1_700_000_000.0
+RUNS = (  # name, lr, kernel, final auc, dataset shift
+    ("a", 0.1, "rbf", 0.9, 0),
+    ("b", 0.01, "linear", 0.8, 0),
+    ("c", 0.001, "rbf", 0.7, 1),
+)
+
+
+@pytest.fixture(autouse=True)
+def _workers_done():
+    yield
+    from modeldesk.gui.compare_panels import history_pool
+
+    QThreadPool.globalInstance().waitForDone(15_000)
+    history_pool().waitForDone(15_000)
+
+
+@pytest.fixture
+def three_runs(md, qapp):
+    """Three runs that differ in lr and kernel (depth equal); run c trained on other data."""
+    md.set_experiment("sweep")
+    base = pd.DataFrame({"x": np.arange(40, dtype=float), "y": [0, 1] * 20})
+    ids = {}
+    for i, (name, lr, kernel, auc, shift) in enumerate(RUNS):
+        with md.start_run(name=name) as run:
+            md.log_params({"lr": lr, "depth": 8, "kernel": kernel})
+            for step in range(40):
+                md.log_metric("loss", (1 + i) / (step + 1), step=step, timestamp=T0 + 100 * i + 2 * step)
+                md.log_metric("val_auc", auc * (1 - np.exp(-(step + 1) / 5)) if step < 39 else auc, step=step,
+                              timestamp=T0 + 100 * i + 2 * step)
+            md.log_dataset(base.assign(x=base.x + shift), name="train", role="training", target="y")
+        ids[name] = run.id
+    md.flush()
+    return md.get_project(), ids
+
+
+def open_view(qtbot, project, run_ids, show=True) -> CompareView:
+    view = CompareView(project, run_ids)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        if show:
+            view.show()
+    return view
+
+
+def background(view, section, key, column=1):
+    model = view.table_model
+    return model.data(model.index(model.find(section, key), column), Qt.ItemDataRole.BackgroundRole)
+
+
+def test_table_highlights_rows_that_differ(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    model = view.table_model
+    assert [model.headerData(c, Qt.Orientation.Horizontal) for c in range(4)] == ["Key", "a", "b", "c"]
+    lr_row = model.find(cmp.PARAMS, "lr")
+    assert [model.data(model.index(lr_row, c)) for c in range(4)] == ["lr", "0.1", "0.01", "0.001"]
+    assert isinstance(background(view, cmp.PARAMS, "lr"), QBrush)
+    assert background(view, cmp.PARAMS, "lr").color().name() == theme()["diff_bg"]
+    assert background(view, cmp.PARAMS, "depth") is None
+    assert background(view, cmp.METRICS, "val_auc").color().name() == theme()["diff_bg"]
+    assert background(view, cmp.DATASETS, "train (training)").color().name() == theme()["diff_bg"]
+    assert background(view, cmp.ENVIRONMENT, "Python") is None
+    fp = model.data(model.index(model.find(cmp.DATASETS, "train (training)"), 1))
+    assert fp.endswith("…") and len(fp) == 13           # fingerprints shortened, full text in the tooltip
+
+
+def test_only_differences_hides_equal_rows(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    model = view.table_model
+    assert "depth" in model.shown_keys(cmp.PARAMS) and "Python" in model.shown_keys(cmp.ENVIRONMENT)
+    qtbot.mouseClick(view.only_differences, Qt.MouseButton.LeftButton)
+    assert view.only_differences.isChecked() and model.only_differences
+    assert model.shown_keys(cmp.PARAMS) == ["kernel", "lr"]
+    assert model.shown_keys(cmp.ENVIRONMENT) == []             # same interpreter and packages: section gone
+    assert model.shown_keys(cmp.DATASETS) == ["train (training)"]
+    assert "Environment" not in [model.entry(r) for r in model.section_rows()]
+    view.set_only_differences(False)
+    assert not view.only_differences.isChecked() and "depth" in model.shown_keys(cmp.PARAMS)
+
+
+def test_same_data_and_same_packages_lines(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    assert "Same data: <b" in view.same_data_label.text() and ">no</b>" in view.same_data_label.text()
+    assert ">yes</b>" in view.same_packages_label.text()
+    same = open_view(qtbot, project, [ids["a"], ids["b"]])
+    assert ">yes</b>" in same.same_data_label.text()
+
+
+def test_different_packages_are_listed(qtbot, three_runs):
+    from modeldesk.core.artifacts import run_environment, store_environment
+    from modeldesk.core.tracking import Tracker
+
+    project, ids = three_runs
+    env = run_environment(project, ids["a"])
+    env["packages"] = dict(env["packages"], numpy="1.0.0")
+    tracker = Tracker(project)
+    handle = tracker.start_run(tracker.experiment("sweep").id, "old-numpy",
+                               environment_sha256=store_environment(project, env))
+    tracker.log_params(handle, {"lr": 0.1, "depth": 8, "kernel": "rbf"})
+    tracker.end_run(handle)
+    tracker.close()
+    view = open_view(qtbot, project, [ids["a"], handle.id])
+    assert ">no</b>" in view.same_packages_label.text() and "1 differ" in view.same_packages_label.text()
+    view.set_only_differences(True)
+    model = view.table_model
+    assert model.shown_keys(cmp.ENVIRONMENT) == ["package numpy"]
+    row = model.find(cmp.ENVIRONMENT, "package numpy")
+    assert [model.data(model.index(row, c)) for c in (1, 2)] == [np.__version__, "1.0.0"]
+    assert model.shown_keys(cmp.PARAMS) == []
+
+
+def test_curves_load_for_each_run_and_metric_picker_changes_them(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    assert view.checked_metrics() == ["loss"] and not view.loading_curves
+    curves = view.curves.curves("loss")
+    assert set(curves) == set(ids.values())
+    x, y = view.curves.curve_data(ids["b"], "loss")
+    np.testing.assert_array_equal(x, np.arange(40))
+    np.testing.assert_allclose(y, 2 / (np.arange(40) + 1))
+    item = curves[ids["a"]]
+    assert item.opts["autoDownsample"] and item.opts["downsampleMethod"] == "peak" and item.opts["clipToView"]
+    assert not view.curves.plot("loss").getAxis("left").autoSIPrefix
+    legend = view.curves.plot("loss").legend
+    assert [label.text for _sample, label in legend.items] == ["a", "b", "c"]
+
+    # tick val_auc in the list, untick loss: the view loads val_auc and drops the loss chart
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        view.metric_list.item(1).setCheckState(Qt.CheckState.Checked)
+    assert view.curves.metrics == ["loss", "val_auc"]
+    assert set(view.curves.curves("val_auc")) == set(ids.values())
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        view.metric_list.item(0).setCheckState(Qt.CheckState.Unchecked)
+    assert view.curves.metrics == ["val_auc"] and view.curves.curves("loss") == {}
+    assert view.curves.plot("loss") is None
+
+
+def test_x_axis_switches_to_wall_time_and_relative_time(qtbot, three_runs):
+    import pyqtgraph as pg
+
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    view.x_mode.setCurrentIndex(2)   # the combo, as a user would
+    assert view.curves.x_mode == "wall"
+    assert isinstance(view.curves.plot("loss").getAxis("bottom"), pg.DateAxisItem)
+    x, _ = view.curves.curve_data(ids["c"], "loss")
+    np.testing.assert_allclose(x, T0 + 200 + 2 * np.arange(40))
+    view.set_x_mode("relative")
+    run_c = next(r for r in view.comparison.runs if r.id == ids["c"])
+    x, _ = view.curves.curve_data(ids["c"], "loss")
+    np.testing.assert_allclose(x, T0 + 200 + 2 * np.arange(40) - run_c.start_time)
+    assert "Time since run start" in view.curves.plot("loss").getAxis("bottom").labelText
+    view.set_x_mode("step")
+    assert not isinstance(view.curves.plot("loss").getAxis("bottom"), pg.DateAxisItem)
+
+
+def test_smoothing_slider_changes_the_displayed_data(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    raw = view.curves.curve_data(ids["a"], "loss")[1].copy()
+    view.smoothing.setValue(90)                      # the slider, as a user would; applied after a short pause
+    assert view.smoothing_value.text() == "0.90"
+    qtbot.waitUntil(lambda: view.curves.smoothing == 0.9, timeout=WAIT)
+    smoothed = view.curves.curve_data(ids["a"], "loss")[1]
+    assert not np.allclose(smoothed, raw)
+    np.testing.assert_allclose(smoothed, cmp.ema(raw, 0.9))
+    assert view.curves._raw_items[(ids["a"], "loss")].isVisible()     # raw curve kept, faded, behind
+    view.set_smoothing(0.0)
+    np.testing.assert_allclose(view.curves.curve_data(ids["a"], "loss")[1], raw)
+    assert (ids["a"], "loss") not in view.curves._raw_items
+
+
+def test_scatter_click_selects_its_run(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    qtbot.waitExposed(view)
+    view.show_tab("scatter")
+    assert view.scatter_x.currentData() == "params.lr" and view.scatter_y.currentData() == "metrics.loss"
+    view.set_scatter_axes("params.lr", "metrics.val_auc")
+    assert view.scatter.spot_position(ids["b"]) == pytest.approx((0.01, 0.8))
+    qtbot.wait(100)   # let the view apply its auto range
+    graphics = view.scatter.view
+    point = graphics.mapFromScene(view.scatter.scene_position(ids["b"]))
+    with qtbot.waitSignal(view.runSelected, timeout=WAIT) as blocker:
+        qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+    assert blocker.args == [ids["b"]]
+    assert view.scatter.selected == ids["b"]
+    assert view.parallel.selected == ids["b"]
+    # x offers numeric params and metrics (not the text param 'kernel'); y offers metrics
+    x_keys = [view.scatter_x.itemData(i) for i in range(view.scatter_x.count())]
+    assert x_keys == ["params.depth", "params.lr", "metrics.loss", "metrics.val_auc"]
+    assert [view.scatter_y.itemData(i) for i in range(view.scatter_y.count())] == ["metrics.loss", "metrics.val_auc"]
+
+
+def test_parallel_coordinates_draw_one_line_per_run(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    view.show_tab("parallel")
+    assert view.parallel_params() == ["kernel", "lr"]          # the params that differ, by default
+    view.set_parallel(["depth", "kernel", "lr"], "val_auc")
+    chart = view.parallel
+    assert set(chart.lines) == set(ids.values())
+    assert [a.label for a in chart._data.axes] == ["depth", "kernel", "lr", "val_auc"]
+    x, y = chart.lines[ids["a"]].getData()
+    np.testing.assert_array_equal(x, [0, 1, 2, 3])
+    np.testing.assert_allclose(y, [0.5, 1.0, 1.0, 1.0])          # best auc at the top
+    colours = {rid: line.opts["pen"].color().name() for rid, line in chart.lines.items()}
+    assert len(set(colours.values())) == 3                      # coloured by the metric
+    assert chart.colour_bar.levels() == pytest.approx((0.7, 0.9))
+    with qtbot.waitSignal(view.runSelected, timeout=WAIT) as blocker:
+        chart.lines[ids["c"]].sigClicked.emit(chart.lines[ids["c"]], None)
+    assert blocker.args == [ids["c"]] and view.scatter.selected == ids["c"]
+
+
+def test_export_table_to_csv(qtbot, three_runs, tmp_path):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    path = view.export_csv(str(tmp_path / "all.csv"))
+    rows = list(csv.reader(open(path, encoding="utf-8")))
+    assert rows[0] == ["section", "key", *(f"{n} ({ids[n][:8]})" for n in "abc"), "differs"]
+    assert ["Params", "depth", "8", "8", "8", "no"] in rows
+    assert ["Params", "lr", "0.1", "0.01", "0.001", "yes"] in rows
+    assert rows[-2][:3] == ["Summary", "Same data", "no"] and rows[-1][:3] == ["Summary", "Same packages", "yes"]
+    view.set_only_differences(True)
+    rows = list(csv.reader(open(view.export_csv(str(tmp_path / "diff.csv")), encoding="utf-8")))
+    keys = [r[1] for r in rows[1:-2]]
+    assert "depth" not in keys and "lr" in keys and "train (training)" in keys
+
+
+@pytest.mark.parametrize("tab", ["table", "curves", "scatter", "parallel"])
+def test_export_chart_to_png(qtbot, three_runs, tmp_path, tab):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    view.show_tab(tab)
+    qtbot.wait(50)
+    path = view.export_png(str(tmp_path / f"{tab}.png"))
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = QImage(path)
+    assert not image.isNull() and image.width() > 300 and image.height() > 200
+
+
+def test_ctrl_c_copies_table_cells_as_tsv(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    model = view.table_model
+    row = model.find(cmp.PARAMS, "lr")
+    selection = view.table.selectionModel()
+    selection.select(model.index(row, 0), selection.SelectionFlag.Select)
+    selection.select(model.index(row, 2), selection.SelectionFlag.Select)
+    view.table.setFocus()
+    qtbot.keyClick(view.table, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "lr\t0.01"
+
+
+def test_open_compare_is_a_non_modal_window(qtbot, three_runs):
+    project, ids = three_runs
+    window = open_compare(project, list(ids.values()))
+    qtbot.addWidget(window)
+    qtbot.waitSignal(window.comparisonLoaded, timeout=WAIT).wait()
+    assert isinstance(window, CompareView) and window.isWindow() and window.isVisible()
+    assert window.windowTitle().startswith("Compare 3 runs")
+
+
+def test_ten_long_histories_load_without_freezing_the_gui(qtbot, md, qapp):
+    """10 runs x 100,000 points: histories load in workers; the event loop never stalls long."""
+    md.set_experiment("long")
+    ids = []
+    steps = np.arange(100_000)
+    for i in range(10):
+        with md.start_run(name=f"long-{i}") as run:
+            md.log_param("seed", i)
+            values = np.exp(-steps / 20_000) + 0.01 * i
+            for step, value in zip(steps.tolist(), values.tolist()):
+                md.log_metric("loss", value, step=step)
+        ids.append(run.id)
+    md.flush()
+    gaps, stamps, last = [], [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        stamps.append(now - started)
+        last[0] = now
+
+    import pyqtgraph  # noqa: F401  (imported once per process: the main window warms it up at start)
+
+    timer = QTimer(interval=5)
+    timer.timeout.connect(tick)
+    timer.start()
+    started = last[0] = time.perf_counter()
+    view = open_view(qtbot, md.get_project(), ids)
+    elapsed = time.perf_counter() - started
+    qtbot.wait(200)   # first paints of the downsampled curves
+    timer.stop()
+    assert len(view.curves.curves("loss")) == 10
+    assert len(view.curves.curve_data(ids[0], "loss")[0]) == 100_000
+    worst = sorted(zip(gaps, stamps), reverse=True)[:5]
+    print(f"10 x 100,000-point curves loaded in {elapsed:.2f} s; longest GUI stalls (ms, ending at ms):",
+          [(round(g * 1000), round(t * 1000)) for g, t in worst])
+    assert max(gaps) < 0.2, f"GUI thread blocked for {max(gaps) * 1000:.0f} ms (all loaded in {elapsed:.2f} s)"
+
+
+def test_pyside_refcount_workaround_survives_many_void_calls_and_emits(qapp):
+    """PySide6 6.12.0 drops a reference to None per void call and to True per emit (see gui/qt_compat)."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    class Probe(QObject):
+        ping = Signal()
+
+    probe = Probe()
+    for _ in range(200_000):   # far more than None/True have references without the workaround
+        probe.setObjectName("x")
+        probe.ping.emit()
+    assert sys.getrefcount(None) > 0 and sys.getrefcount(True) > 0   # and no "Fatal Python error"

@@ -1,0 +1,243 @@
+"""The main window: opening projects (and refusing bad ones with a reason),
+recent projects, navigation, status bar, remembered geometry, About,
+drag and drop, live refresh, and launch() without a display."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from modeldesk.gui.launch import NO_DISPLAY, has_display, launch
+from modeldesk.gui.settings import Settings
+
+
+def opened(qtbot, win, path=None, timeout=5000):
+    if path is not None:
+        win.open(path)
+    qtbot.waitUntil(lambda: win.project is not None and not win.experiments.model.loading
+                    and win.experiments.experiment_list.topLevelItemCount() > 0, timeout=timeout)
+
+
+def message_text(win) -> str:
+    boxes = [b for b in win.findChildren(QMessageBox) if b.isVisible()]
+    return f"{boxes[-1].text()}\n{boxes[-1].informativeText()}" if boxes else ""
+
+
+def test_opens_a_project_and_fills_the_status_bar(qtbot, window, sample):
+    path, _ = sample
+    opened(qtbot, window, path)
+    assert window.windowTitle() == "test.mdesk — ModelDesk"
+    assert window.pages.currentWidget() is window.workspace
+    assert window.path_label.text() == str(path)
+    assert window.user_label.text() == "User: tester"
+    qtbot.waitUntil(lambda: window.runs_label.text() == "42 runs · 2 experiments")
+    assert window.experiments.model.rowCount() == 30
+
+
+def test_missing_project_says_why_and_stays_usable(qtbot, window, tmp_path):
+    missing = tmp_path / "nope.mdesk"
+    with qtbot.waitSignal(window.openFailed) as failed:
+        window.start(str(missing))
+    assert "No project at" in failed.args[0]
+    qtbot.waitUntil(lambda: "No project at" in message_text(window))
+    assert "Could not open nope.mdesk" in message_text(window)
+    assert window.pages.currentWidget() is window.welcome
+    assert not missing.exists()          # opening never creates a file
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"just some text, not a database" * 10, "not an SQLite file"),
+    (b"", None),
+])
+def test_refused_file_gets_a_dialog(qtbot, window, tmp_path, content, reason):
+    bad = tmp_path / "bad.mdesk"
+    bad.write_bytes(content)
+    if reason is None:   # an empty file is a new project: it opens
+        opened(qtbot, window, bad)
+        return
+    with qtbot.waitSignal(window.openFailed) as failed:
+        window.open(bad)
+    assert reason in failed.args[0]
+    assert reason in message_text(window)
+    assert bad.read_bytes() == content
+
+
+def test_newer_schema_is_refused(qtbot, window, tmp_path):
+    import sqlite3
+
+    newer = tmp_path / "newer.mdesk"
+    conn = sqlite3.connect(newer)
+    conn.execute("PRAGMA user_version = 999")
+    conn.execute("CREATE TABLE x (a)")
+    conn.close()
+    with qtbot.waitSignal(window.openFailed) as failed:
+        window.open(newer)
+    assert "newer ModelDesk" in failed.args[0]
+
+
+def test_recent_projects_are_remembered(qtbot, window, sample, tmp_path):
+    from modeldesk.gui.main_window import MainWindow
+
+    path, _ = sample
+    opened(qtbot, window, path)
+    window.close_project()
+    assert window.pages.currentWidget() is window.welcome
+    assert window.windowTitle() == "ModelDesk"
+    assert "test.mdesk" in window.welcome.body.text()
+    recent = [a.data() for a in window.recent_menu.actions() if a.data()]
+    assert recent == [str(path.resolve())]
+    second = MainWindow(user="tester")   # a new session opens the most recent project
+    qtbot.addWidget(second)
+    second.start(None)
+    opened(qtbot, second)
+    assert second.project.path.resolve() == path.resolve()
+
+
+def test_new_project_and_open_dialog(qtbot, window, tmp_path, sample, monkeypatch):
+    target = tmp_path / "fresh"
+    monkeypatch.setattr(window, "ask_new_path", lambda: str(target))
+    window.new_action.trigger()
+    opened(qtbot, window)
+    assert window.project.path == tmp_path / "fresh.mdesk" and (tmp_path / "fresh.mdesk").exists()
+    assert window.experiments.stack.currentWidget() is window.experiments.empty
+    assert "md.start_run" in window.experiments.empty.body.text()
+    path, _ = sample
+    monkeypatch.setattr(window, "ask_open_path", lambda: str(path))
+    qtbot.keyClick(window, Qt.Key_O, Qt.ControlModifier)
+    qtbot.waitUntil(lambda: window.project is not None and window.project.path == path)
+
+
+def test_navigation_shows_coming_views_without_data(qtbot, window, sample):
+    path, _ = sample
+    opened(qtbot, window, path)
+    items = [window.nav.item(i).text() for i in range(window.nav.count())]
+    assert items == ["Experiments", "Models", "Serving", "Monitoring", "Audit"]
+    window.nav.setCurrentRow(1)
+    page = window.views.currentWidget()
+    assert page is window.coming["Models"]
+    assert "model registry arrives in a coming release" in page.body.text()
+    assert "Nothing to show yet" in page.body.text()
+    qtbot.keyClick(window, Qt.Key_5, Qt.ControlModifier)
+    assert window.views.currentWidget() is window.coming["Audit"]
+    qtbot.keyClick(window, Qt.Key_1, Qt.ControlModifier)
+    assert window.views.currentWidget() is window.experiments
+
+
+def test_geometry_and_splitters_are_remembered(qtbot, window, settings_dir):
+    from modeldesk.gui.main_window import MainWindow
+
+    window.resize(760, 600)
+    window.workspace.setSizes([180, 580])
+    window.experiments.splitter.setSizes([190, 390])
+    window.close()
+    assert any(settings_dir.rglob("*.ini"))      # written to the test's own folder
+    again = MainWindow()
+    qtbot.addWidget(again)
+    again.show()
+    assert (again.width(), again.height()) == (760, 600)
+    assert again.workspace.sizes()[0] == 180 or again.workspace.sizes()[0] == again.nav.width()
+    assert again.experiments.splitter.sizes()[0] == 190
+
+
+def test_about_lists_versions(qtbot, window):
+    import PySide6
+
+    box = window.about()
+    text = box.text()
+    for needle in ("ModelDesk 0.1.0", "Python", "Qt", PySide6.__version__, "SQLite", "pyqtgraph"):
+        assert needle in text
+    box.close()
+
+
+def test_dropping_a_project_opens_it(qtbot, window, sample):
+    path, _ = sample
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, enter)
+    assert enter.isAccepted()
+    drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, drop)
+    opened(qtbot, window)
+    assert window.project.path == path
+    other = QMimeData()
+    other.setUrls([QUrl.fromLocalFile("/tmp/notes.txt")])
+    refused = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, other, Qt.LeftButton, Qt.NoModifier)
+    QApplication.sendEvent(window, refused)
+    assert not refused.isAccepted()
+
+
+def test_runs_logged_by_a_script_appear(qtbot, window, sample, gui, md):
+    path, _ = sample
+    opened(qtbot, window, path)
+    window.poll()
+    gui.log_runs(md, "churn", 3, prefix="live")     # another connection commits...
+    window.poll()                                   # ...which the 2 s poll notices
+    view = window.experiments
+    qtbot.waitUntil(lambda: view.model.rowCount() == 33)
+    qtbot.waitUntil(lambda: window.runs_label.text().startswith("45 runs"))
+    assert view.model.data(view.model.index(0, 0)) == "live-02"
+    assert window._poll_timer.isActive() and window._poll_timer.interval() == 2000
+
+
+def test_live_changes_reach_open_windows(qtbot, window, sample, gui, md):
+    from PySide6.QtWidgets import QWidget
+
+    class Details(QWidget):
+        calls = 0
+
+        def refresh_live(self):
+            Details.calls += 1
+
+    path, _ = sample
+    opened(qtbot, window, path)
+    details = Details(window, Qt.Window)
+    details.show()
+    window.poll()
+    with qtbot.waitSignal(window.projectChanged):
+        gui.log_runs(md, "churn", 1, prefix="grow")
+        window.poll()
+    assert Details.calls == 1
+    details.close()
+
+
+def test_runs_appear_by_polling_alone(qtbot, window, sample, gui, md):
+    path, _ = sample
+    opened(qtbot, window, path)
+    qtbot.wait(50)
+    window.poll()
+    gui.log_runs(md, "fraud", 1, prefix="polled")
+    qtbot.waitUntil(lambda: window.runs_label.text().startswith("43 runs"), timeout=6000)
+
+
+def test_settings_never_touch_the_real_ones(settings_dir):
+    settings = Settings()
+    assert os.path.realpath(settings.qs.fileName()).startswith(os.path.realpath(str(settings_dir)))
+
+
+def test_launch_without_a_display_explains(monkeypatch, capsys):
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert launch("whatever.mdesk") == 1
+    assert NO_DISPLAY in capsys.readouterr().err
+    assert has_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
+    assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
+    assert has_display({}, "win32") and not has_display({}, "linux")
+
+
+def test_dark_palette_follows_the_choice(qapp, monkeypatch):
+    from modeldesk.gui.app import apply_palette, is_dark
+
+    original = qapp.palette()
+    monkeypatch.setenv("MODELDESK_THEME", "dark")
+    apply_palette(qapp)
+    assert is_dark(qapp.palette())
+    monkeypatch.setenv("MODELDESK_THEME", "light")
+    apply_palette(qapp)
+    assert not is_dark(qapp.palette())
+    qapp.setPalette(original)
