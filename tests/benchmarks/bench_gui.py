@@ -282,6 +282,9 @@ def in_process(big: Path, curves: Path) -> None:
     print(f"    (the filter matched {matched:,} runs)")
     compare_step(app, window, curves, meter)
     window.close()
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(10_000)
 
 
 def compare_step(app, window, curves: Path, meter: StallMeter) -> None:

@@ -193,3 +193,29 @@ def test_labels_import_cli(served, tmp_path):
     md.set_project(path)
     df = md.get_predictions(uri)
     assert df["label"].tolist() == [1, 1, 1]
+
+
+def test_cli_takes_registry_short_forms(served, tmp_path):
+    path, uri, X, model = served
+    from modeldesk.core import registry
+    from modeldesk.core.project import open_project
+
+    with open_project(path) as p:
+        registry.register_model(p, uri, "cancer")
+        registry.set_alias(p, "cancer", "staging", 1)
+    src = tmp_path / "in.csv"
+    X.iloc[:5].to_csv(src, index=False)
+    for short in ("cancer/1", "cancer@staging", "models:/cancer@staging"):
+        out = tmp_path / f"{short.replace('/', '_').replace(':', '').replace('@', '_')}.csv"
+        code, stdout, stderr = cli("--project", path, "score", short, src, "-o", out)
+        assert code == 0, stderr
+        assert pd.read_csv(out)["prediction"].tolist() == model.predict(X.iloc[:5]).tolist()
+    proc, url, banner, _ = start_server("--project", path, "serve", "cancer@staging", "--port", 0)
+    try:
+        assert banner[0].startswith("Serving models:/cancer@staging (version 1, ")
+        status, body = post(url + "/predict", {"records": [X.iloc[0].to_dict()]})
+        assert status == 200 and body["version"] == 1 and body["model"] == "models:/cancer@staging"
+    finally:
+        finish(proc)
+    code, _, err = cli("--project", path, "score", "cancer@nope", src, "-o", tmp_path / "x.csv")
+    assert code == 2 and "no alias 'nope'" in err

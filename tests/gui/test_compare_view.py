@@ -195,6 +195,30 @@ def test_smoothing_slider_changes_the_displayed_data(qtbot, three_runs):
     assert (ids["a"], "loss") not in view.curves._raw_items
 
 
+def test_smoothing_many_points_runs_in_a_worker(qtbot, three_runs, monkeypatch):
+    from modeldesk.gui import compare_panels
+
+    import threading
+
+    monkeypatch.setattr(compare_panels, "SYNC_SMOOTH_POINTS", 10)   # 3 x 40 points count as "many"
+    threads = []
+    real = compare_panels._smooth_all
+
+    def spy(values, weight):
+        threads.append(threading.current_thread())
+        return real(values, weight)
+
+    monkeypatch.setattr(compare_panels, "_smooth_all", spy)
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    raw = view.curves.curve_data(ids["c"], "loss")[1].copy()
+    view.smoothing.setValue(50)
+    qtbot.waitUntil(lambda: view.curves.smoothing == 0.5, timeout=WAIT)
+    assert len(threads) == 1 and threads[0] is not threading.main_thread()
+    np.testing.assert_allclose(view.curves.curve_data(ids["c"], "loss")[1], cmp.ema(raw, 0.5))
+    assert "Smoothing" not in view.curves_panel.status.text()
+
+
 def test_scatter_click_selects_its_run(qtbot, three_runs):
     project, ids = three_runs
     view = open_view(qtbot, project, list(ids.values()))
@@ -340,3 +364,35 @@ def test_pyside_refcount_workaround_survives_many_void_calls_and_emits(qapp):
         probe.setObjectName("x")
         probe.ping.emit()
     assert sys.getrefcount(None) > 0 and sys.getrefcount(True) > 0   # and no "Fatal Python error"
+
+
+def test_live_run_curves_grow_on_refresh(qtbot, three_runs):
+    """The main window calls refresh_live() when another process wrote to the file."""
+    import modeldesk as md
+
+    project, ids = three_runs
+    live = md.start_run(name="live")
+    md.log_param("lr", 0.5)
+    for step in range(10):
+        md.log_metric("loss", 1.0 / (step + 1), step=step)
+    md.flush()
+    view = open_view(qtbot, project, [ids["a"], live.id])
+    view.set_only_differences(True)
+    assert len(view.curves.curve_data(live.id, "loss")[0]) == 10
+    for step in range(10, 25):
+        md.log_metric("loss", 1.0 / (step + 1), step=step)
+    md.log_metric("val_auc", 0.7, step=0)
+    md.flush()
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        with qtbot.waitSignal(view.refreshed, timeout=WAIT):
+            view.refresh_live()
+    assert len(view.curves.curve_data(live.id, "loss")[0]) == 25
+    assert view.checked_metrics() == ["loss"] and view.table_model.only_differences   # choices kept
+    assert "val_auc" in [view.metric_list.item(i).text() for i in range(view.metric_list.count())]
+    md.end_run()
+    md.flush()
+    with qtbot.waitSignal(view.refreshed, timeout=WAIT):
+        view.refresh_live()
+    assert all(r.status == "FINISHED" for r in view.comparison.runs)
+    with qtbot.assertNotEmitted(view.refreshed, wait=100):
+        view.refresh_live()                      # nothing runs any more: nothing to re-read

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QMessageBox
 
@@ -153,11 +153,12 @@ def test_about_lists_versions(qtbot, window):
     box.close()
 
 
+@pytest.mark.filterwarnings("ignore:Function.*QDragEnterEvent:DeprecationWarning")  # the only constructor
 def test_dropping_a_project_opens_it(qtbot, window, sample):
     path, _ = sample
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    enter = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    enter = QDragEnterEvent(QPoint(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window, enter)
     assert enter.isAccepted()
     drop = QDropEvent(QPointF(50, 50), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
@@ -166,7 +167,7 @@ def test_dropping_a_project_opens_it(qtbot, window, sample):
     assert window.project.path == path
     other = QMimeData()
     other.setUrls([QUrl.fromLocalFile("/tmp/notes.txt")])
-    refused = QDragEnterEvent(QPointF(50, 50), Qt.CopyAction, other, Qt.LeftButton, Qt.NoModifier)
+    refused = QDragEnterEvent(QPoint(50, 50), Qt.CopyAction, other, Qt.LeftButton, Qt.NoModifier)
     QApplication.sendEvent(window, refused)
     assert not refused.isAccepted()
 

@@ -157,8 +157,8 @@ def test_save_as_writes_identical_bytes(qtbot, logged_run, tmp_path):
 def test_changed_artifact_is_refused_not_shown(qtbot, logged_run, tmp_path):
     project, run_id, image = logged_run
     conn = sqlite3.connect(project.path)       # someone edits the file behind ModelDesk's back
-    conn.execute("UPDATE blob_chunks SET data = ? WHERE sha256 = (SELECT sha256 FROM artifacts WHERE path = 'plot.png')",
-                 (image[:-1] + b"\x00",))
+    conn.execute("UPDATE blob_chunks SET data = ? WHERE sha256 ="
+                 " (SELECT sha256 FROM artifacts WHERE path = 'plot.png')", (image[:-1] + b"\x00",))
     conn.commit()
     conn.close()
     widget = open_widget(qtbot, project, run_id)
@@ -213,3 +213,29 @@ def test_models_tab_shows_the_signature(qtbot, md, qapp):
     assert cells(widget.models_table)[0][:2] == ["model", "sklearn.linear_model._logistic.LogisticRegression"]
     assert cells(widget.signature_table) == [["age", "double", "no", ""], ["visits", "long", "no", ""]]
     assert "classes 0, 1" in widget.signature_title.text()
+
+
+def test_live_run_details_refresh(qtbot, md):
+    live = md.start_run(name="live")
+    for step in range(5):
+        md.log_metric("loss", 1.0 / (step + 1), step=step)
+    md.flush()
+    widget = RunDetailsWidget(md.get_project(), live.id)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.curvesLoaded, timeout=WAIT):
+        widget.show()
+    assert "RUNNING" in widget.status.text()
+    for step in range(5, 12):
+        md.log_metric("loss", 1.0 / (step + 1), step=step)
+    md.log_metric("val_auc", 0.8, step=0)
+    md.flush()
+    with qtbot.waitSignal(widget.refreshed, timeout=WAIT):
+        widget.refresh_live()
+    assert len(widget.curves.curve_data(live.id, "loss")[0]) == 12
+    assert [widget.metric_list.item(i).text() for i in range(2)] == ["loss  (12 points)", "val_auc  (1 point)"]
+    assert cells(widget.metrics_table)[1] == ["val_auc", "0.8"]
+    md.end_run()
+    md.flush()
+    with qtbot.waitSignal(widget.refreshed, timeout=WAIT):
+        widget.refresh_live()
+    assert "FINISHED" in widget.status.text()

@@ -433,3 +433,38 @@ def test_registered_version_is_reported(make_app, md, logged):
     client = make_app("cancer/1").test_client()
     health = client.get("/health").get_json()
     assert health["model"] == "models:/cancer/1" and health["version"] == 1
+
+
+def test_mixed_type_model_end_to_end(make_app, md, project_path):
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    X = pd.DataFrame({"plan": ["basic", "pro", "pro", "basic", "team", "team"], "age": [20, 35, 50, 65, 30, 70],
+                      "spend": [1.5, 3.0, np.nan, 8.0, 0.5, 9.0], "member": [True, False, True, True, False, True]})
+    model = make_pipeline(make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["plan"]),
+                                                  ("passthrough", ["age", "member"])),
+                          LogisticRegression()).fit(X, [0, 0, 1, 1, 0, 1])
+    with md.start_run() as run:
+        md.log_model(model, input_example=X)
+    md.flush()
+    app = make_app(f"runs:/{run.id}/model")
+    client = app.test_client()
+    sig = {f["name"]: f for f in client.get("/metadata").get_json()["signature"]["inputs"]}
+    assert sig["plan"]["type"] == "string" and sig["age"]["type"] == "long" and sig["spend"]["nullable"] is True
+    recs = [{"plan": "enterprise", "age": 44.0, "spend": None, "member": "yes"},
+            {"plan": "pro", "age": "51", "spend": "2.5", "member": 0}]
+    body = client.post("/predict", json={"records": recs}).get_json()
+    expected = model.predict(pd.DataFrame({"plan": ["enterprise", "pro"], "age": [44, 51], "spend": [np.nan, 2.5],
+                                           "member": [True, False]}))
+    assert body["predictions"] == expected.tolist()
+    csv_text = "plan,age,spend,member\nbasic,33,,true\n"
+    assert client.post("/predict", data=csv_text, content_type="text/csv").status_code == 200
+    assert client.post("/predict", json={"records": [{**recs[1], "member": None}]}).status_code == 422
+    app.extensions["modeldesk"].close()
+    with open_project(project_path) as p:
+        df = get_predictions(p, f"runs:/{run.id}/model")
+    assert df["plan"].tolist() == ["enterprise", "pro", "basic"] and df["age"].tolist() == [44, 51, 33]
+    assert df["member"].tolist() == [True, False, True] and pd.isna(df["spend"].iloc[0])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import socket
 import threading
@@ -189,7 +190,7 @@ def _hammer(port: int, X, stop: threading.Event, seen: list, errors: list) -> No
                 errors.append((status, body))
             else:
                 seen.append((body["request_id"], body["version"], body["run_id"], body["predictions"][0],
-                             (i - 1) % 500))
+                             (i - 1) % 500, threading.get_ident()))
     except Exception as exc:   # noqa: BLE001 - a dropped request fails the test
         errors.append(repr(exc))
     finally:
@@ -299,10 +300,10 @@ def test_production_alias_moves_under_load_without_dropping_a_request(md, logged
     seen, errors, handle = _under_load(logged, "cancer@production", [to_v2, rollback])
     assert errors == []
     assert all(t < 5 for t in timings), timings
-    versions = [s[1] for s in seen]
-    assert {1, 2} <= set(versions)
-    first2, last2 = versions.index(2), len(versions) - 1 - versions[::-1].index(2)
-    assert set(versions[:first2]) == {1} and 2 not in versions[last2 + 1:]
+    assert {1, 2} <= {s[1] for s in seen}
+    for client in {s[5] for s in seen}:   # each client's requests are sequential: v1 ... v2 ... v1, never back and forth
+        runs = [v for v, _ in itertools.groupby(s[1] for s in seen if s[5] == client)]
+        assert runs in ([1, 2, 1], [1, 2], [2, 1], [1], [2]), runs
     with open_project(project_path) as p:
         df = get_predictions(p, "models:/cancer@production")
         audit = [r[0] for r in p.read("SELECT action FROM audit_log WHERE action LIKE 'serving.%' ORDER BY seq")]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import functools
 import json
 import math
 import re
@@ -78,6 +79,11 @@ def _clean(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=64)
+def _row_template(names: tuple) -> str:
+    return "{" + ", ".join(f"{json.dumps(n)}: %r" for n in names) + "}"
+
+
 def encode_entry(entry: LogEntry) -> list[tuple]:
     """The rows of ``predictions`` an entry becomes (inputs as JSON objects)."""
     import numpy as np
@@ -85,17 +91,23 @@ def encode_entry(entry: LogEntry) -> list[tuple]:
     frame = entry.frame
     names = [str(c) for c in frame.columns]
     if all(dt == np.float64 for dt in frame.dtypes):
-        rows = frame.to_numpy().tolist()
+        values = frame.to_numpy()
+        rows = values.tolist()
+        if np.isfinite(values).all():
+            # repr of a finite float is valid JSON: one C-level format per row, not a dict + dumps
+            template = _row_template(tuple(names))
+            inputs = [template % tuple(row) for row in rows]
+        else:
+            inputs = [_dumps(dict(zip(names, row))) for row in rows]
     else:
         cols = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-        rows = [list(r) for r in zip(*cols)]
+        inputs = [_dumps(dict(zip(names, row))) for row in zip(*cols)]
     m = entry.model
     probs = entry.probabilities
     return [
         (entry.request_id, i, entry.time, m.uri, m.name, m.version, m.run_id, m.artifact, m.sha256,
-         _dumps(dict(zip(names, row))), _dumps(entry.predictions[i]),
-         _dumps(probs[i]) if probs is not None else None, entry.latency_ms)
-        for i, row in enumerate(rows)
+         text, _dumps(entry.predictions[i]), _dumps(probs[i]) if probs is not None else None, entry.latency_ms)
+        for i, text in enumerate(inputs)
     ]
 
 

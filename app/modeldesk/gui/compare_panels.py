@@ -14,12 +14,12 @@ from typing import Sequence
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QSlider, QSplitter, QVBoxLayout,
+    QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QSlider, QSplitter, QVBoxLayout,
     QWidget,
 )
 
 from ..core import compare as cmp
-from .view_helpers import TaskKeeper, theme
+from .view_helpers import TaskKeeper, check_only, checkable_item, checked_keys, theme
 
 X_MODES = (("step", "Step"), ("relative", "Time since run start"), ("wall", "Wall time"))
 MAX_DEFAULT_AXES = 6
@@ -62,31 +62,6 @@ def _load_history(project, run_id: str, metric: str, start_time: float):
         return run_id, metric, None, str(exc)
 
 
-def _checkable(key: str, checked: bool, tip: str | None = None) -> QListWidgetItem:
-    item = QListWidgetItem(key)
-    item.setData(Qt.ItemDataRole.UserRole, key)
-    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
-    if tip:
-        item.setToolTip(tip)
-    return item
-
-
-def _checked(widget: QListWidget) -> list[str]:
-    return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
-            if widget.item(i).checkState() == Qt.CheckState.Checked]
-
-
-def _check_only(widget: QListWidget, keys) -> None:
-    wanted = set(keys)
-    widget.blockSignals(True)
-    for i in range(widget.count()):
-        item = widget.item(i)
-        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted
-                           else Qt.CheckState.Unchecked)
-    widget.blockSignals(False)
-
-
 def _side_by_side(side: QWidget, chart: QWidget) -> QSplitter:
     split = QSplitter()
     split.addWidget(side)
@@ -113,7 +88,8 @@ class CurvesPanel(QWidget):
         self._done: set[tuple[str, str]] = set()
         self._errors: list[str] = []
         self._smoothing_busy = False
-        self._tasks.run(_warm_up, on_done=lambda _r: None)   # scipy.signal imports in ~1 s: not on the GUI thread
+        self._warm = TaskKeeper()   # scipy.signal imports in ~1 s: not on the GUI thread, when smoothing starts
+        self._warm.run(_warm_up, on_done=lambda _r: None)
         self.metric_list = QListWidget()
         self.metric_list.setToolTip("Tick the metrics to plot; each gets its own chart")
         self.metric_list.itemChanged.connect(self._on_metric_checked)
@@ -160,15 +136,28 @@ class CurvesPanel(QWidget):
         self.metric_list.clear()
         for key in metrics:
             have = cmp.coverage(self.runs, f"metrics.{key}")
-            self.metric_list.addItem(_checkable(key, key == default, f"logged by {have} of {len(self.runs)} runs"))
+            self.metric_list.addItem(checkable_item(key, key == default, f"logged by {have} of {len(self.runs)} runs"))
         self.metric_list.blockSignals(False)
         self._on_metric_checked()
 
     def checked_metrics(self) -> list[str]:
-        return _checked(self.metric_list)
+        return checked_keys(self.metric_list)
+
+    def reload(self, comparison: cmp.Comparison, run_ids) -> None:
+        """Read the shown curves of ``run_ids`` again (live runs), keeping the choices made."""
+        self.runs = comparison.runs
+        known = {self.metric_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.metric_list.count())}
+        self.metric_list.blockSignals(True)
+        for key in comparison.metric_keys:
+            if key not in known:   # logged since the window opened
+                self.metric_list.addItem(checkable_item(key, False))
+        self.metric_list.sortItems()
+        self.metric_list.blockSignals(False)
+        self._done = {key for key in self._done if key[0] not in set(run_ids)}
+        self._on_metric_checked()
 
     def set_metrics(self, metrics: Sequence[str]) -> None:
-        _check_only(self.metric_list, metrics)
+        check_only(self.metric_list, metrics)
         self._on_metric_checked()
 
     def set_x_mode(self, mode: str) -> None:
@@ -251,13 +240,41 @@ class CurvesPanel(QWidget):
 
 
 class _LazyPanel(QWidget):
-    """Redraws its chart only when visible; a change while hidden waits for the next show."""
+    """Makes its chart when first needed and redraws it only when visible.
+
+    A change while hidden waits for the next show: opening a comparison
+    builds and draws only the table and the curves.
+    """
+
+    runClicked = Signal(str)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.comparison: cmp.Comparison | None = None
         self.colours: dict[str, QColor] = {}
         self._stale = False
+        self._chart = None
+        self._selected: str | None = None
+
+    @property
+    def chart(self):
+        if self._chart is None:
+            self._chart = self._make_chart()
+            self._chart.selected = self._selected
+        return self._chart
+
+    def highlight(self, run_id: str | None) -> None:
+        self._selected = run_id
+        if self._chart is not None:
+            self._chart.highlight(run_id)
+
+    def _make_chart(self):
+        raise NotImplementedError
+
+    def update_comparison(self, comparison: cmp.Comparison) -> None:
+        """New values for the same runs (live runs): redraw, keeping the choices made."""
+        self.comparison = comparison
+        self.refresh()
 
     def refresh(self, force: bool = False) -> None:
         if self.comparison is None:
@@ -280,14 +297,8 @@ class _LazyPanel(QWidget):
 class ScatterPanel(_LazyPanel):
     """Any numeric param or metric against any metric; a click on a point emits ``runClicked``."""
 
-    runClicked = Signal(str)
-
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        from .charts import ScatterChart
-
-        self.chart = ScatterChart()
-        self.chart.pointClicked.connect(self.runClicked)
         self.x_combo, self.y_combo = QComboBox(), QComboBox()
         for combo in (self.x_combo, self.y_combo):
             combo.setMinimumContentsLength(18)
@@ -303,10 +314,17 @@ class ScatterPanel(_LazyPanel):
         hint = QLabel("Click a point to select its run")
         hint.setStyleSheet(f"color: {theme()['muted']};")
         bar.addWidget(hint)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 6, 0, 0)
-        layout.addLayout(bar)
-        layout.addWidget(self.chart, 1)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 6, 0, 0)
+        self._layout.addLayout(bar)
+
+    def _make_chart(self):
+        from .charts import ScatterChart
+
+        chart = ScatterChart()
+        chart.pointClicked.connect(self.runClicked)
+        self._layout.addWidget(chart, 1)
+        return chart
 
     def set_comparison(self, comparison: cmp.Comparison, colours: dict[str, QColor], y_metric: str | None) -> None:
         self.comparison, self.colours = comparison, colours
@@ -357,14 +375,8 @@ class ScatterPanel(_LazyPanel):
 class ParallelPanel(_LazyPanel):
     """Chosen params and one metric as parallel axes, lines coloured by the metric."""
 
-    runClicked = Signal(str)
-
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        from .charts_parallel import ParallelCoordinatesChart
-
-        self.chart = ParallelCoordinatesChart()
-        self.chart.lineClicked.connect(self.runClicked)
         self.axis_list = QListWidget()
         self.axis_list.setToolTip("Tick the params to show as axes")
         self.axis_list.itemChanged.connect(lambda _item: self.refresh())
@@ -379,9 +391,19 @@ class ParallelPanel(_LazyPanel):
         colour_form = QFormLayout()
         colour_form.addRow("Colour by", self.colour_metric)
         form.addLayout(colour_form)
+        self._split = _side_by_side(side, QWidget())
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(_side_by_side(side, self.chart))
+        layout.addWidget(self._split)
+
+    def _make_chart(self):
+        from .charts_parallel import ParallelCoordinatesChart
+
+        chart = ParallelCoordinatesChart()
+        chart.lineClicked.connect(self.runClicked)
+        self._split.replaceWidget(1, chart)
+        self._split.setSizes([220, 900])
+        return chart
 
     def set_comparison(self, comparison: cmp.Comparison, colours: dict[str, QColor], metric: str | None) -> None:
         self.comparison, self.colours = comparison, colours
@@ -396,7 +418,7 @@ class ParallelPanel(_LazyPanel):
         for key in comparison.param_keys:
             have = cmp.coverage(runs, f"params.{key}")
             tip = "Same value in every run" if key not in differing else f"logged by {have} of {len(runs)} runs"
-            self.axis_list.addItem(_checkable(key, key in chosen, tip))
+            self.axis_list.addItem(checkable_item(key, key in chosen, tip))
         self.axis_list.blockSignals(False)
         self.colour_metric.blockSignals(True)
         self.colour_metric.clear()
@@ -407,10 +429,10 @@ class ParallelPanel(_LazyPanel):
         self.refresh()
 
     def params(self) -> list[str]:
-        return _checked(self.axis_list)
+        return checked_keys(self.axis_list)
 
     def choose(self, params: Sequence[str], metric: str | None) -> None:
-        _check_only(self.axis_list, params)
+        check_only(self.axis_list, params)
         self.colour_metric.blockSignals(True)
         self.colour_metric.setCurrentIndex(max(self.colour_metric.findData(metric), 0))
         self.colour_metric.blockSignals(False)

@@ -39,6 +39,7 @@ class CompareView(QWidget):
 
     runSelected = Signal(str)
     comparisonLoaded = Signal()
+    refreshed = Signal()
     curvesLoaded = Signal()
     failed = Signal(str)
 
@@ -51,6 +52,7 @@ class CompareView(QWidget):
         self.comparison: cmp.Comparison | None = None
         self._tasks = TaskKeeper()
         self._colours = {rid: run_colour(i) for i, rid in enumerate(self.run_ids)}
+        self._refreshing = False
 
         self.title = QLabel(f"Comparing {len(self.run_ids)} runs")
         self.title.setStyleSheet("font-size: 14pt; font-weight: 600;")
@@ -91,8 +93,7 @@ class CompareView(QWidget):
         self.tabs.addTab(self.parallel_panel, "Parallel coordinates")
         self.tabs.currentChanged.connect(self._sync_buttons)
         # the charts and their controls, for scripts and tests
-        self.curves, self.scatter, self.parallel = (self.curves_panel.chart, self.scatter_panel.chart,
-                                                    self.parallel_panel.chart)
+        self.curves = self.curves_panel.chart
         self.metric_list, self.x_mode = self.curves_panel.metric_list, self.curves_panel.x_mode
         self.smoothing, self.smoothing_value = self.curves_panel.smoothing, self.curves_panel.smoothing_value
         self.scatter_x, self.scatter_y = self.scatter_panel.x_combo, self.scatter_panel.y_combo
@@ -155,6 +156,38 @@ class CompareView(QWidget):
         self.parallel_panel.set_comparison(comparison, self._colours, widest)
         self.comparisonLoaded.emit()
         self.curves_panel.set_comparison(comparison, self._colours)
+
+    def refresh_live(self) -> None:
+        """Re-read the comparison when the project file changed, if a run is still RUNNING.
+
+        The table, charts and the curves of running runs update in place;
+        choices (metrics, axes, only differences) are kept. ``refreshed`` follows.
+        """
+        if self.comparison is None or self._refreshing:
+            return
+        if not any(r.status == "RUNNING" for r in self.comparison.runs):
+            return
+        self._refreshing = True
+        self._tasks.run(cmp.load_comparison, self.project, self.run_ids, on_done=self._on_refreshed,
+                        on_error=self._on_refresh_failed)
+
+    @Slot(object)
+    def _on_refreshed(self, comparison: cmp.Comparison) -> None:
+        self._refreshing = False
+        running = [r.id for r in self.comparison.runs if r.status == "RUNNING"]
+        self.comparison = comparison
+        self.table_model.set_comparison(comparison)
+        self._set_summary(comparison)
+        self.run_chips.setToolTip("\n".join(f"{r.name}: {r.id} ({r.status})" for r in comparison.runs))
+        self.scatter_panel.update_comparison(comparison)
+        self.parallel_panel.update_comparison(comparison)
+        self.curves_panel.reload(comparison, running)
+        self.refreshed.emit()
+
+    @Slot(str)
+    def _on_refresh_failed(self, message: str) -> None:
+        self._refreshing = False
+        self._on_failed(message)
 
     @Slot(str)
     def _on_failed(self, message: str) -> None:
@@ -238,10 +271,20 @@ class CompareView(QWidget):
     def set_parallel(self, params: Sequence[str], metric: str | None) -> None:
         self.parallel_panel.choose(params, metric)
 
+    @property
+    def scatter(self):
+        """The scatter chart (made when first shown or asked for)."""
+        return self.scatter_panel.chart
+
+    @property
+    def parallel(self):
+        """The parallel coordinates chart (made when first shown or asked for)."""
+        return self.parallel_panel.chart
+
     @Slot(str)
     def _on_run_clicked(self, run_id: str) -> None:
-        self.scatter.highlight(run_id)
-        self.parallel.highlight(run_id)
+        self.scatter_panel.highlight(run_id)
+        self.parallel_panel.highlight(run_id)
         self.runSelected.emit(run_id)
 
     # -- export, lifetime ----------------------------------------------------------------

@@ -41,7 +41,11 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
     from PySide6.QtCore import QTimer
 
     QTimer.singleShot(500, window.warm_up)
-    return app.exec()
+    code = app.exec()
+    from PySide6.QtCore import QThreadPool
+
+    QThreadPool.globalInstance().waitForDone(3000)  # let running queries end before Python does
+    return code
 
 
 def _install_probe(window, path: str) -> None:

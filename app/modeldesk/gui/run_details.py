@@ -15,8 +15,7 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QSplitter, QTabWidget, QVBoxLayout,
-    QWidget,
+    QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from ..core import artifacts as art
@@ -25,8 +24,8 @@ from ..core.compare import load_history
 from ..core.entities import Artifact, DatasetRecord, LoggedModel, Run
 from .artifacts_pane import ArtifactsPane
 from .view_helpers import (
-    CopyTableView, TaskKeeper, fmt_duration, fmt_size, fmt_time, forget_window, show_as_window, table_model,
-    theme,
+    CopyTableView, TaskKeeper, check_only, checkable_item, checked_keys, fmt_duration, fmt_size, fmt_time,
+    forget_window, show_as_window, table_model, theme,
 )
 
 STATUS_COLOURS = {"FINISHED": "#1d7a3a", "RUNNING": "#1d4ed8", "FAILED": "#b91c1c", "KILLED": "#6b7280"}
@@ -62,6 +61,12 @@ def _all_histories(project, run_id: str, metrics: list[str], start_time: float) 
     return out
 
 
+def _refresh_body(project, run_id: str):
+    details = load_run_details(project, run_id)
+    run = details.run
+    return details, _all_histories(project, run.id, sorted(run.metrics), run.start_time)
+
+
 def _top_values(entry: dict) -> str:
     top = entry.get("top") or []
     text = ", ".join(f"{t['value']} ({t['count']:,})" for t in top[:5])
@@ -72,6 +77,7 @@ class RunDetailsWidget(QWidget):
     """Details of one run; constructible alone: ``RunDetailsWidget(project, run_id)``."""
 
     loaded = Signal()
+    refreshed = Signal()
     curvesLoaded = Signal()
     previewReady = Signal(str)
     artifactSaved = Signal(str)
@@ -86,6 +92,7 @@ class RunDetailsWidget(QWidget):
         self.details: RunDetails | None = None
         self._tasks = TaskKeeper()
         self._histories: dict | None = None   # metric -> History | error text, once loaded
+        self._refreshing = False
 
         self.title = QLabel("Loading…")
         self.title.setStyleSheet("font-size: 15pt; font-weight: 600;")
@@ -230,13 +237,7 @@ class RunDetailsWidget(QWidget):
         run = details.run
         self.run_id = run.id
         self.setWindowTitle(f"Run {run.name} — ModelDesk")
-        self.title.setText(html.escape(run.name))
-        colour = STATUS_COLOURS.get(run.status, "#6b7280")
-        self.status.setText(f"<span style='color:white; background:{colour}; padding:2px 8px;"
-                            f" border-radius:6px'>&nbsp;{run.status}&nbsp;</span>")
-        parent = f" · child of {run.parent_id[:8]}" if run.parent_id else ""
-        self.subtitle.setText(f"id {run.id} · experiment {run.experiment} · by {run.user} · started "
-                              f"{fmt_time(run.start_time)} · duration {fmt_duration(run.duration)}{parent}")
+        self._fill_header(run)
         self._fill_overview(run)
         self._fill_datasets(details.datasets)
         self._fill_environment(details.environment)
@@ -245,16 +246,21 @@ class RunDetailsWidget(QWidget):
         self.curves.set_runs([(run.id, run.name, "#1f77b4")])
         self.metric_list.blockSignals(True)
         for key in sorted(run.metrics):
-            item = QListWidgetItem(key)
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.metric_list.addItem(item)
+            self.metric_list.addItem(checkable_item(key, False))
         self.metric_list.blockSignals(False)
         self.curves.show_message("Loading metric histories…" if run.metrics else "No metrics were logged.")
         self.loaded.emit()
         self._tasks.run(_all_histories, self.project, run.id, sorted(run.metrics), run.start_time,
                         on_done=self._on_histories, on_error=self._on_failed)
+
+    def _fill_header(self, run: Run) -> None:
+        self.title.setText(html.escape(run.name))
+        colour = STATUS_COLOURS.get(run.status, "#6b7280")
+        self.status.setText(f"<span style='color:white; background:{colour}; padding:2px 8px;"
+                            f" border-radius:6px'>&nbsp;{run.status}&nbsp;</span>")
+        parent = f" · child of {run.parent_id[:8]}" if run.parent_id else ""
+        self.subtitle.setText(f"id {run.id} · experiment {run.experiment} · by {run.user} · started "
+                              f"{fmt_time(run.start_time)} · duration {fmt_duration(run.duration)}{parent}")
 
     def _fill_overview(self, run: Run) -> None:
         for view, headers, rows in (
@@ -363,17 +369,10 @@ class RunDetailsWidget(QWidget):
 
     # -- metric curves -------------------------------------------------------------------------
     def checked_metrics(self) -> list[str]:
-        return [self.metric_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.metric_list.count())
-                if self.metric_list.item(i).checkState() == Qt.CheckState.Checked]
+        return checked_keys(self.metric_list)
 
     def show_metrics(self, metrics) -> None:
-        wanted = set(metrics)
-        self.metric_list.blockSignals(True)
-        for i in range(self.metric_list.count()):
-            item = self.metric_list.item(i)
-            key = item.data(Qt.ItemDataRole.UserRole)
-            item.setCheckState(Qt.CheckState.Checked if key in wanted else Qt.CheckState.Unchecked)
-        self.metric_list.blockSignals(False)
+        check_only(self.metric_list, metrics)
         self._on_metric_checked()
 
     def _on_metric_checked(self, _item=None) -> None:
@@ -389,26 +388,65 @@ class RunDetailsWidget(QWidget):
     @Slot(object)
     def _on_histories(self, histories: dict) -> None:
         self._histories = histories
-        run_id = self.details.run.id
+        lengths = self._set_histories(histories)
+        # Curves, not final scores: a metric logged once makes a poor chart.
+        curves = [m for m in sorted(lengths) if lengths[m] > 1] or sorted(lengths)
+        check_only(self.metric_list, curves[:MAX_DEFAULT_CURVES])
+        self._on_metric_checked()
+
+    def _set_histories(self, histories: dict) -> dict[str, int]:
+        """Hand the histories to the chart; label each metric with its number of points."""
         lengths = {}
         for metric, history in histories.items():
             if isinstance(history, str):
                 self._on_failed(history)
                 continue
-            self.curves.set_history(run_id, metric, history)
+            self.curves.set_history(self.details.run.id, metric, history)
             lengths[metric] = len(history)
-        # Curves, not final scores: a metric logged once makes a poor chart.
-        curves = [m for m in sorted(lengths) if lengths[m] > 1] or sorted(lengths)
-        chosen = set(curves[:MAX_DEFAULT_CURVES])
-        self.metric_list.blockSignals(True)
         for i in range(self.metric_list.count()):
             item = self.metric_list.item(i)
             key = item.data(Qt.ItemDataRole.UserRole)
             n = lengths.get(key, 0)
             item.setText(f"{key}  ({n:,} point{'s' if n != 1 else ''})")
-            item.setCheckState(Qt.CheckState.Checked if key in chosen else Qt.CheckState.Unchecked)
+        return lengths
+
+    # -- live runs ------------------------------------------------------------------------------
+    def refresh_live(self) -> None:
+        """Re-read a RUNNING run when the project file changed: curves grow in place (``refreshed``)."""
+        if self.details is None or self._refreshing or self.details.run.status != "RUNNING":
+            return
+        self._refreshing = True
+        self._tasks.run(_refresh_body, self.project, self.run_id, on_done=self._on_refreshed,
+                        on_error=self._on_refresh_failed)
+
+    @Slot(str)
+    def _on_refresh_failed(self, message: str) -> None:
+        self._refreshing = False
+        self._on_failed(message)
+
+    @Slot(object)
+    def _on_refreshed(self, result) -> None:
+        details, histories = result
+        self._refreshing = False
+        old = self.details
+        self.details = details
+        run = details.run
+        self._fill_header(run)
+        self._fill_overview(run)
+        if [a.path for a in details.artifacts] != [a.path for a in old.artifacts]:
+            self.artifacts.set_artifacts(run.id, details.artifacts)
+        if [m.name for m in details.models] != [m.name for m in old.models]:
+            self._fill_models(details.models)
+        known = {self.metric_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.metric_list.count())}
+        self.metric_list.blockSignals(True)
+        for key in sorted(set(histories) - known):   # metrics logged since the window opened
+            self.metric_list.addItem(checkable_item(key, False))
+        self.metric_list.sortItems()
         self.metric_list.blockSignals(False)
+        self._histories = histories
+        self._set_histories(histories)
         self._on_metric_checked()
+        self.refreshed.emit()
 
     # -- artifacts (the pane does the work) ---------------------------------------------------
     def select_artifact(self, path: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QListWidget, QListWidgetItem, QTableView, QWidget
 
 from . import qt_compat
 from .workers import Task, start
@@ -164,6 +164,32 @@ def table_model(headers: Sequence[str], rows: Iterable[Sequence[Any]], tooltips:
             items.append(item)
         model.appendRow(items)
     return model
+
+
+def checkable_item(key: str, checked: bool, tip: str | None = None) -> QListWidgetItem:
+    """A list item with a check box; its key is kept in UserRole (the text may add detail)."""
+    item = QListWidgetItem(key)
+    item.setData(Qt.ItemDataRole.UserRole, key)
+    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+    item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+    if tip:
+        item.setToolTip(tip)
+    return item
+
+
+def checked_keys(widget: QListWidget) -> list[str]:
+    return [widget.item(i).data(Qt.ItemDataRole.UserRole) for i in range(widget.count())
+            if widget.item(i).checkState() == Qt.CheckState.Checked]
+
+
+def check_only(widget: QListWidget, keys) -> None:
+    wanted = set(keys)
+    widget.blockSignals(True)
+    for i in range(widget.count()):
+        item = widget.item(i)
+        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in wanted
+                           else Qt.CheckState.Unchecked)
+    widget.blockSignals(False)
 
 
 class TaskKeeper:

@@ -77,12 +77,14 @@ class ServingState:
             _say(f"could not record the {event} event: {exc}")
 
     def _switched(self, old: ServedModel, new: ServedModel) -> None:
-        _say(f"switched {self.uri} from {_label(old)} to {_label(new)}")
+        if self.announce:
+            _say(f"switched {self.uri} from {_label(old)} to {_label(new)}")
         self.record("switch", new, previous_version=old.version, previous_run_id=old.run_id,
                     previous_sha256=old.sha256)
 
     def _reload_failed(self, message: str) -> None:
-        _say(f"kept serving {_label(self.current)}: {message}")
+        if self.announce:
+            _say(f"kept serving {_label(self.current)}: {message}")
         self.record("reload_failed", self.current, reason=message)
 
     def close(self) -> None:
