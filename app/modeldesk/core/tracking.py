@@ -59,10 +59,6 @@ class _Series:
         self.stamps = array("d")
 
 
-def _param_text(value) -> str:
-    return str(value)
-
-
 class Tracker:
     """Buffered writer for one project in one process (thread-safe)."""
 
@@ -164,10 +160,12 @@ class Tracker:
     def log_params(self, run: RunHandle, params: dict) -> None:
         """Buffer params; logging a key again with a different value is refused."""
         rows = []
+        known = run.params
         for key, value in params.items():
-            key = _check_key(key, "param")
-            text = _param_text(value)
-            old = run.params.get(key)
+            if key.__class__ is not str or not key or len(key) > 250:
+                key = _check_key(key, "param")
+            text = value if value.__class__ is str else str(value)
+            old = known.get(key)
             if old is not None and old != text:
                 raise RefusedError(
                     f"Param {key!r} of run {run.id[:8]} is already {old!r}; it cannot become {text!r}. "
@@ -176,7 +174,7 @@ class Tracker:
             if old is None:
                 rows.append((run, key, text))
         for (_, key, text) in rows:
-            run.params[key] = text
+            known[key] = text
         with self._lock:
             self._params.extend(rows)
 
@@ -341,7 +339,10 @@ class Tracker:
         chunks, latest = [], []
         for (h, key), s in series.items():
             steps, values, stamps = s.steps, s.values, s.stamps
-            lo, hi = min(steps), max(steps)
+            if len(steps) == 1:
+                lo = hi = steps[0]
+            else:
+                lo, hi = min(steps), max(steps)
             # The latest point: highest step, then latest timestamp (among
             # equal steps, the one logged last when timestamps were not given).
             if steps[-1] == hi:
