@@ -122,7 +122,7 @@ def runs_list(ctx: Context, experiment, filter_, order_by, fmt, limit) -> None:
         more = len(frame) > table_limit
         _print_table(frame.head(table_limit))
         if more:
-            click.echo(f"… more runs match; use --limit or --format csv to see them all.")
+            click.echo("… more runs match; use --limit or --format csv to see them all.")
 
 
 def _print_table(frame) -> None:
@@ -133,7 +133,6 @@ def _print_table(frame) -> None:
     metric_cols = [c for c in frame.columns if c.startswith("metrics.")][:6]
     header = ["run_id", "run_name", "experiment", "status", "start", "duration"] + metric_cols
     for rec in frame.itertuples(index=False):
-        r = rec._asdict() if hasattr(rec, "_asdict") else dict(zip(frame.columns, rec))
         values = dict(zip(frame.columns, rec))
         start = values["start_time"]
         end = values["end_time"]

@@ -235,10 +235,11 @@ def bench_history(tmp: Path, n: int) -> None:
     best_floor = []
     for _ in range(3):
         t = time.perf_counter()
-        rows = conn.execute("SELECT steps, vals, timestamps FROM metric_chunks WHERE run_rid = 1 AND key_id = 1"
+        chunks = conn.execute("SELECT steps, vals, timestamps FROM metric_chunks WHERE run_rid = 1 AND key_id = 1"
                             " ORDER BY seq").fetchall()
         best_floor.append(time.perf_counter() - t)
     conn.close()
+    assert chunks
     # And the naive design: the same points one row each, read with one query.
     naive = tmp / "naive-history.db"
     now = time.time()

@@ -139,16 +139,6 @@ def test_ema_skips_non_finite_points():
     np.testing.assert_allclose(y[[0, 2, 4]], cmp.ema([1.0, 3.0, 5.0], 0.5))
 
 
-def test_ema_is_fast_on_a_million_points():
-    import time
-
-    x = np.random.default_rng(1).random(1_000_000)
-    cmp.ema(x[:10], 0.9)   # import scipy.signal outside the timing
-    t0 = time.perf_counter()
-    cmp.ema(x, 0.9)
-    assert time.perf_counter() - t0 < 0.5
-
-
 def test_history_x_modes():
     h = cmp.History(np.array([0.0, 1.0, 2.0]), np.array([3.0, 2.0, 1.0]), np.array([105.0, 106.0, 108.0]), 100.0)
     np.testing.assert_array_equal(h.x("step"), [0, 1, 2])
@@ -156,6 +146,70 @@ def test_history_x_modes():
     np.testing.assert_array_equal(h.x("wall"), [105, 106, 108])
     with pytest.raises(ValueError):
         h.x("minutes")
+
+
+def test_history_x_at_matches_x_for_indices_and_slices():
+    h = cmp.History(np.arange(5.0), np.arange(5.0), 100.0 + 2 * np.arange(5.0), 90.0)
+    for mode in ("step", "relative", "wall"):
+        np.testing.assert_array_equal(h.x_at(mode, np.array([0, 3])), h.x(mode)[[0, 3]])
+        np.testing.assert_array_equal(h.x_at(mode, slice(1, 4)), h.x(mode)[1:4])
+    assert cmp.History(np.arange(2.0), np.zeros(2), np.array([7.0, 8.0])).origin == 7.0   # no start: first point
+
+
+# -- previews of long histories ----------------------------------------------------------
+def test_peak_indices_keep_each_buckets_extremes_and_the_ends():
+    y = np.array([3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5], dtype=float)
+    np.testing.assert_array_equal(cmp.peak_indices(y, 2), [0, 1, 5, 6, 7, 10])
+    np.testing.assert_array_equal(cmp.peak_indices(y, 6), np.arange(11))        # short: every point
+    assert cmp.peak_indices([], 4).size == 0
+    with pytest.raises(ValueError):
+        cmp.peak_indices(y, 0)
+
+
+def test_peak_indices_of_a_long_noisy_curve_draw_the_same_envelope():
+    rng = np.random.default_rng(3)
+    y = np.cumsum(rng.normal(size=1_000_003))
+    idx = cmp.peak_indices(y, 2000)
+    assert idx.size <= 2 * 2000 + 2 and np.all(np.diff(idx) > 0)
+    assert idx[0] == 0 and idx[-1] == y.size - 1
+    assert y[idx].min() == y.min() and y[idx].max() == y.max()
+    # every stretch of the curve keeps its own extremes: the envelope per 1,000 points is exact
+    size = -(-y.size // 2000)
+    for start in range(0, y.size - size, 97 * size):
+        inside = idx[(idx >= start) & (idx < start + size)]
+        assert y[inside].max() == y[start:start + size].max() and y[inside].min() == y[start:start + size].min()
+
+
+def test_peak_indices_keep_gaps_and_skip_non_finite_extremes():
+    y = np.sin(np.arange(10_000) / 300.0)
+    y[5000:5400] = np.nan
+    y[7000] = np.inf
+    idx = cmp.peak_indices(y, 100)
+    assert np.isnan(y[idx]).any()                           # the gap stays a gap
+    assert np.nanmax(np.where(np.isfinite(y[idx]), y[idx], np.nan)) == pytest.approx(np.nanmax(y[np.isfinite(y)]))
+    assert idx.size <= 3 * 100 + 3
+
+
+def test_history_with_preview_only_when_long():
+    n = 50_000
+    h = cmp.History(np.arange(n, dtype=float), np.sin(np.arange(n) / 50.0), 1000.0 + np.arange(n) / 10, 1000.0)
+    assert h.with_preview(30_000).preview is None
+    p = h.with_preview(1000)
+    assert p.preview is not None and len(p.preview) <= 2002 and len(p) == n
+    np.testing.assert_array_equal(p.x_at("relative", p.preview), h.x("relative")[p.preview])
+
+
+def test_load_history_with_preview_and_history_lengths(md):
+    with md.start_run(name="long") as r:
+        md.log_metric("acc", 0.5)
+        for step in range(5000):
+            md.log_metric("loss", 1.0 / (step + 1), step=step)
+    md.flush()
+    project = md.get_project()
+    assert cmp.history_lengths(project, r.id) == {"acc": 1, "loss": 5000}
+    history = cmp.load_history(project, r.id, "loss", None, preview_buckets=500)
+    assert len(history) == 5000 and history.preview is not None and len(history.preview) <= 1002
+    assert cmp.load_history(project, r.id, "acc", None, preview_buckets=500).preview is None
 
 
 # -- scatter and parallel coordinates --------------------------------------------------

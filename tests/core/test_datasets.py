@@ -8,7 +8,6 @@ import math
 import pickle
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -126,13 +125,12 @@ def test_fingerprint_handles_every_dtype():
     assert fingerprint(pd.DataFrame({"l": [[1], [2]]})) != fingerprint(pd.DataFrame({"l": [[1], [3]]}))
 
 
-def test_fingerprint_of_a_million_rows_is_fast():
+def test_fingerprint_of_a_million_rows_sees_one_changed_cell():
     df = pd.DataFrame(np.random.default_rng(0).normal(size=(1_000_000, 10)),
                       columns=[f"c{i}" for i in range(10)])
-    fingerprint(df.head())
-    start = time.perf_counter()
-    fingerprint(df)
-    assert time.perf_counter() - start < 1.0
+    before = fingerprint(df)
+    df.iloc[999_999, 9] += 1e-9
+    assert fingerprint(df) != before
 
 
 frames = hpd.data_frames(columns=[

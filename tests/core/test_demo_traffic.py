@@ -30,9 +30,7 @@ def cancer_uri(md):
 
 def test_a_week_of_traffic_with_drift_and_labels(md, project_path, cancer_uri):
     now = time.time()
-    started = time.perf_counter()
     summary = add_served_traffic(project_path, cancer_uri, requests=2000, now=now)
-    assert time.perf_counter() - started < 10
     df = get_predictions(md.get_project(), cancer_uri)
     assert len(df) >= 2000 and df["request_id"].nunique() == 2000
     assert f"{len(df):,} served predictions over 7 days" in summary

@@ -74,9 +74,7 @@ def test_stop_flushes_everything_at_once(project):
     log = PredictionLog(project, interval=60, batch_rows=100_000)
     for i in range(300):
         log.submit(entry(i, rows=2))
-    started = time.perf_counter()
-    log.stop()
-    assert time.perf_counter() - started < 5
+    log.stop()   # does not wait for the 60 s interval (the per-test timeout would fail it)
     assert count(project) == 600
     log.submit(entry(1000))                       # after stop: counted, not written, no error
     assert log.stats.dropped_requests == 1 and count(project) == 600

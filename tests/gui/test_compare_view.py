@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import os
-import time
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
-from PySide6.QtCore import QPoint, Qt, QThreadPool, QTimer  # noqa: E402
+from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool  # noqa: E402
 from PySide6.QtGui import QBrush, QGuiApplication, QImage  # noqa: E402
 
 from modeldesk.core import compare as cmp  # noqa: E402
@@ -204,9 +203,9 @@ def test_smoothing_many_points_runs_in_a_worker(qtbot, three_runs, monkeypatch):
     threads = []
     real = compare_panels._smooth_all
 
-    def spy(values, weight):
+    def spy(values, weight, buckets=None):
         threads.append(threading.current_thread())
-        return real(values, weight)
+        return real(values, weight, buckets)
 
     monkeypatch.setattr(compare_panels, "_smooth_all", spy)
     project, ids = three_runs
@@ -324,30 +323,12 @@ def test_ten_long_histories_load_without_freezing_the_gui(qtbot, md, qapp):
                 md.log_metric("loss", value, step=step)
         ids.append(run.id)
     md.flush()
-    gaps, stamps, last = [], [], [time.perf_counter()]
-
-    def tick():
-        now = time.perf_counter()
-        gaps.append(now - last[0])
-        stamps.append(now - started)
-        last[0] = now
-
-    import pyqtgraph  # noqa: F401  (imported once per process: the main window warms it up at start)
-
-    timer = QTimer(interval=5)
-    timer.timeout.connect(tick)
-    timer.start()
-    started = last[0] = time.perf_counter()
     view = open_view(qtbot, md.get_project(), ids)
-    elapsed = time.perf_counter() - started
-    qtbot.wait(200)   # first paints of the downsampled curves
-    timer.stop()
     assert len(view.curves.curves("loss")) == 10
     assert len(view.curves.curve_data(ids[0], "loss")[0]) == 100_000
-    worst = sorted(zip(gaps, stamps), reverse=True)[:5]
-    print(f"10 x 100,000-point curves loaded in {elapsed:.2f} s; longest GUI stalls (ms, ending at ms):",
-          [(round(g * 1000), round(t * 1000)) for g, t in worst])
-    assert max(gaps) < 0.2, f"GUI thread blocked for {max(gaps) * 1000:.0f} ms (all loaded in {elapsed:.2f} s)"
+    # What keeps the GUI responsive: each curve draws a peak-preserving preview,
+    # not its 100,000 points (the stall itself is measured in bench_gui.py).
+    assert all(view.curves.shown_points(rid, "loss") < 20_000 for rid in ids)
 
 
 def test_pyside_refcount_workaround_survives_many_void_calls_and_emits(qapp):
@@ -396,3 +377,146 @@ def test_live_run_curves_grow_on_refresh(qtbot, three_runs):
     assert all(r.status == "FINISHED" for r in view.comparison.runs)
     with qtbot.assertNotEmitted(view.refreshed, wait=100):
         view.refresh_live()                      # nothing runs any more: nothing to re-read
+
+
+# -- long histories: previews, zoom, interactions that stay responsive ----------------------------------
+def long_histories(n_runs=10, points=1_000_000, buckets=None):
+    """``n_runs`` noisy histories of ``points`` points (steps and timestamps shared), with previews."""
+    from modeldesk.gui.charts_curves import preview_buckets
+
+    steps = np.arange(points, dtype="float64")
+    stamps = T0 + steps * 0.01
+    rng = np.random.default_rng(7)
+    buckets = buckets or preview_buckets()
+    return {f"run{i:02d}".ljust(32, "0"): cmp.History(steps, np.exp(-steps / 2e5) + 0.01 * i
+                                                      + rng.normal(0, 0.02, points), stamps, T0).with_preview(buckets)
+            for i in range(n_runs)}
+
+
+def chart_with(qtbot, histories, chart=None):
+    from modeldesk.gui.charts_curves import CurvesChart
+    from modeldesk.gui.view_helpers import run_colour
+
+    chart = chart or CurvesChart()
+    qtbot.addWidget(chart)
+    chart.resize(1000, 600)
+    chart.show()
+    chart.set_runs([(rid, f"r{i}", run_colour(i), ("loss",)) for i, rid in enumerate(histories)])
+    chart.set_metrics(["loss"])
+    for rid, history in histories.items():
+        chart.set_history(rid, "loss", history)
+    qtbot.waitUntil(lambda: chart.idle and len(chart.curves("loss")) == len(histories), timeout=WAIT)
+    return chart
+
+
+def test_long_curves_draw_their_preview_and_full_data_when_zoomed_in(qtbot, qapp):
+    histories = long_histories(n_runs=2, points=200_000, buckets=1000)
+    chart = chart_with(qtbot, histories)
+    rid = next(iter(histories))
+    assert not chart.shows_full(rid, "loss") and chart.shown_points(rid, "loss") <= 2002
+    x, y = chart.curve_data(rid, "loss")                        # the data behind the curve is all there
+    assert len(x) == 200_000 and y is histories[rid].values
+    plot = chart.plot("loss")
+    plot.setXRange(100_000, 102_000, padding=0)                 # 1%: beyond what the preview resolves
+    qtbot.waitUntil(lambda: chart.idle and chart.shows_full(rid, "loss"), timeout=WAIT)
+    shown_x = chart.curve(rid, "loss").getOriginalDataset()[0]
+    assert shown_x[0] <= 100_000 and shown_x[-1] >= 102_000 and len(shown_x) < 10_000   # a slice around the view
+    plot.setXRange(150_000, 152_000, padding=0)                 # panned out of the slice: a new one
+    qtbot.waitUntil(lambda: chart.idle and chart.curve(rid, "loss").getOriginalDataset()[0][-1] >= 152_000,
+                    timeout=WAIT)
+    plot.enableAutoRange()                                      # all in view again: the preview
+    qtbot.waitUntil(lambda: chart.idle and not chart.shows_full(rid, "loss"), timeout=WAIT)
+    assert chart.shown_points(rid, "loss") <= 2002
+
+    # the readout under the mouse reads the full history, not the preview
+    chart.set_x_mode("relative")
+    qtbot.waitUntil(lambda: chart.idle, timeout=WAIT)
+    chart.plot("loss").setXRange(1234.5, 1234.6, padding=0)    # 0.01 s a point: step 123,450
+    qtbot.waitUntil(lambda: chart.idle, timeout=WAIT)
+    centre = chart.plot("loss").vb.mapViewToScene(QPointF(1234.55, 0.5))
+    chart.view.scene().sigMouseMoved.emit(centre)
+    expected = histories[rid].values[123_455]
+    assert f"<b>{expected:.5g}</b>" in chart.readout.text() and "r0" in chart.readout.text()
+
+
+def test_legend_has_one_entry_per_run_and_hides_its_curves(qtbot, three_runs):
+    project, ids = three_runs
+    view = open_view(qtbot, project, list(ids.values()))
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        view.set_metrics(["loss", "val_auc"])
+    legend = view.curves.plot("loss").legend
+    assert [label.text for _sample, label in legend.items] == ["a", "b", "c"]      # once, in run order
+    assert view.curves.plot("val_auc").legend is None
+    sample, _label = legend.items[1]
+    sample.item.setVisible(False)                               # what a click on the legend entry does
+    assert not view.curves.curve(ids["b"], "loss").isVisible()
+    assert not view.curves.curve(ids["b"], "val_auc").isVisible()
+    assert view.curves.curve(ids["a"], "val_auc").isVisible()
+    sample.item.setVisible(True)
+    assert view.curves.curve(ids["b"], "val_auc").isVisible()
+
+
+def test_x_axis_smoothing_and_zoom_on_ten_million_points_keep_the_gui_responsive(qtbot, qapp):
+    """10 x 1,000,000 points: each interaction redraws previews (or a slice) a few curves per turn."""
+    from modeldesk.gui.compare_panels import CurvesPanel
+
+    histories = long_histories()
+    panel = CurvesPanel(project=None)
+    panel.resize(1200, 700)
+    chart = chart_with(qtbot, histories, panel.chart)
+    qtbot.addWidget(panel)
+    panel.show()
+    qtbot.waitUntil(lambda: chart.idle, timeout=WAIT)
+    rid = next(iter(histories))
+
+    def act(change, done):
+        change()
+        qtbot.waitUntil(lambda: done() and chart.idle, timeout=WAIT)
+
+    # Each interaction redraws previews, never the 1,000,000 points of a curve
+    # (how long the GUI thread is blocked is measured in bench_gui.py).
+    act(lambda: panel.x_mode.setCurrentIndex(2), lambda: chart.x_mode == "wall")
+    np.testing.assert_array_equal(chart.curve_data(rid, "loss")[0], histories[rid].timestamps)
+    assert not chart.shows_full(rid, "loss") and chart.shown_points(rid, "loss") < 20_000
+    act(lambda: panel.smoothing.setValue(90), lambda: chart.smoothing == 0.9 and not panel._smoothing_busy)
+    np.testing.assert_allclose(chart.curve_data(rid, "loss")[1], cmp.ema(histories[rid].values, 0.9))
+    assert not chart.shows_full(rid, "loss") and chart.shown_points(rid, "loss") < 20_000
+    act(lambda: panel.x_mode.setCurrentIndex(0), lambda: chart.x_mode == "step")
+    plot = chart.plot("loss")
+    act(lambda: plot.setXRange(400_000, 410_000, padding=0), lambda: chart.shows_full(rid, "loss"))
+    shown_x = chart.curve(rid, "loss").getOriginalDataset()[0]
+    assert shown_x[0] <= 400_000 and shown_x[-1] >= 410_000 and len(shown_x) < 100_000   # a slice, not all
+
+
+def test_clicked_run_is_selected_in_the_main_windows_runs_table(qtbot, window, three_runs, project_path, gui):
+    """A comparison opened from the Experiments view selects there the run clicked in its charts."""
+    from modeldesk.gui.runs_model import RunIdRole
+
+    project, ids = three_runs
+    window.open(project_path)
+    experiments = window.experiments
+    gui.wait_table(qtbot, experiments)
+    qtbot.waitUntil(lambda: experiments.model.rowCount() == 3, timeout=WAIT)
+    experiments.compare(list(ids.values()))
+    view = next(w for w in experiments.findChildren(CompareView))
+    qtbot.waitUntil(lambda: view.comparison is not None and not view.loading_curves, timeout=WAIT)
+    qtbot.waitExposed(view)
+    view.show_tab("scatter")
+    view.set_scatter_axes("params.lr", "metrics.val_auc")
+    qtbot.wait(100)
+    graphics = view.scatter.view
+    point = graphics.mapFromScene(view.scatter.scene_position(ids["b"]))
+    qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+    table = experiments.table
+    qtbot.waitUntil(lambda: experiments.model.data(table.currentIndex(), RunIdRole) == ids["b"], timeout=WAIT)
+    assert [experiments.model.data(experiments.model.index(r, 0), RunIdRole) for r in experiments.selected_rows()] \
+        == [ids["b"]]
+
+    # a run the current filter hides: the footer says why nothing was selected
+    experiments.filter_bar.set_filter("params.kernel = 'rbf'")
+    qtbot.waitUntil(lambda: experiments.model.rowCount() == 2 and not experiments.model.loading, timeout=WAIT)
+    view.show_tab("parallel")
+    line = view.parallel.lines[ids["b"]]
+    line.sigClicked.emit(line, None)
+    qtbot.waitUntil(lambda: "not in this list" in experiments.footer.text(), timeout=WAIT)
+    view.close()

@@ -272,7 +272,8 @@ def test_context_menu_and_copy_run_id(qtbot, gui, view, sample):
     view._context_menu(rect.center())
     menu = view.context_menu
     labels = [a.text() for a in menu.actions() if not a.isSeparator()]
-    assert labels == ["Compare Selected Runs", "Open Run Details", "Copy Run ID", "Copy Rows as TSV"]
+    assert labels == ["Compare Selected Runs", "Open Run Details", "Register Model…", "Copy Run ID",
+                      "Copy Rows as TSV"]
     assert not view.compare_action.isEnabled()     # one run selected
     menu.close()
     view.copy_id_action.trigger()

@@ -111,18 +111,21 @@ def test_new_project_and_open_dialog(qtbot, window, tmp_path, sample, monkeypatc
     qtbot.waitUntil(lambda: window.project is not None and window.project.path == path)
 
 
-def test_navigation_shows_coming_views_without_data(qtbot, window, sample):
+def test_navigation_shows_the_views_and_coming_ones_without_data(qtbot, window, sample):
     path, _ = sample
     opened(qtbot, window, path)
     items = [window.nav.item(i).text() for i in range(window.nav.count())]
     assert items == ["Experiments", "Models", "Serving", "Monitoring", "Audit"]
     window.nav.setCurrentRow(1)
+    assert window.views.currentWidget() is window.models
+    qtbot.waitUntil(lambda: window.models.stack.currentWidget() is window.models.empty)   # no model registered
+    qtbot.keyClick(window, Qt.Key_4, Qt.ControlModifier)
     page = window.views.currentWidget()
-    assert page is window.coming["Models"]
-    assert "model registry arrives in a coming release" in page.body.text()
-    assert "Nothing to show yet" in page.body.text()
+    assert page is window.coming["Monitoring"]
+    assert "arrive in a coming release" in page.body.text() and "Nothing to show yet" in page.body.text()
     qtbot.keyClick(window, Qt.Key_5, Qt.ControlModifier)
-    assert window.views.currentWidget() is window.coming["Audit"]
+    assert window.views.currentWidget() is window.audit
+    qtbot.waitUntil(lambda: window.audit.stack.currentWidget() is window.audit.empty)
     qtbot.keyClick(window, Qt.Key_1, Qt.ControlModifier)
     assert window.views.currentWidget() is window.experiments
 

@@ -239,3 +239,24 @@ def test_live_run_details_refresh(qtbot, md):
     with qtbot.waitSignal(widget.refreshed, timeout=WAIT):
         widget.refresh_live()
     assert "FINISHED" in widget.status.text()
+
+
+def test_only_ticked_metric_histories_are_loaded(qtbot, logged_run):
+    """Points are counted up front; histories are read for ticked metrics and freed when unticked."""
+    project, run_id, _ = logged_run
+    widget = RunDetailsWidget(project, run_id)
+    qtbot.addWidget(widget)
+    with qtbot.waitSignal(widget.curvesLoaded, timeout=WAIT):
+        widget.show()
+    chart = widget.curves
+    assert [chart.has_history(run_id, m) for m in ("accuracy", "loss", "val_auc")] == [False, True, True]
+    with qtbot.waitSignal(widget.curvesLoaded, timeout=WAIT):
+        widget.show_metrics(["accuracy"])
+    assert [chart.has_history(run_id, m) for m in ("accuracy", "loss", "val_auc")] == [True, False, False]
+    x, y = chart.curve_data(run_id, "accuracy")
+    assert len(x) == 1 and y[0] == pytest.approx(0.9)
+    assert chart.curve(run_id, "accuracy").opts["symbol"] == "o"     # one point: drawn as a dot
+    with qtbot.waitSignal(widget.curvesLoaded, timeout=WAIT):
+        widget.metric_list.item(1).setCheckState(Qt.CheckState.Checked)   # tick loss again, as a user would
+    assert widget.checked_metrics() == ["accuracy", "loss"] and chart.has_history(run_id, "loss")
+    assert len(chart.curve_data(run_id, "loss")[0]) == 30

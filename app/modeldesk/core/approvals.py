@@ -364,8 +364,8 @@ def override_gate(project: Project, name: str, version: int, gate: str, *, reaso
     if gate not in GATES:
         raise UsageError(f"Unknown gate {gate!r}; gates: {', '.join(GATES)}.")
     if not reason or not str(reason).strip():
-        raise UsageError(f"Overriding a gate needs a written reason, e.g. --reason \"the new column is "
-                         f"filled by the client from release 2.4\".")
+        raise UsageError("Overriding a gate needs a written reason, e.g. --reason \"the new column is "
+                         "filled by the client from release 2.4\".")
     with project.write() as w:
         req = _review_or_refuse(w, project, name, version, to, actor, "override")
         result = next((g for g in req.gates if g.gate == gate), None)

@@ -1,6 +1,7 @@
 """The chart tabs of the compare view: each a side panel of choices beside
 its chart. Panels are handed the loaded :class:`Comparison` and run colours;
-the curves panel also loads metric histories in workers.
+the curves panel also loads metric histories in workers, with their
+downsampled previews, and smooths long histories there too.
 
 Scatter and parallel coordinates draw only while visible (and when shown
 again after a change), so opening a comparison stays quick.
@@ -45,19 +46,21 @@ def history_pool():
     return _HISTORY_POOL
 
 
-def _smooth_all(values: dict, weight: float):
-    """Worker body: the moving average of every shown curve."""
-    return weight, {key: cmp.ema(v, weight) for key, v in values.items()}
+def _smooth_all(values: dict, weight: float, buckets: int | None = None):
+    """Worker body: the moving average of every shown curve, with its preview indices
+    when the curve is long enough to be drawn from a preview."""
+    out = {}
+    for key, v in values.items():
+        smoothed = cmp.ema(v, weight)
+        long = buckets is not None and len(smoothed) > 2 * buckets
+        out[key] = (smoothed, cmp.peak_indices(smoothed, buckets) if long else None)
+    return weight, out
 
 
-def _warm_up() -> None:
-    import scipy.signal  # noqa: F401
-
-
-def _load_history(project, run_id: str, metric: str, start_time: float):
+def _load_history(project, run_id: str, metric: str, start_time: float, preview_buckets: int | None = None):
     """Worker body: never raises, so every request is answered."""
     try:
-        return run_id, metric, cmp.load_history(project, run_id, metric, start_time), None
+        return run_id, metric, cmp.load_history(project, run_id, metric, start_time, preview_buckets), None
     except Exception as exc:  # shown in the status line
         return run_id, metric, None, str(exc)
 
@@ -78,18 +81,18 @@ class CurvesPanel(QWidget):
 
     def __init__(self, project, parent: QWidget | None = None):
         super().__init__(parent)
-        from .charts import CurvesChart
+        from .charts_curves import CurvesChart
 
         self.project = project
         self.runs: tuple = ()
         self.chart = CurvesChart()
+        self.chart.drawn.connect(self._maybe_done)
+        self._round = False   # a (re)load is under way: curvesLoaded when it is all drawn
         self._tasks = TaskKeeper(history_pool())
         self._pending: set[tuple[str, str]] = set()
         self._done: set[tuple[str, str]] = set()
         self._errors: list[str] = []
         self._smoothing_busy = False
-        self._warm = TaskKeeper()   # scipy.signal imports in ~1 s: not on the GUI thread, when smoothing starts
-        self._warm.run(_warm_up, on_done=lambda _r: None)
         self.metric_list = QListWidget()
         self.metric_list.setToolTip("Tick the metrics to plot; each gets its own chart")
         self.metric_list.itemChanged.connect(self._on_metric_checked)
@@ -129,7 +132,7 @@ class CurvesPanel(QWidget):
 
     def set_comparison(self, comparison: cmp.Comparison, colours: dict[str, QColor]) -> None:
         self.runs = comparison.runs
-        self.chart.set_runs([(r.id, r.name, colours[r.id]) for r in self.runs])
+        self.chart.set_runs([(r.id, r.name, colours[r.id], tuple(r.metrics)) for r in self.runs])
         metrics = comparison.metric_keys
         default = cmp.preferred_metric(self.runs, metrics, widest=False)
         self.metric_list.blockSignals(True)
@@ -164,14 +167,18 @@ class CurvesPanel(QWidget):
         self.x_mode.setCurrentIndex([k for k, _ in X_MODES].index(mode))
 
     def set_smoothing(self, weight: float) -> None:
-        """Move the slider and apply at once."""
+        """Move the slider and apply without waiting for it to rest.
+
+        Millions of points are smoothed in a worker: ``chart.smoothing``
+        changes when they are drawn.
+        """
         self.smoothing.setValue(int(round(weight * 100)))
         self._smooth_timer.stop()
-        self.chart.set_smoothing(self.smoothing.value() / 100)
+        self._apply_smoothing()
 
     @property
     def loading(self) -> bool:
-        return bool(self._pending)
+        return bool(self._pending) or not self.chart.idle
 
     def cancel(self) -> None:
         self._tasks.cancel_all()
@@ -186,9 +193,9 @@ class CurvesPanel(QWidget):
         if not weight or sum(len(v) for v in shown.values()) <= SYNC_SMOOTH_POINTS:
             self.chart.set_smoothing(weight)
             return
-        self._smoothing_busy = True   # millions of points: smooth in a worker, then draw
+        self._smoothing_busy = True   # millions of points: smooth in a worker, then draw the previews
         self._update_status()
-        self._tasks.run(_smooth_all, shown, weight, on_done=self._on_smoothed)
+        self._tasks.run(_smooth_all, shown, weight, self.chart.preview_buckets, on_done=self._on_smoothed)
 
     @Slot(object)
     def _on_smoothed(self, result) -> None:
@@ -202,30 +209,43 @@ class CurvesPanel(QWidget):
     def _on_metric_checked(self, _item=None) -> None:
         metrics = self.checked_metrics()
         self.chart.set_metrics(metrics)
-        for run in self.runs:
-            for metric in metrics:
-                key = (run.id, metric)
-                if metric not in run.metrics or key in self._pending or key in self._done:
-                    continue
-                self._pending.add(key)
-                self._tasks.run(_load_history, self.project, run.id, metric, run.start_time,
-                                on_done=self._on_history)
+        for key in [k for k in self._done if k[1] not in metrics]:   # unticked: free the arrays
+            self._done.discard(key)
+            self.chart.drop_history(*key)
+        wanted = [(run, metric) for run in self.runs for metric in metrics
+                  if metric in run.metrics and (run.id, metric) not in self._pending | self._done]
+        self._pending.update((run.id, metric) for run, metric in wanted)
         self._update_status()
-        if not self._pending:
-            self.curvesLoaded.emit()
+        self._round = True
+        if wanted:
+            self.chart.when_plots_made(lambda: self._load(wanted))
+        self._maybe_done()
+
+    def _load(self, wanted) -> None:
+        buckets = self.chart.preview_buckets
+        for run, metric in wanted:
+            self._tasks.run(_load_history, self.project, run.id, metric, run.start_time, buckets,
+                            on_done=self._on_history)
 
     @Slot(object)
     def _on_history(self, result) -> None:
         run_id, metric, history, error = result
         key = (run_id, metric)
         self._pending.discard(key)
-        self._done.add(key)
         if history is not None:
-            self.chart.set_history(run_id, metric, history)
+            if metric in self.chart.metrics:   # not unticked meanwhile
+                self._done.add(key)
+                self.chart.set_history(run_id, metric, history)
         else:
+            self._done.add(key)
             self._errors.append(error)
         self._update_status()
-        if not self._pending:
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        """``curvesLoaded`` once every asked-for history is loaded and drawn."""
+        if self._round and not self._pending and self.chart.idle:
+            self._round = False
             self.curvesLoaded.emit()
 
     def _update_status(self) -> None:

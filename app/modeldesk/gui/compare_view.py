@@ -13,6 +13,13 @@ import html
 from pathlib import Path
 from typing import Sequence
 
+# Heavy imports the view's workers need: pandas (histories are read through
+# core.runs.get_metric_history) and scipy.signal (smoothing, cmp.ema). Made
+# here, so by the start-up warm-up thread (MainWindow.warm_up), not by a
+# worker while a comparison opens or the smoothing slider moves: importing
+# holds the GIL for long stretches and stalls the GUI thread 0.1 s or more.
+import pandas  # noqa: F401
+import scipy.signal  # noqa: F401
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget,

@@ -49,8 +49,12 @@ def _keys_job(project, experiments, session: int, tag):
     return session, tag, browse.key_stats(project, experiments), time.perf_counter() - started
 
 
-def _open_view(parent, module: str, func: str, label: str, *args) -> None:
-    """Open another helper's view lazily; say so if it is not there yet."""
+def _run_rid_job(project, session: int, run_id: str):
+    return session, run_id, runs.run_rid(project, run_id)
+
+
+def _open_view(parent, module: str, func: str, label: str, *args) -> QWidget | None:
+    """Open another helper's view lazily and return it; say so if it is not there yet."""
     import importlib
 
     try:
@@ -58,11 +62,12 @@ def _open_view(parent, module: str, func: str, label: str, *args) -> None:
     except (ImportError, AttributeError) as exc:
         message(parent, QMessageBox.Information, label,
                 f"The {label.lower()} view is not available in this build yet ({exc}).")
-        return
+        return None
     try:
-        opener(*args, parent)
+        return opener(*args, parent)
     except Exception as exc:  # a view failing to open must not take the window with it
         message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
+        return None
 
 
 def message(parent, icon, title: str, text: str, details: str = "") -> QMessageBox:
@@ -155,6 +160,7 @@ class ExperimentsView(QWidget):
         self.details_action = QAction("Open Run Details", self)
         self.copy_action = QAction("Copy Rows as TSV", self, shortcut=QKeySequence.Copy)
         self.copy_id_action = QAction("Copy Run ID", self)
+        self.register_action = QAction("Register Model…", self)
         self.refresh_action = QAction("Refresh", self, shortcut=QKeySequence.Refresh)
         for action in (self.compare_action, self.copy_action, self.refresh_action):
             action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
@@ -172,6 +178,7 @@ class ExperimentsView(QWidget):
         self.details_action.triggered.connect(self.details_of_current)
         self.copy_action.triggered.connect(self.copy_selected)
         self.copy_id_action.triggered.connect(self.copy_current_id)
+        self.register_action.triggered.connect(self.register_current)
         self.refresh_action.triggered.connect(self.refresh)
         self.table.activated.connect(self._on_activated)
         self.table.customContextMenuRequested.connect(self._context_menu)
@@ -408,6 +415,7 @@ class ExperimentsView(QWidget):
         self.details_action.setEnabled(n >= 1)
         self.copy_action.setEnabled(n >= 1)
         self.copy_id_action.setEnabled(n >= 1)
+        self.register_action.setEnabled(n == 1)
         self.selectionCountChanged.emit(n)
         self._update_footer()
 
@@ -417,8 +425,31 @@ class ExperimentsView(QWidget):
         _open_view(self, "run_details", "open_run_details", "Run details", self.project, run_id)
 
     def compare(self, run_ids: list[str]) -> None:
-        """Open the comparison view for ``run_ids``."""
-        _open_view(self, "compare_view", "open_compare", "Compare", self.project, list(run_ids))
+        """Open the comparison view for ``run_ids``; a run clicked in its charts is selected here."""
+        view = _open_view(self, "compare_view", "open_compare", "Compare", self.project, list(run_ids))
+        if view is not None and hasattr(view, "runSelected"):
+            view.runSelected.connect(self.select_run)
+
+    def select_run(self, run_id: str) -> None:
+        """Select ``run_id`` in the runs table and scroll to it; the footer says so when
+        the experiment, filter or search shown leaves it out."""
+        if self.project is not None:
+            self.jobs.start(_run_rid_job, self.project, self._session, run_id, done=self._on_run_found,
+                            failed=self._on_failed)
+
+    def _on_run_found(self, result) -> None:
+        session, run_id, rid = result
+        if session != self._session:
+            return
+        rows = self.model.rows_for_rids([rid])
+        if not rows:
+            self.footer.setText(f"Run {run_id[:8]} is not in this list: change the experiment, filter or "
+                                "search to see it.")
+            return
+        index = self.model.index(rows[0], 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+        self.table.scrollTo(index, self.table.ScrollHint.PositionAtCenter)
 
     def compare_selected(self) -> None:
         rows = self.selected_rows()
@@ -445,6 +476,12 @@ class ExperimentsView(QWidget):
         run_id = self.model.data(index, RunIdRole)
         if run_id:
             self.open_details(run_id)
+
+    def register_current(self) -> None:
+        """Register the current run's logged model in the registry (a dialog picks the name)."""
+        run_id = self.model.data(self.table.currentIndex(), RunIdRole)
+        if run_id:
+            _open_view(self, "registry_dialogs", "register_from_run", "Register model", self.project, run_id)
 
     def copy_current_id(self) -> None:
         run_id = self.model.data(self.table.currentIndex(), RunIdRole)
@@ -478,7 +515,8 @@ class ExperimentsView(QWidget):
                 self.table.selectRow(index.row())
             self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.NoUpdate)
         menu = QMenu(self)
-        for action in (self.compare_action, self.details_action, None, self.copy_id_action, self.copy_action):
+        for action in (self.compare_action, self.details_action, self.register_action, None, self.copy_id_action,
+                       self.copy_action):
             menu.addSeparator() if action is None else menu.addAction(action)
         self.context_menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))

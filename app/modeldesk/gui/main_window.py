@@ -27,8 +27,11 @@ from .. import __version__
 from ..core import browse
 from ..core.project import open_project
 from .empty_state import COMING, EmptyState, coming_view
+from .audit_view import AuditView
 from .experiments_view import ExperimentsView, message
+from .models_view import ModelsView
 from .runs_model import Jobs
+from .serving_view import ServingView
 from .settings import Settings
 
 VIEWS = ("Experiments", "Models", "Serving", "Monitoring", "Audit")
@@ -54,6 +57,7 @@ class MainWindow(QMainWindow):
     projectClosed = Signal()
     projectChanged = Signal()        # another process committed to the open project
     openFailed = Signal(str)
+    serve_requested = Signal(str)    # a model URI to serve (the Models view's Serve buttons)
 
     def __init__(self, settings: Settings | None = None, user: str | None = None, parent=None):
         super().__init__(parent)
@@ -85,9 +89,19 @@ class MainWindow(QMainWindow):
         self.views = QStackedWidget()
         self.experiments = ExperimentsView(self.settings)
         self.views.addWidget(self.experiments)
-        self.coming = {name: coming_view(name) for name in COMING}
+        self.serving = ServingView(self.settings)
+        self.models = ModelsView()
+        self.audit = AuditView()
+        built = {"Models": self.models, "Serving": self.serving, "Audit": self.audit}
+        self.coming = {name: coming_view(name) for name in COMING if name not in built}
         for name in VIEWS[1:]:
-            self.views.addWidget(self.coming[name])
+            self.views.addWidget(built.get(name) or self.coming[name])
+        for view in (self.models, self.audit):
+            self.projectChanged.connect(view.refresh)   # the 2 s poll saw another connection commit
+        self.models.changed.connect(self.audit.refresh)
+        self.serve_requested.connect(self.serve)
+        self.models.serveRequested.connect(self.serve_requested)   # Serve on a version (or alias) row
+        self.models.enable_serving()
         self.nav.currentRowChanged.connect(self.views.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.workspace = QSplitter(Qt.Horizontal)
@@ -196,6 +210,9 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.workspace)
         self.close_action.setEnabled(True)
         self.experiments.set_project(project)
+        self.serving.set_project(project)
+        self.models.set_project(project)
+        self.audit.set_project(project)
         self._data_version = None
         self.poll()
         self._poll_timer.start()
@@ -225,7 +242,10 @@ class MainWindow(QMainWindow):
                 widget.close()
         project, self.project = self.project, None
         self.experiments.set_project(None)
-        _close_when_idle(project, [self.jobs, self.experiments.jobs])
+        self.serving.set_project(None)
+        self.models.set_project(None)
+        self.audit.set_project(None)
+        _close_when_idle(project, [self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs])
 
     def _show_welcome(self) -> None:
         recent = self.settings.recent()
@@ -335,6 +355,13 @@ class MainWindow(QMainWindow):
                     importlib.import_module(name)
                 except Exception:  # only a head start: the views import what they need themselves
                     pass
+            # The libraries above leave ~140k long-lived objects; a full garbage
+            # collection over them stalls the GUI for 70-160 ms. Move them out of
+            # the collector's reach once, so later collections stay short.
+            import gc
+
+            gc.collect()
+            gc.freeze()
 
         thread = threading.Thread(target=work, name="modeldesk-warm-up", daemon=True)
         thread.start()
@@ -398,20 +425,32 @@ class MainWindow(QMainWindow):
         if split is not None:
             self.workspace.restoreState(split)
         self.experiments.restore_state()
+        self.models.restore_state(self.settings)
 
     def save_state(self) -> None:
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.set_bytes("main/splitter", self.workspace.saveState())
         self.experiments.save_state()
+        self.models.save_state(self.settings)
         self.settings.sync()
 
+    def serve(self, uri: str) -> None:
+        """Serve ``uri`` (models:/NAME/3, models:/NAME@alias, runs:/ID/model) and show the Serving view."""
+        self.nav.setCurrentRow(VIEWS.index("Serving"))
+        self.serving.serve(uri)
+
     def closeEvent(self, event) -> None:
+        if not self.serving.confirm_quit():   # model servers started here: ask, then stop them
+            event.ignore()
+            return
         self.save_state()
         self._poll_timer.stop()
         if self.project is not None:
             project, self.project = self.project, None
             self.experiments.set_project(None)
-            for jobs in (self.jobs, self.experiments.jobs):
+            self.models.set_project(None)
+            self.audit.set_project(None)
+            for jobs in (self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs):
                 jobs.cancel_all()
                 jobs.wait(5.0)
             project.close()

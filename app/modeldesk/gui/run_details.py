@@ -3,8 +3,10 @@ profiles, environment, artifacts (with image preview and save as), logged
 models, and each metric's curve.
 
 Everything is read in workers; the widget fills itself when the data
-arrives (``loaded``), then loads every metric's history (``curvesLoaded``)
-and plots those with more than one point first.
+arrives (``loaded``), then counts each metric's points (cheap) and loads
+only the histories of the ticked metrics, those with more than one point
+first (``curvesLoaded`` once they are drawn). Unticking a metric frees its
+history: a run with several million-point metrics holds only what is shown.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from PySide6.QtWidgets import (
 
 from ..core import artifacts as art
 from ..core import runs as runs_mod
-from ..core.compare import load_history
+from ..core.compare import history_lengths, load_history
 from ..core.entities import Artifact, DatasetRecord, LoggedModel, Run
 from .artifacts_pane import ArtifactsPane
 from .view_helpers import (
@@ -50,21 +52,23 @@ def load_run_details(project, run_id: str) -> RunDetails:
                       art.list_artifacts(project, run.id), art.list_models(project, run.id))
 
 
-def _all_histories(project, run_id: str, metrics: list[str], start_time: float) -> dict:
-    """Worker body: every metric's history (or the error text), to plot and to count points."""
+def _histories(project, run_id: str, metrics, start_time: float | None, preview_buckets: int) -> dict:
+    """Worker body: the histories of ``metrics`` (or the error text of each that failed)."""
     out: dict = {}
     for metric in metrics:
         try:
-            out[metric] = load_history(project, run_id, metric, start_time)
+            out[metric] = load_history(project, run_id, metric, start_time, preview_buckets)
         except Exception as exc:
             out[metric] = str(exc)
     return out
 
 
-def _refresh_body(project, run_id: str):
+def _refresh_body(project, run_id: str, shown, preview_buckets: int):
+    """Worker body for live runs: the details, every metric's length, the shown metrics' histories."""
     details = load_run_details(project, run_id)
     run = details.run
-    return details, _all_histories(project, run.id, sorted(run.metrics), run.start_time)
+    return (details, history_lengths(project, run.id),
+            _histories(project, run.id, [m for m in shown if m in run.metrics], run.start_time, preview_buckets))
 
 
 def _top_values(entry: dict) -> str:
@@ -85,13 +89,16 @@ class RunDetailsWidget(QWidget):
 
     def __init__(self, project, run_id: str, parent: QWidget | None = None):
         super().__init__(parent)
-        from .charts import CurvesChart   # pyqtgraph only when a window opens
+        from .charts_curves import CurvesChart   # pyqtgraph only when a window opens
 
         self.project = project
         self.run_id = run_id
         self.details: RunDetails | None = None
         self._tasks = TaskKeeper()
-        self._histories: dict | None = None   # metric -> History | error text, once loaded
+        self._lengths: dict[str, int] | None = None   # points per metric, once counted
+        self._pending: set[str] = set()                 # metrics whose history is being read
+        self._loaded: set[str] = set()                  # metrics whose history the chart holds
+        self._round = False                             # curvesLoaded once the ticked curves are drawn
         self._refreshing = False
 
         self.title = QLabel("Loading…")
@@ -113,6 +120,7 @@ class RunDetailsWidget(QWidget):
 
         self.params_table, self.metrics_table, self.tags_table = CopyTableView(), CopyTableView(), CopyTableView()
         self.curves = CurvesChart()
+        self.curves.drawn.connect(self._maybe_done)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self._build_overview(), "Overview")
@@ -250,8 +258,7 @@ class RunDetailsWidget(QWidget):
         self.metric_list.blockSignals(False)
         self.curves.show_message("Loading metric histories…" if run.metrics else "No metrics were logged.")
         self.loaded.emit()
-        self._tasks.run(_all_histories, self.project, run.id, sorted(run.metrics), run.start_time,
-                        on_done=self._on_histories, on_error=self._on_failed)
+        self._tasks.run(history_lengths, self.project, run.id, on_done=self._on_lengths, on_error=self._on_failed)
 
     def _fill_header(self, run: Run) -> None:
         self.title.setText(html.escape(run.name))
@@ -376,39 +383,61 @@ class RunDetailsWidget(QWidget):
         self._on_metric_checked()
 
     def _on_metric_checked(self, _item=None) -> None:
-        if self._histories is None:   # applied when the histories arrive
+        if self._lengths is None:   # applied when the metrics are counted
             return
         checked = self.checked_metrics()
         self.curves.set_metrics(checked)
         if not checked:
             self.curves.show_message("Tick a metric to plot it." if self.metric_list.count()
                                      else "No metrics were logged with this run.")
-        self.curvesLoaded.emit()
+        for metric in self._loaded - set(checked):   # unticked: free its arrays
+            self._loaded.discard(metric)
+            self.curves.drop_history(self.run_id, metric)
+        wanted = [m for m in checked if m not in self._loaded and m not in self._pending]
+        self._round = True
+        if wanted:
+            self._pending.update(wanted)
+            run = self.details.run
+            self._tasks.run(_histories, self.project, run.id, wanted, run.start_time, self.curves.preview_buckets,
+                            on_done=self._on_histories, on_error=self._on_failed)
+        self._maybe_done()
 
     @Slot(object)
-    def _on_histories(self, histories: dict) -> None:
-        self._histories = histories
-        lengths = self._set_histories(histories)
+    def _on_lengths(self, lengths: dict) -> None:
+        """The metrics are counted: label them, tick those worth a curve, load only those."""
+        self._set_lengths(lengths)
         # Curves, not final scores: a metric logged once makes a poor chart.
         curves = [m for m in sorted(lengths) if lengths[m] > 1] or sorted(lengths)
         check_only(self.metric_list, curves[:MAX_DEFAULT_CURVES])
         self._on_metric_checked()
 
-    def _set_histories(self, histories: dict) -> dict[str, int]:
-        """Hand the histories to the chart; label each metric with its number of points."""
-        lengths = {}
-        for metric, history in histories.items():
-            if isinstance(history, str):
-                self._on_failed(history)
-                continue
-            self.curves.set_history(self.details.run.id, metric, history)
-            lengths[metric] = len(history)
+    def _set_lengths(self, lengths: dict[str, int]) -> None:
+        """Label each metric with its number of points."""
+        self._lengths = dict(lengths)
+        self.metric_list.blockSignals(True)   # a new label is no change of what is ticked
         for i in range(self.metric_list.count()):
             item = self.metric_list.item(i)
             key = item.data(Qt.ItemDataRole.UserRole)
             n = lengths.get(key, 0)
             item.setText(f"{key}  ({n:,} point{'s' if n != 1 else ''})")
-        return lengths
+        self.metric_list.blockSignals(False)
+
+    @Slot(object)
+    def _on_histories(self, histories: dict) -> None:
+        shown = set(self.checked_metrics())
+        for metric, history in histories.items():
+            self._pending.discard(metric)
+            if isinstance(history, str):
+                self._on_failed(history)
+            elif metric in shown:   # else unticked while it was read: drop it
+                self._loaded.add(metric)
+                self.curves.set_history(self.run_id, metric, history)
+        self._maybe_done()
+
+    def _maybe_done(self) -> None:
+        if self._round and not self._pending and self.curves.idle:
+            self._round = False
+            self.curvesLoaded.emit()
 
     # -- live runs ------------------------------------------------------------------------------
     def refresh_live(self) -> None:
@@ -416,8 +445,8 @@ class RunDetailsWidget(QWidget):
         if self.details is None or self._refreshing or self.details.run.status != "RUNNING":
             return
         self._refreshing = True
-        self._tasks.run(_refresh_body, self.project, self.run_id, on_done=self._on_refreshed,
-                        on_error=self._on_refresh_failed)
+        self._tasks.run(_refresh_body, self.project, self.run_id, sorted(self._loaded), self.curves.preview_buckets,
+                        on_done=self._on_refreshed, on_error=self._on_refresh_failed)
 
     @Slot(str)
     def _on_refresh_failed(self, message: str) -> None:
@@ -426,7 +455,7 @@ class RunDetailsWidget(QWidget):
 
     @Slot(object)
     def _on_refreshed(self, result) -> None:
-        details, histories = result
+        details, lengths, histories = result
         self._refreshing = False
         old = self.details
         self.details = details
@@ -439,12 +468,12 @@ class RunDetailsWidget(QWidget):
             self._fill_models(details.models)
         known = {self.metric_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.metric_list.count())}
         self.metric_list.blockSignals(True)
-        for key in sorted(set(histories) - known):   # metrics logged since the window opened
+        for key in sorted(set(lengths) - known):   # metrics logged since the window opened
             self.metric_list.addItem(checkable_item(key, False))
         self.metric_list.sortItems()
         self.metric_list.blockSignals(False)
-        self._histories = histories
-        self._set_histories(histories)
+        self._set_lengths(lengths)
+        self._on_histories({m: h for m, h in histories.items() if m in self._loaded})
         self._on_metric_checked()
         self.refreshed.emit()
 

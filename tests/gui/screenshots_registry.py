@@ -1,0 +1,99 @@
+"""Regenerate the registry screenshots of the user guide (not a test: pytest skips it).
+
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/gui/screenshots_registry.py
+
+Builds the demo project (``modeldesk demo PATH --no-ui``) unless ``--demo``
+names one that exists, opens the main window at 1280×800 as reviewer ``ben``
+on the Models view with cancer-classifier selected, and saves
+docs/images/models.png (a version with a failed gate, a rejection comment and
+the alias-history chart). Then it opens the Audit view, presses Verify, and
+saves docs/images/audit.png. Offscreen (QT_QPA_PLATFORM=offscreen) works too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until(app, condition, timeout: float = 20.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what or condition}")
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def settle(app, seconds: float = 0.4) -> None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.02)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--demo", default="/tmp/shots4/demo.mdesk", help="demo project (built if missing)")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "images"), help="folder for the PNGs")
+    parser.add_argument("--model", default="cancer-classifier")
+    parser.add_argument("--version", type=int, default=3, help="the version whose details are shown")
+    parser.add_argument("--user", default="ben", help="the reviewer the window acts as")
+    args = parser.parse_args()
+
+    demo = Path(args.demo)
+    if not demo.exists():
+        demo.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run([sys.executable, "-m", "modeldesk", "demo", str(demo), "--no-ui"], check=True)
+    os.environ["MODELDESK_THEME"] = "light"
+    os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="modeldesk-shots-")   # never the user's settings
+    os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
+
+    from PySide6.QtCore import QSettings
+
+    from modeldesk.gui.app import create_application
+    from modeldesk.gui.main_window import VIEWS, MainWindow
+
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    QSettings.setPath(QSettings.IniFormat, QSettings.UserScope, os.environ["XDG_CONFIG_HOME"])
+    app = create_application()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    win = MainWindow(user=args.user)
+    win.resize(1280, 800)
+    win.show()
+    win.open(demo)
+    wait_until(app, lambda: win.project is not None, what="the project to open")
+    win.nav.setCurrentRow(VIEWS.index("Models"))
+    models = win.models
+    models.select(args.model, args.version)
+    wait_until(app, lambda: models.current_model == args.model and models.current_version == args.version
+               and models.details_data is not None and models.timeline is not None, what="the version details")
+    settle(app, 0.8)
+    shot = out / "models.png"
+    win.grab().save(str(shot))
+    print(f"wrote {shot}")
+
+    win.nav.setCurrentRow(VIEWS.index("Audit"))
+    audit = win.audit
+    wait_until(app, lambda: len(audit.entries) > 0, what="the audit entries")
+    audit.verify()
+    wait_until(app, lambda: audit.verification is not None, what="Verify")
+    settle(app, 0.5)
+    shot = out / "audit.png"
+    win.grab().save(str(shot))
+    print(f"wrote {shot}: {audit.verification.message}")
+    win.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
