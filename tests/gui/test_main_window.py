@@ -245,3 +245,23 @@ def test_dark_palette_follows_the_choice(qapp, monkeypatch):
     apply_palette(qapp)
     assert not is_dark(qapp.palette())
     qapp.setPalette(original)
+
+
+def test_unexpected_error_in_the_app_shows_a_message(qtbot, window, monkeypatch):
+    """launch() turns an exception escaping a slot into a message box, not a silent traceback."""
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from modeldesk.gui.launch import install_error_dialog
+
+    monkeypatch.setattr(sys, "excepthook", lambda *args: None)
+    install_error_dialog(window)
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())
+    boxes = [w for w in window.findChildren(QMessageBox) if w.isVisible()]
+    assert boxes and "ValueError: boom" in boxes[-1].text() and "not changed" in boxes[-1].text()
+    for box in boxes:
+        box.close()

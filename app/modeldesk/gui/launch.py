@@ -33,6 +33,7 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
 
     app = create_application()
     window = MainWindow(user=user)
+    install_error_dialog(window)
     probe = os.environ.get("MODELDESK_STARTUP_PROBE")
     if probe:
         _install_probe(window, probe)
@@ -46,6 +47,34 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
 
     QThreadPool.globalInstance().waitForDone(3000)  # let running queries end before Python does
     return code
+
+
+def install_error_dialog(window) -> None:
+    """Unexpected errors in the running app: a message, not a dead window.
+
+    Qt keeps running after an exception in a slot; without this the user
+    would only see a traceback in a terminal they may not have. The details
+    still go to stderr for a bug report. (Not used under pytest-qt, which
+    installs its own hook to fail the test.)
+    """
+    previous = sys.excepthook
+
+    def hook(exc_type, exc, tb):
+        previous(exc_type, exc, tb)
+        if issubclass(exc_type, KeyboardInterrupt):
+            return
+        from PySide6.QtWidgets import QMessageBox
+
+        from ..core.errors import ModelDeskError
+
+        text = str(exc) if isinstance(exc, ModelDeskError) else (
+            f"Something went wrong: {exc_type.__name__}: {exc}\n\nYour project file was not changed by this "
+            "error. The details were printed to the terminal; please include them in a bug report.")
+        box = QMessageBox(QMessageBox.Warning, "ModelDesk", text, QMessageBox.Ok, window)
+        box.setModal(False)
+        box.show()
+
+    sys.excepthook = hook
 
 
 def _install_probe(window, path: str) -> None:
