@@ -240,17 +240,13 @@ def models_register(ctx: Context, run_id: str, name: str, artifact: str) -> None
         _, run_id, artifact = parse_model_uri(run_id)
     logged = get_logged_model(project, run_id, artifact)
     already = registry.registered_as(project, name, logged.run_id, logged.name, logged.sha256) \
-        if _model_exists(project, name) else None
+        if registry.model_exists(project, name) else None
     if already is not None:
         click.echo(f"{name} v{already.version} already holds {already.source}; nothing registered.")
         return
     v = registry.register_model(project, logged.run_id, name, artifact=logged.name, actor=project.user)
     click.echo(f"Registered {name} v{v.version} from {v.source} (sha256 {v.sha256[:12]}…).")
     click.echo(f"Next: modeldesk models request {name} {v.version} --to production")
-
-
-def _model_exists(project, name: str) -> bool:
-    return bool(project.read("SELECT 1 FROM registered_models WHERE name = ?", (name,)))
 
 
 @models.command("request")

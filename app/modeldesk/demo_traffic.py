@@ -103,18 +103,16 @@ def _request_times(rng, count: int, now: float, days: float):
 def default_model_uri(project) -> str:
     """``models:/cancer-classifier@production`` when the registry has it, else the best
     breast-cancer run's model (by roc_auc)."""
-    try:
-        from .core.registry import alias_version
-
-        if alias_version(project, "cancer-classifier", "production") is not None:
-            return "models:/cancer-classifier@production"
-    except Exception:   # no registry, or no such model: fall back to a run
-        pass
+    from .core.artifacts import list_models
+    from .core.registry import alias_version, model_exists
     from .core.runs import search_runs
+
+    if model_exists(project, "cancer-classifier") and \
+            alias_version(project, "cancer-classifier", "production") is not None:
+        return "models:/cancer-classifier@production"
 
     runs = search_runs(project, ["breast-cancer"], "attributes.status = 'FINISHED'", ["metrics.roc_auc DESC"])
     for run_id in runs["run_id"]:
-        if project.read("SELECT 1 FROM logged_models lm JOIN runs r ON r.rid = lm.run_rid WHERE r.id = ?",
-                        (run_id,)):
+        if any(m.name == "model" for m in list_models(project, run_id)):
             return f"runs:/{run_id}/model"
     raise LookupError("the demo has no breast-cancer model to serve")

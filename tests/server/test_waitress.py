@@ -258,15 +258,6 @@ def test_switch_of_a_runs_uri_under_load_drops_nothing(md, logged, project_path)
     assert len(shas) == 2 and events == ["start", "switch", "stop"]
 
 
-def _registry_ready() -> bool:
-    try:
-        from modeldesk.core import approvals, registry   # noqa: F401
-    except ImportError:
-        return False
-    return hasattr(registry, "register_model") and hasattr(approvals, "approve")
-
-
-@pytest.mark.skipif(not _registry_ready(), reason="the model registry is not in this tree yet")
 def test_production_alias_moves_under_load_without_dropping_a_request(md, logged, project_path):
     from modeldesk.core import approvals, registry
 

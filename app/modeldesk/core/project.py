@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import getpass
 import os
-import shutil
 import sqlite3
 import struct
 import threading
@@ -247,7 +246,3 @@ class Project:
 def open_project(path: str | os.PathLike | None = None, *, create: bool = True, user: str | None = None) -> Project:
     """Open (and create, unless ``create=False``) the project at ``path``."""
     return Project(path or default_project_path(), create=create, user=user)
-
-
-def copy_file(src: Path, dst: Path) -> None:
-    shutil.copyfile(src, dst)

@@ -114,6 +114,11 @@ def list_models(project: Project) -> list[RegisteredModel]:
     return [RegisteredModel(r[1], r[2], r[3], r[4], r[5], r[6], aliases.get(r[0], {})) for r in rows]
 
 
+def model_exists(project: Project, name: str) -> bool:
+    """Whether a model called ``name`` is registered."""
+    return project.conn.execute("SELECT 1 FROM registered_models WHERE name = ?", (name,)).fetchone() is not None
+
+
 def get_model(project: Project, name: str) -> RegisteredModel:
     """One registered model with its latest version and aliases."""
     model_id(project.conn, name)   # NotFoundError listing the models

@@ -92,11 +92,6 @@ def _query(experiments=None, filter=None, order_by=None, search=None) -> RunQuer
     )
 
 
-def count_runs(project: Project, query: RunQuery) -> int:
-    where, args = query.where(project)
-    return project.conn.execute(f"SELECT COUNT(*) FROM runs r WHERE {where}", args).fetchone()[0]
-
-
 def run_rids(project: Project, query: RunQuery, offset: int = 0, limit: int | None = None) -> list[int]:
     """Internal row ids of the matching runs, in the query's order, one page."""
     where, args = query.where(project)

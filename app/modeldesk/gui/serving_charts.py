@@ -14,11 +14,10 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QWidget
 
-from .view_helpers import theme
+from .charts import ChartBase
 
 MIN_SPAN_S = 30.0
 MAX_SPAN_S = 300.0
@@ -41,15 +40,12 @@ def _style(plot: pg.PlotItem, colours: dict) -> None:
     plot.hideButtons()
 
 
-class ServingChart(QWidget):
+class ServingChart(ChartBase):
     """Two stacked plots over the same time axis. Feed it with :meth:`set_data`."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("servingChart")
-        self.colours = theme()
-        self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground(self.colours["bg"])
         self.view.ci.setContentsMargins(4, 6, 12, 4)
         self.traffic = self.view.addPlot(row=0, col=0, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
         self.latency = self.view.addPlot(row=1, col=0, axisItems={"bottom": pg.DateAxisItem(orientation="bottom")})
@@ -72,27 +68,8 @@ class ServingChart(QWidget):
             self.curves[key] = plot.plot(pen=pen, **extra)
             # the legend shows a plain line, not pyqtgraph's sample of the filled area
             legends["Requests/s" if plot is self.traffic else "Latency (ms)"].addItem(pg.PlotDataItem(pen=pen), name)
-        self.message = QLabel()
-        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet(f"color: {self.colours['muted']}; font-size: 11pt; "
-                                   f"background: {self.colours['bg']};")
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self.view)
-        self._stack.addWidget(self.message)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self._stack)
         self.points = 0
         self.show_message("Waiting for the first figures from the server…")
-
-    def show_message(self, text: str) -> None:
-        self.message.setText(text)
-        self._stack.setCurrentWidget(self.message)
-
-    @property
-    def showing_message(self) -> bool:
-        return self._stack.currentWidget() is self.message
 
     def set_data(self, times: Sequence[float], requests: Sequence[float], errors: Sequence[float],
                  p50_ms: Sequence[float], p99_ms: Sequence[float], now: float | None = None) -> None:
@@ -101,7 +78,7 @@ class ServingChart(QWidget):
         if not self.points:
             self.show_message("Waiting for the first figures from the server…")
             return
-        self._stack.setCurrentWidget(self.view)
+        self.show_chart()
         t = np.asarray(times, dtype=float)
         for key, values in (("requests", requests), ("errors", errors), ("p50", p50_ms), ("p99", p99_ms)):
             self.curves[key].setData(t, np.asarray(values, dtype=float))
@@ -115,6 +92,3 @@ class ServingChart(QWidget):
         lat = np.asarray(p99_ms, dtype=float)[visible]
         lat = lat[np.isfinite(lat)]
         self.latency.setYRange(0, max(1.0, float(lat.max()) if lat.size else 1.0) * 1.15, padding=0)
-
-    def export_png(self, path: str) -> bool:
-        return bool(self._stack.currentWidget().grab().save(str(path), "PNG"))
