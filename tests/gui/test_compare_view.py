@@ -433,7 +433,8 @@ def test_long_curves_draw_their_preview_and_full_data_when_zoomed_in(qtbot, qapp
     qtbot.waitUntil(lambda: chart.idle, timeout=WAIT)
     chart.plot("loss").setXRange(1234.5, 1234.6, padding=0)    # 0.01 s a point: step 123,450
     qtbot.waitUntil(lambda: chart.idle, timeout=WAIT)
-    centre = chart.plot("loss").vb.mapViewToScene(QPointF(1234.55, 0.5))
+    (_x0, _x1), (y0, y1) = chart.plot("loss").vb.viewRange()     # y follows the data lazily: aim inside it now
+    centre = chart.plot("loss").vb.mapViewToScene(QPointF(1234.55, (y0 + y1) / 2))
     chart.view.scene().sigMouseMoved.emit(centre)
     expected = histories[rid].values[123_455]
     assert f"<b>{expected:.5g}</b>" in chart.readout.text() and "r0" in chart.readout.text()

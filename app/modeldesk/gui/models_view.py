@@ -200,6 +200,7 @@ class ModelsView(ModelsActions, QWidget):
     def set_user(self, user: str) -> None:
         """Act as ``user`` (the reviewer whose waiting list and permissions are shown)."""
         self.user = user
+        self._session += 1      # results still on their way were computed for the previous user: drop them
         self.overview = self.table_data = self.details_data = None   # all of it depends on who you are
         self.update_actions()
         self.reload()
