@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import sqlite3
 
 import numpy as np
@@ -293,3 +294,49 @@ def test_script_ending_with_open_run(tmp_path):
         frame = search_runs(project, order_by="attributes.run_name")
     assert dict(zip(frame["run_name"], frame["status"])) == {"bad": "FAILED", "ok": "FINISHED"}
     assert frame.loc[frame["run_name"] == "ok", "metrics.x"].item() == 1.0
+
+
+def _statuses_on_disk(path) -> dict[str, str]:
+    """What another process would read now (a separate connection, no flush)."""
+    conn = sqlite3.connect(path)
+    try:
+        return dict(conn.execute("SELECT name, status FROM runs"))
+    finally:
+        conn.close()
+
+
+def test_a_run_is_committed_when_its_with_block_ends(md, project_path):
+    md._tracker.burst_gap = 0          # no run ended just before: the end is written inline
+    with md.start_run(name="single"):
+        md.log_metric("loss", 0.3)
+    assert _statuses_on_disk(project_path) == {"single": "FINISHED"}
+
+
+def test_runs_ending_back_to_back_are_group_committed(md, project_path):
+    import time
+
+    tracker = md._tracker
+    tracker.burst_gap = 3600           # every end after the first counts as back to back
+    commits = []
+    real_flush = tracker.flush
+
+    def counting_flush():
+        commits.append(threading.current_thread().name)
+        real_flush()
+
+    tracker.flush = counting_flush
+    for i in range(50):
+        with md.start_run(name=f"quick-{i}"):
+            md.log_metric("loss", i)
+    inline = [name for name in commits if name != "modeldesk-flush"]
+    assert len(inline) == 1            # only the first end was written by the script's own thread
+    # The writer thread commits the rest without anyone asking (well within its 0.5 s interval).
+    deadline = time.monotonic() + 10
+    while set(_statuses_on_disk(project_path).values()) != {"FINISHED"} or len(_statuses_on_disk(project_path)) < 50:
+        assert time.monotonic() < deadline, _statuses_on_disk(project_path)
+        time.sleep(0.01)
+    assert len(_statuses_on_disk(project_path)) == 50
+    # and the script's own reads never miss a run
+    with md.start_run(name="last"):
+        pass
+    assert len(md.search_runs()) == 51 and md.get_run(md.search_runs()["run_id"].iloc[0]).status == "FINISHED"

@@ -225,8 +225,10 @@ def get_metric_history(project: Project, run_id: str, key: str, *, after_seq: in
     if len(steps) > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
         order = np.argsort(steps, kind="stable")
         steps, values, stamps = steps[order], values[order], stamps[order]
+    # The arrays were just copied out of the chunks (writable, ours): hand them
+    # to pandas as they are instead of copying them again into one block.
     frame = pd.DataFrame({"step": steps.astype("int64", copy=False), "value": values.astype("float64", copy=False),
-                          "timestamp": stamps.astype("float64", copy=False)})
+                          "timestamp": stamps.astype("float64", copy=False)}, copy=False)
     frame.attrs["seq"] = chunks[-1][0] if chunks else after_seq
     return frame
 

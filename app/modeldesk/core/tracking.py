@@ -62,6 +62,10 @@ class _Series:
 class Tracker:
     """Buffered writer for one project in one process (thread-safe)."""
 
+    #: A run ending less than this many seconds after the previous one is
+    #: committed by the writer thread (group commit) instead of inline.
+    burst_gap = 0.05
+
     def __init__(self, project: Project, *, flush_interval: float = 0.5, max_buffer: int = 200_000):
         if not 0 < flush_interval <= 1.0:
             raise UsageError("flush_interval must be in (0, 1] seconds")
@@ -78,6 +82,8 @@ class Tracker:
         self._ends: list[tuple] = []
         self._key_ids: dict[str, int] = {}
         self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._last_end = float("-inf")
         self._thread: threading.Thread | None = None
         _LIVE_TRACKERS.add(self)
 
@@ -152,9 +158,18 @@ class Tracker:
         if status not in STATUSES[1:]:
             raise UsageError(f"A run ends as FINISHED, FAILED or KILLED, not {status!r}.")
         ended = time.time() if end_time is None else float(end_time)
+        now = time.monotonic()
+        burst, self._last_end = now - self._last_end < self.burst_gap, now
         with self._lock:
             self._ends.append((run, status, ended))
-        self.flush()
+        if burst and self._thread is not None and self._thread.is_alive():
+            # Runs ending back to back (a sweep of quick runs): the writer thread
+            # commits them together as soon as it can, while this thread goes on
+            # (group commit). Reads through the API flush first, so this process
+            # still sees its own runs; other processes see them a moment later.
+            self._wake.set()
+        else:
+            self.flush()
 
     # -- params and tags -------------------------------------------------------
     def log_params(self, run: RunHandle, params: dict) -> None:
@@ -374,7 +389,11 @@ class Tracker:
             self._thread.start()
 
     def _flush_loop(self) -> None:
-        while not self._stop.wait(self.flush_interval):
+        while True:
+            self._wake.wait(self.flush_interval)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
             try:
                 self.flush()
             except Exception:  # a locked or closed file: retry at the next tick
@@ -384,6 +403,7 @@ class Tracker:
     def close(self) -> None:
         """Flush and stop the background thread."""
         self._stop.set()
+        self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
