@@ -8,11 +8,13 @@ Imports stay light here: this module is loaded for every `modeldesk` command.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from .cli import Context, pass_ctx
+from .core.errors import UsageError
 
 
 def _project_path(ctx: Context) -> str:
@@ -66,8 +68,18 @@ def serve(ctx: Context, model_uri, host, port, token, threads, no_log, max_body_
 
     code = run(_project_path(ctx), model_uri, host=host, port=port, token=token, threads=threads,
                log_predictions=not no_log, max_body=int(max_body_mb * 2**20), max_rows=max_rows,
-               reload_interval=reload_interval, user=ctx.user)
+               reload_interval=reload_interval, user=ctx.user, parent_pid=_parent_pid())
     sys.exit(code)
+
+
+def _parent_pid() -> int | None:
+    """MODELDESK_SERVE_PARENT: the pid of the app that started this server (it stops when that app is gone)."""
+    value = os.environ.get("MODELDESK_SERVE_PARENT", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise UsageError(f"MODELDESK_SERVE_PARENT must be a process id, not {value!r}. Unset it to serve normally.")
+    return int(value)
 
 
 @click.command()

@@ -219,3 +219,56 @@ def test_cli_takes_registry_short_forms(served, tmp_path):
         finish(proc)
     code, _, err = cli("--project", path, "score", "cancer@nope", src, "-o", tmp_path / "x.csv")
     assert code == 2 and "no alias 'nope'" in err
+
+
+APP_STAND_IN = r"""
+import os, subprocess, sys
+env = dict(os.environ, MODELDESK_SERVE_PARENT=str(os.getpid()))
+server = subprocess.Popen([sys.executable, "-m", "modeldesk", *sys.argv[1:]], stdout=subprocess.PIPE, text=True,
+                          env=env)
+for line in server.stdout:
+    if "Ctrl+C" in line:
+        break
+print(server.pid, flush=True)
+sys.stdin.read()     # wait to be killed
+"""
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc (Linux)")
+def test_server_started_by_the_app_stops_when_the_app_is_killed(served):
+    path, uri, _, _ = served
+    app = subprocess.Popen([sys.executable, "-c", APP_STAND_IN, "--project", str(path), "serve", uri, "--port", "0"],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+    try:
+        server_pid = int(app.stdout.readline())
+        assert _running(server_pid)
+        app.kill()                                  # the app crashes: nobody will send SIGTERM
+        app.wait(timeout=10)
+        deadline = time.monotonic() + 30
+        while _running(server_pid):
+            assert time.monotonic() < deadline, "the server outlived the app that started it"
+            time.sleep(0.05)
+    finally:
+        app.kill()
+    from modeldesk.core.project import open_project
+
+    with open_project(path) as p:
+        events = p.read("SELECT event, detail FROM serving_events ORDER BY id")
+    assert [e for e, _ in events] == ["start", "stop"] and "the app that started it exited" in events[-1][1]
+
+
+def test_bad_parent_pid_is_a_usage_error(served):
+    path, uri, _, _ = served
+    proc = subprocess.run([sys.executable, "-m", "modeldesk", "--project", str(path), "serve", uri, "--port", "0"],
+                          capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, MODELDESK_SERVE_PARENT="app"))
+    assert proc.returncode == 2 and "MODELDESK_SERVE_PARENT must be a process id" in proc.stderr
+    assert "Traceback" not in proc.stderr

@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import json
 import re
+import os
 import sys
 import time
 from dataclasses import dataclass, field
@@ -213,6 +214,7 @@ class ServerProcess(QObject):
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
         env.remove("MODELDESK_SERVE_TOKEN")   # loopback without a token, so the app can read /metrics
+        env.insert("MODELDESK_SERVE_PARENT", str(os.getpid()))   # if the app dies, the server stops too
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
         self.process.readyReadStandardError.connect(self._read_stderr)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
+import os
 import signal
 import socket
 import threading
@@ -175,8 +176,13 @@ class ServerHandle:
 
 def serve(project_path, model_uri: str, *, host: str = "127.0.0.1", port: int = 5005, token: str | None = None,
           threads: int = 8, log_predictions: bool = True, max_body: int = 32 * 2**20,
-          max_rows: int | None = None, reload_interval: float = 2.0, user: str | None = None, echo=None) -> int:
+          max_rows: int | None = None, reload_interval: float = 2.0, user: str | None = None, echo=None,
+          parent_pid: int | None = None) -> int:
     """Serve until SIGTERM/SIGINT; returns the process exit code (0 after a clean stop).
+
+    With ``parent_pid`` (the app that started this server) it also stops
+    cleanly when that process is gone, so a crashed or killed app leaves no
+    server behind holding a port.
 
     Any non-loopback ``host`` needs a token: one is generated with
     :func:`secrets.token_urlsafe` and printed when ``token`` is None.
@@ -217,7 +223,9 @@ def serve(project_path, model_uri: str, *, host: str = "127.0.0.1", port: int = 
             echo("Requests need 'Authorization: Bearer <token>' (the token given with --token); /health is open.")
         echo(f"Prediction log: {'on' if log_predictions else 'off'}. Press Ctrl+C to stop.")
         while not stop_requested.wait(0.5):
-            pass
+            if parent_pid is not None and os.getppid() != parent_pid:   # re-parented: the app died
+                received.append("the app that started it exited")
+                break
         handle.stop(reason=received[0] if received else "stopped")
         stats = handle.state.log.stats if handle.state.log is not None else None
         logged = f"; {stats.written_rows:,} prediction(s) logged, {stats.dropped_rows:,} dropped" if stats else ""
