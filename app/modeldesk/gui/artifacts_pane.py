@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from ..core import artifacts as art
 from ..core.entities import Artifact
-from .view_helpers import CopyTableView, TaskKeeper, fmt_size, fmt_time, table_model, theme
+from .view_helpers import CopyTableView, TaskKeeper, fmt_size, fmt_time, selection_of, set_table_model, table_model, theme
 
 TEXT_SUFFIXES = (".txt", ".json", ".csv", ".tsv", ".md", ".yaml", ".yml", ".log", ".py", ".html", ".xml", ".ini")
 PREVIEW_LIMIT = 2_000_000
@@ -102,9 +102,9 @@ class ArtifactsPane(QWidget):
         self.run_id, self.artifacts = run_id, list(artifacts)
         rows = [(a.path, fmt_size(a.size), fmt_time(a.created_at), a.sha256[:12] + "…") for a in artifacts]
         tips = [(a.path, f"{a.size:,} bytes", None, a.sha256) for a in artifacts]
-        self.table.setModel(table_model(("Path", "Size", "Logged", "sha256"), rows, tips, parent=self.table))
+        set_table_model(self.table, table_model(("Path", "Size", "Logged", "sha256"), rows, tips, parent=self.table))
         self.table.fit_columns()
-        self.table.selectionModel().currentRowChanged.connect(
+        selection_of(self.table).currentRowChanged.connect(
             lambda cur, _prev: self.select(self.artifacts[cur.row()].path) if cur.isValid() else None)
         if not artifacts:
             self.message.setText("No artifacts were logged with this run.")

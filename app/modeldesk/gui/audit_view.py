@@ -26,7 +26,7 @@ from ..core.registry_view import details_summary
 from .app import monospace_font
 from .empty_state import EmptyState
 from .runs_model import Jobs
-from .view_helpers import CopyTableView, theme
+from .view_helpers import CopyTableView, selection_of, set_table_model, theme
 
 COLUMNS = ("Seq", "Time (UTC)", "Actor", "Action", "Model", "Version", "Details")
 SEQ, TIME, ACTOR, ACTION, MODEL, VERSION, DETAILS = range(len(COLUMNS))
@@ -112,7 +112,7 @@ class AuditView(QWidget):
         self.proxy.setSourceModel(self.items)
         self.table = CopyTableView()
         self.table.setObjectName("auditTable")
-        self.table.setModel(self.proxy)
+        set_table_model(self.table, self.proxy)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(SEQ, Qt.AscendingOrder)
@@ -158,7 +158,7 @@ class AuditView(QWidget):
         self.model_filter.currentIndexChanged.connect(self._apply_filters)
         self.action_filter.currentIndexChanged.connect(self._apply_filters)
         self.verify_button.clicked.connect(self.verify)
-        self.table.selectionModel().currentRowChanged.connect(self._show_entry)
+        selection_of(self.table).currentRowChanged.connect(self._show_entry)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.copy_action.triggered.connect(self.copy_rows)
         self.copy_json_action.triggered.connect(self.copy_json)
@@ -303,7 +303,7 @@ class AuditView(QWidget):
         for r in range(self.proxy.rowCount()):
             if self.proxy.index(r, SEQ).data() == seq:
                 index = self.proxy.index(r, SEQ)
-                self.table.selectionModel().setCurrentIndex(
+                selection_of(self.table).setCurrentIndex(
                     index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
                 self.table.scrollTo(index, QAbstractItemView.PositionAtCenter)
                 return True
@@ -328,7 +328,7 @@ class AuditView(QWidget):
     def copy_json(self) -> str:
         from PySide6.QtGui import QGuiApplication
 
-        rows = sorted({i.row() for i in self.table.selectionModel().selectedIndexes()})
+        rows = sorted({i.row() for i in selection_of(self.table).selectedIndexes()})
         seqs = {self.proxy.index(r, SEQ).data() for r in rows}
         import dataclasses
 

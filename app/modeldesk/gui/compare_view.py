@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 
 from ..core import compare as cmp
 from .compare_table import CompareTableModel
-from .view_helpers import CopyTableView, TaskKeeper, forget_window, run_colour, show_as_window, theme
+from .view_helpers import CopyTableView, TaskKeeper, forget_window, run_colour, set_table_model, show_as_window, theme
 
 TABS = ("table", "curves", "scatter", "parallel")
 STRETCH_RUNS = 8      # up to this many run columns share the table's width
@@ -136,7 +136,7 @@ class CompareView(QWidget):
         bar.addWidget(hint)
         self.table_model = CompareTableModel(self)
         self.table = CopyTableView()
-        self.table.setModel(self.table_model)
+        set_table_model(self.table, self.table_model)
         self.table.setAlternatingRowColors(False)
         self.table_model.modelReset.connect(self._after_table_reset)
         page = QWidget()

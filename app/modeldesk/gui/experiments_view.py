@@ -26,6 +26,7 @@ from .empty_state import EmptyState
 from .filter_bar import FilterBar
 from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
 from .settings import Settings
+from .view_helpers import selection_of
 
 MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry
@@ -182,7 +183,7 @@ class ExperimentsView(QWidget):
         self.refresh_action.triggered.connect(self.refresh)
         self.table.activated.connect(self._on_activated)
         self.table.customContextMenuRequested.connect(self._context_menu)
-        self.table.selectionModel().selectionChanged.connect(self._update_actions)
+        selection_of(self.table).selectionChanged.connect(self._update_actions)
         self.empty.actionTriggered.connect(lambda _n: self.filter_bar.set_filter("") or
                                            self.filter_bar.search.clear())
         self.model.resolved.connect(self._on_resolved)
@@ -447,7 +448,7 @@ class ExperimentsView(QWidget):
                                 "search to see it.")
             return
         index = self.model.index(rows[0], 0)
-        self.table.selectionModel().setCurrentIndex(
+        selection_of(self.table).setCurrentIndex(
             index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
         self.table.scrollTo(index, self.table.ScrollHint.PositionAtCenter)
 
@@ -511,9 +512,9 @@ class ExperimentsView(QWidget):
     def _context_menu(self, pos) -> None:
         index = self.table.indexAt(pos)
         if index.isValid():
-            if not self.table.selectionModel().isRowSelected(index.row()):
+            if not selection_of(self.table).isRowSelected(index.row()):
                 self.table.selectRow(index.row())
-            self.table.selectionModel().setCurrentIndex(index, QItemSelectionModel.NoUpdate)
+            selection_of(self.table).setCurrentIndex(index, QItemSelectionModel.NoUpdate)
         menu = QMenu(self)
         for action in (self.compare_action, self.details_action, self.register_action, None, self.copy_id_action,
                        self.copy_action):

@@ -32,7 +32,7 @@ from .models_actions import ModelsActions
 from .registry_dialogs import ActionRunner
 from .runs_model import Jobs
 from .version_details import STATUS_COLOURS, VersionDetailsPane
-from .view_helpers import CopyTableView, fmt_number, fmt_time, theme
+from .view_helpers import CopyTableView, fmt_number, fmt_time, selection_of, set_table_model, theme
 
 VERSION_COLUMNS = ("Version", "Status", "Aliases", "Metric", "Created by", "Created at", "Run")
 RUN_COLUMN = VERSION_COLUMNS.index("Run")
@@ -110,7 +110,7 @@ class ModelsView(ModelsActions, QWidget):
         self.versions = QStandardItemModel(self)
         self.table = CopyTableView()
         self.table.setObjectName("versionsTable")
-        self.table.setModel(self.versions)
+        set_table_model(self.table, self.versions)
         self.table.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SingleSelection)
         self.table.setContextMenuPolicy(Qt.CustomContextMenu)
@@ -167,7 +167,7 @@ class ModelsView(ModelsActions, QWidget):
     def _connect(self) -> None:
         self.panel.modelChosen.connect(self._on_model_chosen)
         self.panel.requestChosen.connect(self.select)
-        self.table.selectionModel().currentRowChanged.connect(self._on_version_row)
+        selection_of(self.table).currentRowChanged.connect(self._on_version_row)
         self.table.clicked.connect(self._on_table_click)
         self.table.customContextMenuRequested.connect(self._context_menu)
         self.details.runLinkClicked.connect(self.open_run)
@@ -301,7 +301,7 @@ class ModelsView(ModelsActions, QWidget):
         self.table_data = table
         keep = self._version
         self._fill_title(table)
-        selection = self.table.selectionModel()
+        selection = selection_of(self.table)
         selection.blockSignals(True)      # rebuilding moves the current row; keep the reader's version
         self._fill_versions(table)
         selection.blockSignals(False)
@@ -399,7 +399,7 @@ class ModelsView(ModelsActions, QWidget):
     def _select_version_row(self, version: int | None) -> bool:
         for r in range(self.versions.rowCount()):
             if self.versions.item(r, 0).data(VersionRole) == version:
-                self.table.selectionModel().setCurrentIndex(
+                selection_of(self.table).setCurrentIndex(
                     self.versions.index(r, 0), QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
                 self.table.scrollTo(self.versions.index(r, 0))
                 return True

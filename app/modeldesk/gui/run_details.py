@@ -27,7 +27,7 @@ from ..core.entities import Artifact, DatasetRecord, LoggedModel, Run
 from .artifacts_pane import ArtifactsPane
 from .view_helpers import (
     CopyTableView, TaskKeeper, check_only, checkable_item, checked_keys, fmt_duration, fmt_size, fmt_time,
-    forget_window, show_as_window, table_model, theme,
+    forget_window, selection_of, set_table_model, show_as_window, table_model, theme,
 )
 
 STATUS_COLOURS = {"FINISHED": "#1d7a3a", "RUNNING": "#1d4ed8", "FAILED": "#b91c1c", "KILLED": "#6b7280"}
@@ -205,7 +205,7 @@ class RunDetailsWidget(QWidget):
         self.packages_proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.package_filter.textChanged.connect(self.packages_proxy.setFilterFixedString)
         self.packages_table = CopyTableView()
-        self.packages_table.setModel(self.packages_proxy)
+        set_table_model(self.packages_table, self.packages_proxy)
         page = QWidget()
         v = QVBoxLayout(page)
         v.setContentsMargins(0, 6, 0, 0)
@@ -275,18 +275,18 @@ class RunDetailsWidget(QWidget):
             (self.metrics_table, ("Metric", "Latest value"), sorted(run.metrics.items())),
             (self.tags_table, ("Tag", "Value"), sorted(run.tags.items())),
         ):
-            view.setModel(table_model(headers, rows, [(k, v) for k, v in rows], parent=view))
+            set_table_model(view, table_model(headers, rows, [(k, v) for k, v in rows], parent=view))
             view.fit_columns()
 
     def _fill_datasets(self, datasets: list[DatasetRecord]) -> None:
         rows = [(d.name, d.role, d.target or "—", d.rows, d.columns, d.fingerprint[:16] + "…", d.sample_rows)
                 for d in datasets]
         tips = [(None, None, None, None, None, d.fingerprint, "Rows kept as the drift reference") for d in datasets]
-        self.datasets_table.setModel(table_model(("Name", "Role", "Target", "Rows", "Columns", "Fingerprint",
+        set_table_model(self.datasets_table, table_model(("Name", "Role", "Target", "Rows", "Columns", "Fingerprint",
                                                   "Sample rows"), rows, tips, parent=self.datasets_table))
         self.datasets_table.setSelectionBehavior(CopyTableView.SelectionBehavior.SelectRows)
         self.datasets_table.fit_columns()
-        self.datasets_table.selectionModel().currentRowChanged.connect(
+        selection_of(self.datasets_table).currentRowChanged.connect(
             lambda cur, _prev: self.select_dataset(cur.row()))
         if datasets:
             self.datasets_table.selectRow(0)
@@ -307,7 +307,7 @@ class RunDetailsWidget(QWidget):
             rows.append((name, c.get("kind"), c.get("dtype"), c.get("count"), c.get("missing"), c.get("unique"),
                          c.get("mean"), c.get("std"), c.get("min"), c.get("p25"), c.get("p50"), c.get("p75"),
                          c.get("max"), _top_values(c) or ""))
-        self.profile_table.setModel(table_model(PROFILE_HEADERS, rows, parent=self.profile_table))
+        set_table_model(self.profile_table, table_model(PROFILE_HEADERS, rows, parent=self.profile_table))
         self.profile_table.fit_columns()
 
     def _fill_environment(self, env: dict | None) -> None:
@@ -339,11 +339,11 @@ class RunDetailsWidget(QWidget):
             inputs = m.signature.get("inputs") or []
             rows.append((m.name, m.signature.get("model_class", m.flavor), fmt_size(m.size), len(inputs),
                          m.sha256[:12] + "…"))
-        self.models_table.setModel(table_model(("Name", "Class", "Size", "Inputs", "sha256"), rows,
+        set_table_model(self.models_table, table_model(("Name", "Class", "Size", "Inputs", "sha256"), rows,
                                                [(None, None, None, None, m.sha256) for m in models],
                                                parent=self.models_table))
         self.models_table.fit_columns()
-        self.models_table.selectionModel().currentRowChanged.connect(lambda cur, _p: self.select_model(cur.row()))
+        selection_of(self.models_table).currentRowChanged.connect(lambda cur, _p: self.select_model(cur.row()))
         if models:
             self.models_table.selectRow(0)
             self.select_model(0)
@@ -370,7 +370,7 @@ class RunDetailsWidget(QWidget):
         rows = [(c.get("name"), c.get("type"), "yes" if c.get("nullable") else "no",
                  ", ".join(map(str, c.get("categories") or [])) or "")
                 for c in sig.get("inputs") or []]
-        self.signature_table.setModel(table_model(("Input column", "Type", "Nullable", "Categories"), rows,
+        set_table_model(self.signature_table, table_model(("Input column", "Type", "Nullable", "Categories"), rows,
                                                   parent=self.signature_table))
         self.signature_table.fit_columns()
 

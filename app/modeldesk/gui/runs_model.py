@@ -25,6 +25,7 @@ from ..core.browse import BASE_COLUMNS, Column
 from ..core.entities import Run
 from ..core.runs import RunQuery, runs_by_rid
 from .app import monospace_font, muted_color, status_color
+from .view_helpers import selection_of, set_table_model
 from .workers import Task, start
 
 PAGE_SIZE = 200
@@ -419,7 +420,7 @@ class RunsTable(QTableView):
     def __init__(self, model: RunsModel, parent=None):
         super().__init__(parent)
         self.setObjectName("runsTable")
-        self.setModel(model)
+        set_table_model(self, model)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.setAlternatingRowColors(True)
@@ -440,7 +441,7 @@ class RunsTable(QTableView):
 
     def selected_rows(self) -> list[int]:
         rows: set[int] = set()
-        for rng in self.selectionModel().selection():
+        for rng in selection_of(self).selection():
             rows.update(range(rng.top(), rng.bottom() + 1))
         return sorted(rows)
 
@@ -465,10 +466,10 @@ class RunsTable(QTableView):
                 if row is not None and start is None:
                     start = row
                 prev = row
-            self.selectionModel().select(selection, QItemSelectionModel.ClearAndSelect)
+            selection_of(self).select(selection, QItemSelectionModel.ClearAndSelect)
         rows = model.rows_for_rids([current]) if current is not None else []
         if rows:
-            self.selectionModel().setCurrentIndex(model.index(rows[0], 0), QItemSelectionModel.NoUpdate)
+            selection_of(self).setCurrentIndex(model.index(rows[0], 0), QItemSelectionModel.NoUpdate)
         if keep_scroll:
             self.verticalScrollBar().setValue(scroll)
         else:

@@ -11,7 +11,7 @@ import datetime as _dt
 import math
 from typing import Any, Callable, Iterable, Sequence
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QItemSelectionModel, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QListWidget, QListWidgetItem, QTableView, QWidget
 
@@ -88,9 +88,36 @@ def fmt_size(n: int) -> str:
     return f"{n} B"
 
 
+def set_table_model(view: QAbstractItemView, model) -> QItemSelectionModel:
+    """``view.setModel(model)`` with a selection model created, and kept, from Python.
+
+    PySide6 (seen with 6.11) can hand back a stale Python wrapper from
+    ``view.selectionModel()``: the selection model Qt creates may land at the
+    address of a deleted ``QStandardItem`` whose wrapper is still registered,
+    and the call then returns that item ("'QStandardItem' object has no
+    attribute 'currentRowChanged'"). An object made here is wrapped once, by
+    us. Use :func:`selection_of` to get it back.
+    """
+    old = getattr(view, "_md_selection", None)
+    view.setModel(model)
+    selection = QItemSelectionModel(model, view)
+    view.setSelectionModel(selection)
+    view._md_selection = selection
+    if old is not None:
+        old.deleteLater()
+    return selection
+
+
+def selection_of(view: QAbstractItemView) -> QItemSelectionModel | None:
+    """The selection model :func:`set_table_model` gave ``view`` (Qt's own otherwise)."""
+    selection = getattr(view, "_md_selection", None)
+    return selection if selection is not None else view.selectionModel()
+
+
 def selection_tsv(view: QTableView) -> str:
     """The selected cells as tab-separated text (the bounding rows and columns)."""
-    indexes = view.selectionModel().selectedIndexes() if view.selectionModel() else []
+    selection = selection_of(view)
+    indexes = selection.selectedIndexes() if selection is not None else []
     if not indexes:
         return ""
     model = view.model()
