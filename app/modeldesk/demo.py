@@ -28,9 +28,12 @@ from functools import partial
 from typing import Any, Callable
 
 import modeldesk as md
+from modeldesk.core import clock
 from modeldesk.core.errors import UsageError
 
 SEED = 42
+DAY = 86400.0
+SWEEP_DAYS = (24.0, 10.0)   # the runs are stamped from 24 to 10 days ago, the registry moves after
 AUTHORS = ("ana", "ben", "chloe", "dev")
 
 
@@ -440,14 +443,18 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
     total = sum(job.count() for _, jobs in plans for job in jobs)
     builder = _Builder(path, total, progress, should_stop)
     builder.report("Loading scikit-learn's bundled datasets")
-    for key, jobs in plans:
-        data = _load(key)
-        md.set_experiment(key)
-        for job in jobs:
-            builder.run(job, data)
-    md.flush()
-    builder.check_stop()
-    registered = _registry_story()
+    first, last = SWEEP_DAYS
+    with clock.shifted(-first * DAY):   # this thread only: a history over the past weeks, not one second
+        for key, jobs in plans:
+            data = _load(key)
+            for job in jobs:
+                # Runs spread over those weeks in build order; a sweep's children share its moment.
+                clock.set_offset(-(first - (first - last) * builder.done / total) * DAY)
+                md.set_experiment(key)
+                builder.run(job, data)
+        md.flush()
+        builder.check_stop()
+        registered = _registry_story()
     builder.report(f"Registry: {registered}")
     from .demo_traffic import add_served_traffic, default_model_uri   # served predictions (issue 5)
 
@@ -474,7 +481,8 @@ def _registry_story() -> str:
     v2 approved (chloe asks, ana approves), then rolled back to v1 by ben;
     v3 rejected by ben with a comment; v4 on staging with a pending request.
     diabetes-regressor: v1 in production, v2 registered. Teammates act
-    through the core's ``actor`` argument, as they would with ``--as``.
+    through the core's ``actor`` argument, as they would with ``--as``; each
+    move is stamped at its own moment of the past ten days (core.clock).
     """
     from modeldesk.core import approvals, registry
     from modeldesk.core.registry_settings import update_settings
@@ -483,30 +491,48 @@ def _registry_story() -> str:
     cancer = _ranked("breast-cancer", "roc_auc")
     diabetes = _ranked("diabetes-progression", "r2")
     name, reg = "cancer-classifier", "diabetes-regressor"
-    update_settings(project, actor="ben", primary_metric="metrics.roc_auc", metric_direction="higher",
-                    tolerance=0.002)
-    picks = [(cancer[len(cancer) // 2], "ana"), (cancer[-1], "chloe"), (cancer[0], "dev"), (cancer[-2], "ana")]
-    for run_id, who in picks:
-        registry.register_model(project, f"runs:/{run_id}/model", name, actor=who)
 
-    def promote(model, version, asker, reviewer, why, said):
+    def at(days_ago: float) -> None:      # each move at its own moment of the past weeks
+        clock.set_offset(-days_ago * DAY)
+
+    def promote(model, version, asker, reviewer, why, said, days_ago):
+        at(days_ago)
         approvals.request_promotion(project, model, version, actor=asker, comment=why)
+        at(days_ago - 0.12)               # the reviewer answers about three hours later
         approvals.approve(project, model, version, actor=reviewer, comment=said)
 
+    def register(model, run_id, who, days_ago):
+        at(days_ago)
+        registry.register_model(project, f"runs:/{run_id}/model", model, actor=who)
+
+    at(9.6)
+    update_settings(project, actor="ben", primary_metric="metrics.roc_auc", metric_direction="higher",
+                    tolerance=0.002)
+    register(name, cancer[len(cancer) // 2], "ana", 9.5)
     promote(name, 1, "ana", "ben", "Baseline for the screening pilot.",
-            "Validated on the hold-out set; calibration fine.")
-    promote(name, 2, "chloe", "ana", "Best validation AUC of the sweep.", "Gates green, reviewed the confusion matrix.")
+            "Validated on the hold-out set; calibration fine.", 9.4)
+    register(reg, diabetes[len(diabetes) // 2], "chloe", 8.9)
+    at(8.8)
+    update_settings(project, model=reg, actor="ben", primary_metric="metrics.r2")
+    register(name, cancer[-1], "chloe", 7.2)
+    promote(name, 2, "chloe", "ana", "Best validation AUC of the sweep.", "Gates green, reviewed the confusion matrix.",
+            7.0)
+    at(5.4)
     registry.rollback(project, name, actor="ben",
                       reason="v2 doubled p95 scoring latency in the pilot; back to v1 while we profile it.")
+    register(reg, diabetes[-1], "dev", 4.8)
+    promote(reg, 1, "chloe", "dev", "First regressor for the progression score.", "Residuals look unbiased.", 4.6)
+    register(name, cancer[0], "dev", 3.9)
+    at(3.8)
     approvals.request_promotion(project, name, 3, actor="dev", comment="Simpler model, cheaper to score.")
+    at(3.7)
     approvals.reject(project, name, 3, actor="ben",
                      comment="AUC is below production's and recall on malignant cases dropped; the cheaper "
                              "scoring is not worth it. Compare again after the next feature sweep.")
+    register(name, cancer[-2], "ana", 1.8)
+    at(1.7)
     registry.set_alias(project, name, "staging", 4, actor="ana", reason="Shadow traffic before promotion.")
+    at(0.9)
     approvals.request_promotion(project, name, 4, actor="ana", comment="Beats v1 on validation; ran on staging.")
-
-    registry.register_model(project, f"runs:/{diabetes[len(diabetes) // 2]}/model", reg, actor="chloe")
-    update_settings(project, model=reg, actor="ben", primary_metric="metrics.r2")
-    registry.register_model(project, f"runs:/{diabetes[-1]}/model", reg, actor="dev")
-    promote(reg, 1, "chloe", "dev", "First regressor for the progression score.", "Residuals look unbiased.")
+    at(0)
     return "2 registered models (6 versions, 1 rollback, 1 pending request)"

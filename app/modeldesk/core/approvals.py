@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 
+from . import clock
 from . import audit
 from .blobs import get_blob
 from .errors import NotFoundError, RefusedError, UsageError
@@ -226,7 +226,7 @@ def request_promotion(project: Project, name: str, version: int, *, to: str = PR
         base_v = alias_holder(project.conn, mid, PRODUCTION)
         baseline = version_of(project.conn, name, base_v) if base_v is not None else None
         results = run_gates(project, candidate, baseline, settings)   # slow part: outside the transaction
-        now = time.time()
+        now = clock.now()
         with project.write() as w:
             if alias_holder(w, mid, PRODUCTION) != base_v:
                 continue   # production moved while the gates ran: run them again against the new one
@@ -280,7 +280,7 @@ def approve(project: Project, name: str, version: int, *, comment: str = "", act
     with project.write() as w:
         req = _review_or_refuse(w, project, name, version, to, actor, "approve")
         settings = get_settings(project, name)
-        now = time.time()
+        now = clock.now()
         w.execute("INSERT INTO reviews (request_id, reviewer, decision, comment, at) VALUES (?, ?, 'approve', ?, ?)",
                   (req.id, actor, comment or "", now))
         approvals = list(req.approvals) + [actor]
@@ -303,7 +303,7 @@ def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistryS
             f"`modeldesk models request {req.model} {req.version} --to {req.target_alias}`.")
     v = version_of(w, req.model, req.version)
     get_blob(w, v.sha256, what=f"model {req.model} v{req.version}")   # refuse an artifact changed since the gates
-    now = time.time()
+    now = clock.now()
     if alias_holder(w, mid, req.target_alias) != req.version:
         move_alias(w, name=req.model, alias=req.target_alias, to_version=req.version, kind="promote",
                    actor=actor, reason=req.comment, request_id=req.id)
@@ -325,7 +325,7 @@ def reject(project: Project, name: str, version: int, *, comment: str, actor: st
                          f"`modeldesk models reject {name} {version} --comment \"recall dropped on new data\"`.")
     with project.write() as w:
         req = _review_or_refuse(w, project, name, version, to, actor, "reject")
-        now = time.time()
+        now = clock.now()
         w.execute("INSERT INTO reviews (request_id, reviewer, decision, comment, at) VALUES (?, ?, 'reject', ?, ?)",
                   (req.id, actor, comment.strip(), now))
         w.execute("UPDATE promotion_requests SET status = 'rejected', closed_by = ?, closed_at = ? WHERE id = ?",
@@ -345,7 +345,7 @@ def withdraw(project: Project, name: str, version: int, *, actor: str | None = N
         ok, why = check_withdraw(req, actor)
         if not ok:
             raise RefusedError(why)
-        now = time.time()
+        now = clock.now()
         w.execute("UPDATE promotion_requests SET status = 'withdrawn', closed_by = ?, closed_at = ? WHERE id = ?",
                   (actor, now, req.id))
         audit.append(w, actor=actor, action="request.withdraw", model=name, version=req.version, at=now,
@@ -374,7 +374,7 @@ def override_gate(project: Project, name: str, version: int, gate: str, *, reaso
         if result.override is not None:
             raise UsageError(f"Gate {gate} of request #{req.id} was already overridden by "
                              f"{result.override.approver}.")
-        now = time.time()
+        now = clock.now()
         w.execute("INSERT INTO gate_overrides (request_id, gate, approver, reason, at) VALUES (?, ?, ?, ?, ?)",
                   (req.id, gate, actor, reason.strip(), now))
         audit.append(w, actor=actor, action="gate.override", model=name, version=req.version, at=now,

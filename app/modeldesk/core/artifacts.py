@@ -10,9 +10,9 @@ from __future__ import annotations
 import io
 import json
 import os
-import time
 from pathlib import Path
 
+from . import clock
 from .blobs import get_blob, put_blob
 from .entities import Artifact, DatasetRecord, LoggedModel
 from .errors import NotFoundError, UsageError
@@ -36,7 +36,7 @@ def log_artifact(project: Project, rid: int, source, name: str | None = None) ->
         data = path.read_bytes()
         name = name or path.name
     name = name.replace("\\", "/").lstrip("/")
-    now = time.time()
+    now = clock.now()
     with project.write() as w:
         digest = put_blob(w, data)
         w.execute(
@@ -108,7 +108,7 @@ def log_dataset(project: Project, rid: int, data, *, name: str = "dataset", role
     if target is not None and target not in frame.columns:
         raise UsageError(f"Target column {target!r} is not in the dataset; columns: {', '.join(map(str, frame.columns))}.")
     fp = ds.fingerprint(frame)
-    now = time.time()
+    now = clock.now()
     row = project.conn.execute(
         "SELECT rows, columns, profile, sample_sha256, sample_rows FROM datasets WHERE fingerprint = ?", (fp,)
     ).fetchone()
@@ -179,7 +179,7 @@ def log_model(project: Project, rid: int, model, *, name: str = "model", input_e
             example_bytes = encode_frame(example_frame(signature, input_example))
         except Exception:
             example_bytes = encode_frame(to_frame(input_example))
-    now = time.time()
+    now = clock.now()
     with project.write() as w:
         digest = put_blob(w, data)
         example_sha = put_blob(w, example_bytes) if example_bytes is not None else None

@@ -20,10 +20,10 @@ import hashlib
 import json
 import math
 import sqlite3
-import time
 from datetime import datetime, timezone
 from typing import Any
 
+from . import clock
 from .project import Project
 from .registry_entities import AuditEntry, AuditVerification
 
@@ -79,7 +79,7 @@ def append(conn: sqlite3.Connection, *, actor: str, action: str, model: str | No
     if head is None:
         head = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    when = iso_time(time.time() if at is None else at)
+    when = iso_time(clock.now() if at is None else at)
     clean = plain(details or {})
     digest = entry_hash(seq, when, actor, action, model, version, clean, prev)
     conn.execute(f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-import time
 
+from . import clock
 from .errors import IntegrityError, NotFoundError
 
 CHUNK_SIZE = 1 << 20  # 1 MiB
@@ -32,7 +32,7 @@ def put_blob(conn: sqlite3.Connection, data: bytes) -> str:
     chunks = [data[i : i + CHUNK_SIZE] for i in range(0, len(data), CHUNK_SIZE)] or [b""]
     conn.execute(
         "INSERT INTO blobs (sha256, size, chunks, created_at) VALUES (?, ?, ?, ?)",
-        (digest, len(data), len(chunks), time.time()),
+        (digest, len(data), len(chunks), clock.now()),
     )
     conn.executemany(
         "INSERT INTO blob_chunks (sha256, seq, data) VALUES (?, ?, ?)",

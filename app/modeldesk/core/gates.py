@@ -19,6 +19,7 @@ import io
 import math
 import time
 
+from . import clock
 from .errors import ModelDeskError
 from .project import Project
 from .registry_entities import GateResult, ModelVersion, RegistrySettings
@@ -39,7 +40,7 @@ def _error(exc: BaseException, limit: int = 300) -> str:
 
 
 def _result(gate: str, passed: bool, message: str, **details) -> GateResult:
-    return GateResult(gate, bool(passed), message, details, time.time())
+    return GateResult(gate, bool(passed), message, details, clock.now())
 
 
 def run_gates(project: Project, candidate: ModelVersion, baseline: ModelVersion | None,

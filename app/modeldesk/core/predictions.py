@@ -29,6 +29,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import clock
 from .errors import UsageError
 from .project import Project
 
@@ -266,7 +267,7 @@ def to_epoch(value: Any, what: str = "time") -> float | None:
     if isinstance(value, str):
         rel = _RELATIVE.match(value)
         if rel:
-            return time.time() - float(rel.group(1)) * _UNITS[rel.group(2)]
+            return clock.now() - float(rel.group(1)) * _UNITS[rel.group(2)]
     import pandas as pd
 
     try:
@@ -358,7 +359,7 @@ def get_predictions(project: Project, model_uri: str, since=None, until=None, *,
 
 def set_labels(project: Project, labels, *, chunk: int = 5_000) -> int:
     """Set true labels from ``(request_id, row, value)`` triples; returns rows labeled."""
-    now = time.time()
+    now = clock.now()
     batch: list[tuple] = []
     done = 0
 
@@ -420,7 +421,7 @@ def import_labels(project: Project, csv_path, *, chunk: int = 5_000) -> LabelImp
         raise UsageError(f"Cannot read labels from {csv_path}: {exc.strerror}.") from None
     lines = labeled = unknown = ambiguous = invalid = 0
     examples: list[str] = []
-    now = time.time()
+    now = clock.now()
     with fh:
         reader = csv.reader(fh)
         header = next(reader, None)

@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import time
 
+from . import clock
 from . import audit
 from .artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
 from .blobs import get_blob
@@ -171,7 +171,7 @@ def register_model(project: Project, source: str, name: str, *, artifact: str = 
     existing = registered_as(project, name, logged.run_id, logged.name, logged.sha256)
     if existing is not None:
         return existing
-    now = time.time()
+    now = clock.now()
     with project.write() as w:
         row = w.execute("SELECT id FROM registered_models WHERE name = ?", (name,)).fetchone()
         if row is None:
@@ -256,7 +256,7 @@ def move_alias(conn: sqlite3.Connection, *, name: str, alias: str, to_version: i
     """
     mid = model_id(conn, name)
     before = alias_holder(conn, mid, alias)
-    now = time.time()
+    now = clock.now()
     conn.execute("INSERT INTO aliases (model_id, alias, version, updated_by, updated_at) VALUES (?, ?, ?, ?, ?)"
                  " ON CONFLICT (model_id, alias) DO UPDATE SET version = excluded.version,"
                  " updated_by = excluded.updated_by, updated_at = excluded.updated_at",

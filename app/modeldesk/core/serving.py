@@ -13,10 +13,10 @@ from __future__ import annotations
 import json
 import os
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from . import clock
 from .entities import LoggedModel
 from .errors import ModelDeskError, RefusedError
 from .project import Project
@@ -116,7 +116,7 @@ def load_served(project: Project, uri: str, *, verify: bool = True) -> ServedMod
         first = {str(k): to_json(v) for k, v in example.iloc[0].items()}
     name, version, aliases = describe(project, uri, logged)
     return ServedModel(uri, name, version, logged.run_id, logged.name, logged.sha256, logged.signature,
-                       aliases, time.time(), first, model)
+                       aliases, clock.now(), first, model)
 
 
 def _verify(uri: str, logged: LoggedModel, model, example) -> None:
@@ -223,7 +223,7 @@ def record_event(project: Project, event: str, served: ServedModel | None, uri: 
         w.execute(
             "INSERT INTO serving_events (time, event, model_uri, model_name, version, run_id, sha256, user, detail)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (time.time(), event, uri, ident.get("name"), ident.get("version"), ident.get("run_id"),
+            (clock.now(), event, uri, ident.get("name"), ident.get("version"), ident.get("run_id"),
              ident.get("sha256"), project.user, json.dumps(detail, default=str, sort_keys=True)))
         try:
             from . import audit

@@ -24,6 +24,7 @@ import weakref
 from array import array
 from dataclasses import dataclass, field
 
+from . import clock
 from .entities import Experiment
 from .errors import NotFoundError, RefusedError, UsageError
 from .project import Project
@@ -44,6 +45,7 @@ class RunHandle:
     parent: "RunHandle | None" = None
     start_time: float = 0.0
     environment_sha256: str | None = None
+    offset: float = 0.0       # clock.offset() of the thread that started it (0 outside the demo)
     params: dict[str, str] = field(default_factory=dict)
     next_step: dict[str, int] = field(default_factory=dict)
 
@@ -98,7 +100,7 @@ class Tracker:
         if row is None:
             with self.project.write() as w:
                 w.execute(
-                    "INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)", (name, time.time())
+                    "INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)", (name, clock.now())
                 )
                 row = w.execute("SELECT id, name, created_at FROM experiments WHERE name = ?", (name,)).fetchone()
         return Experiment(*row)
@@ -118,7 +120,8 @@ class Tracker:
         run_id = uuid.uuid4().hex
         handle = RunHandle(
             rid=None, id=run_id, name=str(name or f"run-{run_id[:8]}"), experiment_id=experiment_id,
-            parent=parent, start_time=time.time() if start_time is None else float(start_time),
+            parent=parent, start_time=clock.now() if start_time is None else float(start_time),
+            offset=clock.offset(),
             environment_sha256=environment_sha256,
         )
         with self._lock:
@@ -157,7 +160,7 @@ class Tracker:
         """Mark the run ended and write everything buffered, in one transaction."""
         if status not in STATUSES[1:]:
             raise UsageError(f"A run ends as FINISHED, FAILED or KILLED, not {status!r}.")
-        ended = time.time() if end_time is None else float(end_time)
+        ended = time.time() + run.offset if end_time is None else float(end_time)
         now = time.monotonic()
         burst, self._last_end = now - self._last_end < self.burst_gap, now
         with self._lock:
@@ -210,7 +213,7 @@ class Tracker:
         elif step.__class__ is not int:
             step = _check_step(step)
         run.next_step[key] = step + 1
-        ts = time.time() if timestamp is None else float(timestamp)
+        ts = time.time() + run.offset if timestamp is None else float(timestamp)
         with self._lock:
             series = self._series.get((run, key))
             if series is None:
@@ -225,7 +228,7 @@ class Tracker:
 
     def log_metrics(self, run: RunHandle, metrics: dict, step=None, timestamp=None) -> None:
         """Buffer several metrics at one step and one timestamp."""
-        ts = time.time() if timestamp is None else float(timestamp)
+        ts = time.time() + run.offset if timestamp is None else float(timestamp)
         if step is not None and step.__class__ is not int:
             step = _check_step(step)
         points = []
@@ -259,7 +262,7 @@ class Tracker:
         n = len(values)
         start = run.next_step.get(key, 0)
         steps = array("q", range(start, start + n)) if steps is None else array("q", [_check_step(s) for s in steps])
-        timestamps = array("d", [time.time()]) * n if timestamps is None else array("d", map(float, timestamps))
+        timestamps = array("d", [time.time() + run.offset]) * n if timestamps is None else array("d", map(float, timestamps))
         if not (len(steps) == len(timestamps) == n):
             raise UsageError("values, steps and timestamps must have the same length")
         if n:
