@@ -220,3 +220,37 @@ def test_demo_registry_has_approvals_a_rejection_a_pending_request_and_a_rollbac
     assert md.load_model("models:/cancer-classifier@production").predict(
         art.load_input_example(project, art.get_logged_model(project, registry.get_version(
             project, "cancer-classifier", 1).run_id))).shape == (5,)
+
+
+def test_demo_history_spreads_over_the_past_weeks(demo, project):
+    """Runs from ~24 to ~10 days ago, then the registry story over the last ten days, in order."""
+    import time
+
+    from modeldesk.core import approvals, registry
+
+    now = time.time()
+    runs = md.search_runs()
+    days_ago = (now - np.array([t.timestamp() for t in runs["start_time"]])) / 86400
+    assert 20 < days_ago.max() < 25 and days_ago.min() > 9
+    moves = registry.alias_history(project, "cancer-classifier", "production")
+    move_days = [(now - m.at) / 86400 for m in moves]
+    assert move_days == sorted(move_days, reverse=True) and 9 < move_days[0] < days_ago.min()
+    pending = [r for r in approvals.list_requests(project, "cancer-classifier") if r.status == "pending"]
+    assert 0.5 < (now - pending[0].requested_at) / 86400 < 2
+
+
+def test_a_shifted_clock_is_per_thread():
+    import threading
+    import time
+
+    from modeldesk.core import clock
+
+    seen = {}
+    with clock.shifted(-86400):
+        other = threading.Thread(target=lambda: seen.setdefault("other", clock.now()))
+        other.start()
+        other.join()
+        shifted = clock.now()
+    assert abs(shifted - (time.time() - 86400)) < 60
+    assert abs(seen["other"] - time.time()) < 60
+    assert clock.offset() == 0.0
