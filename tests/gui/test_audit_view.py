@@ -149,3 +149,17 @@ def test_live_refresh_adds_new_entries(qtbot, aview, logged, project_path):
     aview.refresh()
     qtbot.waitUntil(lambda: aview.items.rowCount() == before + 1)
     assert column(aview, ACTION)[-1] == "alias.set"
+
+
+def test_a_change_while_hidden_waits_for_the_next_show(qtbot, aview, logged, project_path):
+    show(qtbot, aview, project_path)
+    before = aview.items.rowCount()
+    aview.hide()
+    registry.set_alias(logged, "churn", "staging", 2, actor="cara")
+    aview.refresh()                              # hidden: nothing loads, the view only remembers
+    assert aview._stale and not aview.jobs.busy()
+    qtbot.wait(200)
+    assert aview.items.rowCount() == before
+    aview.show()                                 # shown again: it catches up
+    qtbot.waitUntil(lambda: aview.items.rowCount() == before + 1)
+    assert not aview._stale and column(aview, ACTION)[-1] == "alias.set"

@@ -262,7 +262,10 @@ class Tracker:
         n = len(values)
         start = run.next_step.get(key, 0)
         steps = array("q", range(start, start + n)) if steps is None else array("q", [_check_step(s) for s in steps])
-        timestamps = array("d", [time.time() + run.offset]) * n if timestamps is None else array("d", map(float, timestamps))
+        if timestamps is None:
+            timestamps = array("d", [time.time() + run.offset]) * n
+        else:
+            timestamps = array("d", map(float, timestamps))
         if not (len(steps) == len(timestamps) == n):
             raise UsageError("values, steps and timestamps must have the same length")
         if n:

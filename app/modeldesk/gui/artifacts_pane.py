@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
 
 from ..core import artifacts as art
 from ..core.entities import Artifact
-from .view_helpers import CopyTableView, TaskKeeper, fmt_size, fmt_time, selection_of, set_table_model, table_model, theme
+from .view_helpers import (
+    CopyTableView, TaskKeeper, fmt_size, fmt_time, selection_of, set_table_model, table_model, theme,
+)
 
 TEXT_SUFFIXES = (".txt", ".json", ".csv", ".tsv", ".md", ".yaml", ".yml", ".log", ".py", ".html", ".xml", ".ini")
 PREVIEW_LIMIT = 2_000_000

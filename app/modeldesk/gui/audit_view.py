@@ -26,7 +26,7 @@ from ..core.registry_view import details_summary
 from .app import monospace_font
 from .empty_state import EmptyState
 from .runs_model import Jobs
-from .view_helpers import CopyTableView, selection_of, set_table_model, theme
+from .view_helpers import CopyTableView, ReloadWhenShown, selection_of, set_table_model, theme
 
 COLUMNS = ("Seq", "Time (UTC)", "Actor", "Action", "Model", "Version", "Details")
 SEQ, TIME, ACTOR, ACTION, MODEL, VERSION, DETAILS = range(len(COLUMNS))
@@ -72,7 +72,7 @@ class AuditFilter(QSortFilterProxyModel):
         return True
 
 
-class AuditView(QWidget):
+class AuditView(ReloadWhenShown, QWidget):
     """The audit log of the open project; constructible alone: ``AuditView(); set_project(p)``."""
 
     loaded = Signal(int)          # number of entries
@@ -180,24 +180,10 @@ class AuditView(QWidget):
         if project is not None:
             self.reload()
 
-    def refresh(self) -> None:
-        """The project changed: reload now if shown, else when next shown."""
-        if self.project is None:
-            return
-        if not self.isVisible():
-            self._stale = True
-            return
-        self.reload()
-
     def reload(self) -> None:
         self._stale = False
         if self.project is not None:
             self.jobs.start(_entries_job, self.project, self._session, done=self._on_entries, failed=self._on_failed)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
 
     def _on_failed(self, text: str) -> None:
         if self.project is not None:

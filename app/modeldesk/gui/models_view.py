@@ -32,7 +32,7 @@ from .models_actions import ModelsActions
 from .registry_dialogs import ActionRunner
 from .runs_model import Jobs
 from .version_details import STATUS_COLOURS, VersionDetailsPane
-from .view_helpers import CopyTableView, fmt_number, fmt_time, selection_of, set_table_model, theme
+from .view_helpers import CopyTableView, ReloadWhenShown, fmt_number, fmt_time, selection_of, set_table_model, theme
 
 VERSION_COLUMNS = ("Version", "Status", "Aliases", "Metric", "Created by", "Created at", "Run")
 RUN_COLUMN = VERSION_COLUMNS.index("Run")
@@ -55,7 +55,7 @@ def _details_job(project, name, version, user, token):
     return token, rv.version_details(project, name, version, user)
 
 
-class ModelsView(ModelsActions, QWidget):
+class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
     """The registry screen; ``set_project(project, user)`` fills it, ``refresh()`` updates it in place."""
 
     versionSelected = Signal(str, int)    # model, version
@@ -205,15 +205,6 @@ class ModelsView(ModelsActions, QWidget):
         self.update_actions()
         self.reload()
 
-    def refresh(self) -> None:
-        """Another process (or view) changed the project: update in place, or when next shown."""
-        if self.project is None:
-            return
-        if not self.isVisible():
-            self._stale = True
-            return
-        self.reload()
-
     def reload(self) -> None:
         self._stale = False
         if self.project is None:
@@ -223,11 +214,6 @@ class ModelsView(ModelsActions, QWidget):
             self._load_table(self._model)
         if self._model is not None and self._version is not None:
             self._load_details(self._model, self._version)
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self.reload()
 
     def select(self, name: str, version: int | None = None) -> None:
         """Select a model (and version) as soon as they are listed."""

@@ -88,6 +88,31 @@ def fmt_size(n: int) -> str:
     return f"{n} B"
 
 
+class ReloadWhenShown:
+    """Mixin for a view that follows a project (put it before QWidget).
+
+    ``refresh()`` (the project changed) reloads at once while the view is shown
+    and otherwise only marks it stale; the next show reloads. The view defines
+    ``project`` and ``reload()``, and ``reload()`` clears ``_stale``.
+    """
+
+    _stale = False
+
+    def refresh(self) -> None:
+        """The project changed (another process, another view): reload now if shown, else when next shown."""
+        if self.project is None:
+            return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+
 def set_table_model(view: QAbstractItemView, model) -> QItemSelectionModel:
     """``view.setModel(model)`` with a selection model created, and kept, from Python.
 
