@@ -225,7 +225,7 @@ APP_STAND_IN = r"""
 import os, subprocess, sys
 env = dict(os.environ, MODELDESK_SERVE_PARENT=str(os.getpid()))
 server = subprocess.Popen([sys.executable, "-m", "modeldesk", *sys.argv[1:]], stdout=subprocess.PIPE, text=True,
-                          env=env)
+                          stderr=open(os.environ["STAND_IN_ERR"], "w"), env=env)
 for line in server.stdout:
     if "Ctrl+C" in line:
         break
@@ -243,10 +243,12 @@ def _running(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc (Linux)")
-def test_server_started_by_the_app_stops_when_the_app_is_killed(served):
+def test_server_started_by_the_app_stops_when_the_app_is_killed(served, tmp_path):
     path, uri, _, _ = served
+    err = tmp_path / "server-stderr.txt"
     app = subprocess.Popen([sys.executable, "-c", APP_STAND_IN, "--project", str(path), "serve", uri, "--port", "0"],
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=dict(os.environ))
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                           env=dict(os.environ, STAND_IN_ERR=str(err)))
     try:
         server_pid = int(app.stdout.readline())
         assert _running(server_pid)
@@ -263,6 +265,8 @@ def test_server_started_by_the_app_stops_when_the_app_is_killed(served):
     with open_project(path) as p:
         events = p.read("SELECT event, detail FROM serving_events ORDER BY id")
     assert [e for e, _ in events] == ["start", "stop"] and "the app that started it exited" in events[-1][1]
+    # its stdout pipe died with the app: the last words went nowhere, quietly
+    assert "Traceback" not in err.read_text() and "BrokenPipe" not in err.read_text()
 
 
 def test_bad_parent_pid_is_a_usage_error(served):
