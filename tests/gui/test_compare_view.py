@@ -54,6 +54,28 @@ def three_runs(md, qapp):
     return md.get_project(), ids
 
 
+@pytest.fixture
+def families(md, qapp):
+    """Four runs of different estimators (long names); only gbm logged curves, sgd a single loss value."""
+    md.set_experiment("families")
+    ids = {}
+    for name, estimator, lr in (("gbm", "GradientBoostingClassifier", "0.1"), ("sgd", "SGDClassifier", "optimal"),
+                                ("logreg", "LogisticRegression", None), ("rf", "RandomForestClassifier", None)):
+        with md.start_run(name=name) as run:
+            md.log_params({"estimator": estimator, "max_depth": 3 + len(name), "n_estimators": 10 * len(name),
+                           "scaler": "standard"} | ({"learning_rate": lr} if lr else {}))
+            if name == "gbm":
+                for step in range(40):
+                    md.log_metrics({"loss": 1 / (step + 1), "val_auc": 0.9 - 0.2 / (step + 1)}, step=step)
+            else:
+                if name == "sgd":
+                    md.log_metric("loss", 0.3)
+                md.log_metric("val_auc", 0.8 - len(name) / 100)
+        ids[name] = run.id
+    md.flush()
+    return md.get_project(), ids
+
+
 def open_view(qtbot, project, run_ids, show=True) -> CompareView:
     view = CompareView(project, run_ids)
     qtbot.addWidget(view)
@@ -147,6 +169,7 @@ def test_curves_load_for_each_run_and_metric_picker_changes_them(qtbot, three_ru
     assert not view.curves.plot("loss").getAxis("left").autoSIPrefix
     legend = view.curves.plot("loss").legend
     assert [label.text for _sample, label in legend.items] == ["a", "b", "c"]
+    assert view.curves.note("loss") == ""                      # every run has a curve: no note
 
     # tick val_auc in the list, untick loss: the view loads val_auc and drops the loss chart
     with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
@@ -258,6 +281,94 @@ def test_parallel_coordinates_draw_one_line_per_run(qtbot, three_runs):
     with qtbot.waitSignal(view.runSelected, timeout=WAIT) as blocker:
         chart.lines[ids["c"]].sigClicked.emit(chart.lines[ids["c"]], None)
     assert blocker.args == [ids["c"]] and view.scatter.selected == ids["c"]
+
+
+def label_rects(chart):
+    """The scene rectangle of each parallel-coordinates label's text (without its document margins)."""
+    chart.view.grab()   # a paint: labels take their place for the current size
+    rects = []
+    for label in chart.labels:
+        margin = label.item.textItem.document().documentMargin()
+        rects.append(label.item.textItem.sceneBoundingRect().adjusted(margin, margin, -margin, -margin))
+    return rects
+
+
+def test_parallel_labels_are_elided_to_the_room_between_axes(qtbot, families):
+    from PySide6.QtGui import QFont, QFontMetricsF
+
+    from modeldesk.gui.charts_parallel import LABEL_MARGIN, LABEL_PT
+
+    project, ids = families
+    view = open_view(qtbot, project, list(ids.values()))
+    qtbot.waitExposed(view)
+    view.show_tab("parallel")
+    view.set_parallel(["estimator", "learning_rate", "max_depth", "n_estimators", "scaler"], "val_auc")
+    chart = view.parallel
+    names = {label.full: label for label in chart.labels if label.axis == 0 and label.side}
+    assert set(names) == {"GradientBoostingClassifier", "LogisticRegression", "RandomForestClassifier",
+                          "SGDClassifier"}
+    qtbot.waitUntil(lambda: names["RandomForestClassifier"].shown.endswith("…"), timeout=WAIT)   # laid out
+    vb = chart.plot.vb
+    spacing = vb.mapViewToScene(QPointF(1, 0)).x() - vb.mapViewToScene(QPointF(0, 0)).x()
+    font = QFont(names["SGDClassifier"].item.textItem.font())
+    font.setPointSizeF(LABEL_PT)
+    metrics = QFontMetricsF(font)
+    rects = dict(zip((id(label) for label in chart.labels), label_rects(chart)))
+    next_axis = vb.mapViewToScene(QPointF(1, 0)).x()
+    for full, label in names.items():
+        assert label.item.toolTip() == full                      # the whole name stays at hand
+        assert label.item.textItem.toPlainText() == label.shown
+        assert metrics.horizontalAdvance(label.shown) <= spacing - LABEL_MARGIN
+        assert rects[id(label)].right() <= next_axis             # stops before the next axis
+    assert names["SGDClassifier"].shown == "SGDClassifier"       # short enough: whole
+    assert names["GradientBoostingClassifier"].shown.startswith("Gradient")
+    assert names["GradientBoostingClassifier"].shown.endswith("…")
+    every = label_rects(chart)
+    overlaps = [(a.full, b.full) for i, (a, ra) in enumerate(zip(chart.labels, every))
+                for b, rb in zip(chart.labels[i + 1:], every[i + 1:]) if ra.intersects(rb)]
+    assert overlaps == []                                        # no label runs into another
+
+    # wider: the names are elided again, to the new room
+    view.resize(2400, 800)
+    qtbot.waitUntil(lambda: names["RandomForestClassifier"].shown == "RandomForestClassifier", timeout=WAIT)
+    assert all(label.shown == full for full, label in names.items())
+
+
+def test_curves_legend_is_translucent_and_keeps_off_the_curves(qtbot, qapp):
+    """Rising curves fill the top of the plot: the legend moves to the empty bottom-right corner."""
+    steps = np.arange(200, dtype="float64")
+    histories = {f"run{i}".ljust(32, "0"): cmp.History(steps, 0.95 - 0.3 * np.exp(-steps / (4 + i)) - 0.02 * i,
+                                                       T0 + steps, T0) for i in range(3)}
+    chart = chart_with(qtbot, histories)
+    legend = chart.plot("loss").legend
+    assert legend is not None and len(legend.items) == 3         # kept: one entry per run
+    assert legend.brush().color().alpha() < 255                  # curves behind it show through
+    assert chart.legend_corner == "bottom-right"
+    chart.view.grab()                                            # a paint: the view takes its auto range
+    vb = chart.plot("loss").vb
+    box = vb.mapSceneToView(legend.sceneBoundingRect()).boundingRect()
+    for rid in histories:
+        x, y = chart.curve(rid, "loss").getData()
+        assert not np.any((x >= box.left()) & (x <= box.right()) & (y >= box.top()) & (y <= box.bottom()))
+
+
+def test_curves_note_names_the_runs_without_history(qtbot, families):
+    project, ids = families
+    view = open_view(qtbot, project, list(ids.values()))
+    chart = view.curves
+    assert chart.metrics == ["loss"] and set(chart.curves("loss")) == {ids["gbm"], ids["sgd"]}
+    assert chart.runs_without_curve("loss") == ([ids["logreg"], ids["rf"]], [ids["sgd"]])
+    note = chart.note("loss")
+    assert note == "Not shown (not logged): logreg, rf  ·  A single value (a dot): sgd"
+    item = chart.plot("loss").layout.itemAt(4, 1)                # under the plot's bottom axis
+    assert item.full == note and item.isVisible()
+    assert item.toolTip() == "Not shown (not logged): logreg, rf\nA single value (a dot): sgd"
+    # every run logged val_auc, but only gbm more than once
+    with qtbot.waitSignal(view.curvesLoaded, timeout=WAIT):
+        view.set_metrics(["val_auc"])
+    assert chart.runs_without_curve("val_auc") == ([], [ids["sgd"], ids["logreg"], ids["rf"]])
+    assert chart.note("val_auc") == "A single value (a dot): sgd, logreg, rf"
+    assert "gbm" not in chart.note("val_auc")
 
 
 def test_export_table_to_csv(qtbot, three_runs, tmp_path):

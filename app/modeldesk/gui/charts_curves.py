@@ -15,7 +15,13 @@ thread for long:
   smoothing redraws previews only; smoothed values of long curves should be
   computed in a worker and handed in with :meth:`CurvesChart.preset_smoothed`.
 - The legend is made once per set of metrics, in run order, one entry per
-  run; clicking an entry hides that run in every plot.
+  run; clicking an entry hides that run in every plot. Its background is
+  translucent, and whenever the curves are drawn with the whole data in view
+  it moves to the corner of the first plot where the fewest curves pass
+  (unless the user dragged it somewhere).
+- Runs a plot cannot show are named under it: those that did not log the
+  metric, and those that logged a single value (drawn as a dot). Worked out
+  from what the chart was handed: the metrics of each run and the histories.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from typing import Sequence
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
 from ..core.compare import History, ema, peak_indices
@@ -38,7 +44,60 @@ X_LABELS = {"step": "Step", "relative": "Time since run start (s)", "wall": "Wal
 LONG_CURVE = 20_000        # points; longer curves are drawn with cheaper pens
 DOWNSAMPLE_FACTOR = 3.0    # samples per pixel kept by automatic peak downsampling
 TURN_BUDGET = 0.008        # seconds of queued drawing per event-loop turn
+LEGEND_ALPHA = 170         # of 255: curves behind the legend show through
+LEGEND_INSET = 8           # pixels between the legend and the plot's edges
+# Where the legend may sit, as pyqtgraph offsets (negative: from the right or bottom), in order of preference.
+LEGEND_CORNERS = {"top-right": (-LEGEND_INSET, LEGEND_INSET), "top-left": (LEGEND_INSET, LEGEND_INSET),
+                  "bottom-right": (-LEGEND_INSET, -LEGEND_INSET), "bottom-left": (LEGEND_INSET, -LEGEND_INSET)}
+NOTE_NAMES = 5             # runs named in a note under a plot; the rest are counted
+NOTE_NAMES_TIP = 50        # runs named in its tooltip
+NOTE_PT = 9.0
+NOTE_ROW = 4               # of a PlotItem's layout: under the bottom axis
 Key = tuple[str, str]      # (run id, metric)
+
+
+class _Legend(pg.LegendItem):
+    """pyqtgraph's legend that remembers being dragged (then the chart leaves it there)."""
+
+    moved_by_user = False
+
+    def mouseDragEvent(self, ev):
+        super().mouseDragEvent(ev)
+        if ev.isAccepted():
+            self.moved_by_user = True
+
+
+class _Note(pg.LabelItem):
+    """A muted line under a plot, elided to the plot's width; every name is in its tooltip.
+
+    Never asks the layout for more width than the plot has (a LabelItem
+    otherwise insists on the width of its text).
+    """
+
+    def __init__(self, colour: str):
+        super().__init__("", justify="left", color=colour, size=f"{NOTE_PT:g}pt")
+        self.full = self.shown = ""
+
+    def set_note(self, text: str, tooltip: str, width: float) -> None:
+        self.full = text
+        self.setToolTip(tooltip)
+        self.fit(width)
+
+    def fit(self, width: float) -> None:
+        font = QFont(self.item.font())
+        font.setPointSizeF(NOTE_PT)
+        margin = 2 * self.item.document().documentMargin()
+        shown = QFontMetricsF(font).elidedText(self.full, Qt.TextElideMode.ElideRight, max(width - margin, 0.0))
+        if shown != self.shown:
+            self.shown = shown
+            self.setText(html.escape(shown))
+
+    def updateMin(self):
+        super().updateMin()
+        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
+        self.setMinimumWidth(0)
+        self._sizeHint[Qt.SizeHint.MinimumSize] = self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
+        self.updateGeometry()
 
 
 def preview_buckets() -> int:
@@ -68,7 +127,9 @@ class CurvesChart(ChartBase):
         self._hidden_runs: set[str] = set()
         self._metrics: list[str] = []
         self._plots: dict[str, pg.PlotItem] = {}
-        self._legend: pg.LegendItem | None = None
+        self._legend: _Legend | None = None
+        self._legend_corner = "top-right"
+        self._notes: dict[str, _Note] = {}
         self._histories: dict[Key, History] = {}
         self._items: dict[Key, pg.PlotDataItem] = {}
         self._raw_items: dict[Key, pg.PlotDataItem] = {}
@@ -101,6 +162,8 @@ class CurvesChart(ChartBase):
         """
         self._runs = {r[0]: (r[1], QColor(r[2]), frozenset(r[3]) if len(r) > 3 and r[3] is not None else None)
                       for r in runs}
+        for metric in self._plots:
+            self._update_note(metric)
 
     def set_metrics(self, metrics: Sequence[str]) -> None:
         """Show one plot per metric (histories already handed in are kept and drawn)."""
@@ -121,6 +184,7 @@ class CurvesChart(ChartBase):
         if metric in self._plots:
             self._to_draw[key] = None
             self._to_check[metric] = None   # zoomed in? then a slice of the new arrays
+            self._update_note(metric)       # a single value, or a curve beside others' dots
             self._kick()
 
     def drop_history(self, run_id: str, metric: str) -> None:
@@ -134,6 +198,8 @@ class CurvesChart(ChartBase):
             item = items.pop(key, None)
             if item is not None and metric in self._plots:
                 self._plots[metric].removeItem(item)
+        if metric in self._plots:
+            self._update_note(metric)
 
     def has_history(self, run_id: str, metric: str) -> bool:
         return (run_id, metric) in self._histories
@@ -195,6 +261,34 @@ class CurvesChart(ChartBase):
     def plot(self, metric: str) -> pg.PlotItem | None:
         return self._plots.get(metric)
 
+    @property
+    def legend_corner(self) -> str:
+        """Where the legend sits in the first plot: 'top-right', 'top-left', 'bottom-right' or 'bottom-left'."""
+        return self._legend_corner
+
+    def note(self, metric: str) -> str:
+        """The note under a metric's plot naming the runs it cannot show ('' when it shows them all)."""
+        note = self._notes.get(metric)
+        return note.full if note is not None else ""
+
+    def runs_without_curve(self, metric: str) -> tuple[list[str], list[str]]:
+        """Run ids a metric's plot draws no curve for: (did not log the metric, logged a single value).
+
+        Only runs whose metrics were handed to :meth:`set_runs` can count as
+        not logged; a run counts as a single value once its history is here.
+        """
+        not_logged, single = [], []
+        for rid, (_name, _colour, logged) in self._runs.items():
+            history = self._histories.get((rid, metric))
+            if history is not None:
+                if len(history) == 0:
+                    not_logged.append(rid)
+                elif len(history) == 1:
+                    single.append(rid)
+            elif logged is not None and metric not in logged:
+                not_logged.append(rid)
+        return not_logged, single
+
     def curve(self, run_id: str, metric: str) -> pg.PlotDataItem | None:
         """The drawn (smoothed, if smoothing is on) curve of a run's metric."""
         return self._items.get((run_id, metric))
@@ -255,6 +349,7 @@ class CurvesChart(ChartBase):
                 return
         if self._drawing:
             self._drawing = False
+            self._place_legend()
             self.drawn.emit()
 
     def _step(self) -> bool:
@@ -291,7 +386,9 @@ class CurvesChart(ChartBase):
         for store in (self._plots, self._items, self._raw_items, self._to_draw, self._to_check):
             store.clear()
         self._full.clear()
+        self._notes.clear()
         self._legend = None
+        self._legend_corner = "top-right"
         self._legend_todo = None
         self._autorange = False
         self._to_plot = list(self._metrics)
@@ -318,16 +415,23 @@ class CurvesChart(ChartBase):
         if i == 0:
             members = [rid for rid in self._runs if self._logs_shown_metric(rid)]
             if len(members) > 1 or self._weight:
-                self._legend = plot.addLegend(offset=(-8, 8), labelTextColor=self.colours["text"],
-                                              brush=pg.mkBrush(*self.colours["legend_bg"]),
-                                              pen=pg.mkPen(self.colours["legend_pen"]))
+                background = QColor(*self.colours["legend_bg"])
+                background.setAlpha(min(background.alpha(), LEGEND_ALPHA))   # curves behind show through
+                self._legend = _Legend(offset=LEGEND_CORNERS[self._legend_corner],
+                                       labelTextColor=self.colours["text"], brush=pg.mkBrush(background),
+                                       pen=pg.mkPen(self.colours["legend_pen"]))
+                self._legend.setParentItem(plot.vb)
+                plot.legend = self._legend   # as PlotItem.addLegend does
                 self._legend.setLabelTextSize("9pt")
                 self._legend_todo = members
+                plot.vb.sigResized.connect(self._place_legend)
         else:
             plot.setXLink(self._plots[self._metrics[0]])
         plot.vb.sigXRangeChanged.connect(lambda *_a, m=metric: self._range_changed(m))
         plot.vb.sigResized.connect(lambda *_a, m=metric: self._range_changed(m))
+        plot.vb.sigResized.connect(lambda *_a, m=metric: self._fit_note(m))
         self._plots[metric] = plot
+        self._update_note(metric)
         for rid in self._runs:   # histories already here, in run order
             if (rid, metric) in self._histories:
                 self._to_draw[(rid, metric)] = None
@@ -355,6 +459,117 @@ class CurvesChart(ChartBase):
             for (rid, _m), item in items.items():
                 if rid == run_id:
                     item.setVisible(visible)
+
+    def _place_legend(self, *_args) -> None:
+        """Move the legend to the corner of its plot where the fewest drawn curves pass.
+
+        Only while the whole data is in view (auto range): zoomed in, or
+        dragged by the user, the legend stays where it is.
+        """
+        legend = self._legend
+        plot = self._plots.get(self._metrics[0]) if self._metrics else None
+        if legend is None or plot is None or legend.moved_by_user or not legend.items:
+            return
+        vb = plot.vb
+        if not all(vb.autoRangeEnabled()):
+            return
+        width, height = vb.width(), vb.height()
+        if width < 2 or height < 2:   # not laid out yet: a resize follows
+            return
+        (x0, x1), (y0, y1) = self._auto_range(vb)
+        if not (x1 > x0 and y1 > y0):
+            return
+        lw, lh = legend.width(), legend.height()
+        curves = [(item, 1.0) for (_rid, m), item in self._items.items() if m == self._metrics[0]]
+        curves += [(item, 0.5) for (_rid, m), item in self._raw_items.items() if m == self._metrics[0]]
+        data = []
+        for item, weight in curves:
+            if not item.isVisible():
+                continue
+            x, y = item.getOriginalDataset()   # what was handed in: not clipped to a stale view range
+            if x is None or not len(x):
+                continue
+            # as pixels of the view box, y downwards
+            px = (np.asarray(x, dtype="float64") - x0) * (width / (x1 - x0))
+            py = (y1 - np.asarray(y, dtype="float64")) * (height / (y1 - y0))
+            ok = np.isfinite(px) & np.isfinite(py)
+            data.append((px[ok], py[ok], weight))
+        scores = {}
+        for corner, (ox, oy) in LEGEND_CORNERS.items():
+            left = ox if ox > 0 else width + ox - lw
+            top = oy if oy > 0 else height + oy - lh
+            scores[corner] = sum(weight * self._ink(px, py, left - 4, left + lw + 4, top - 4, top + lh + 4)
+                                 for px, py, weight in data)
+        best = min(scores, key=lambda c: (scores[c], list(LEGEND_CORNERS).index(c)))   # ties: preference order
+        if scores[best] < scores[self._legend_corner]:
+            self._legend_corner = best
+            legend.setOffset(LEGEND_CORNERS[best])
+
+    @staticmethod
+    def _auto_range(vb: pg.ViewBox) -> list:
+        """The range auto-ranging gives the view at its next paint (curves drawn since are in it), unapplied."""
+        shown = vb.viewRange()
+        bounds = vb.childrenBounds()
+        for ax in (0, 1):
+            if bounds[ax] is None:
+                continue
+            lo, hi = bounds[ax]
+            pad = (hi - lo) * vb.suggestPadding(ax)
+            shown[ax] = [lo - pad, hi + pad]
+        return shown
+
+    @staticmethod
+    def _ink(px: np.ndarray, py: np.ndarray, left: float, right: float, top: float, bottom: float) -> int:
+        """How much of a curve (points, and the line between them every 2 px) lies in a rectangle."""
+        if not px.size:
+            return 0
+        inside = int(np.count_nonzero((px >= left) & (px <= right) & (py >= top) & (py <= bottom)))
+        if px.size > 1 and bool(np.all(px[1:] >= px[:-1])):   # x in order: sample the line across the box
+            columns = np.arange(left, right + 1.0, 2.0)
+            ys = np.interp(columns, px, py, left=np.nan, right=np.nan)
+            inside += int(np.count_nonzero((ys >= top) & (ys <= bottom)))
+        return inside
+
+    # -- notes under the plots --------------------------------------------------------
+    def _update_note(self, metric: str) -> None:
+        """Name the runs this plot draws no curve for (a single value is drawn as a dot)."""
+        plot = self._plots.get(metric)
+        if plot is None:
+            return
+        not_logged, single = self.runs_without_curve(metric)
+        if single and not any(len(h) > 1 for (rid, m), h in self._histories.items() if m == metric):
+            single = []   # every run a dot: nothing looks missing
+        parts, every = [], []
+        for label, ids in (("Not shown (not logged)", not_logged), ("A single value (a dot)", single)):
+            if ids:
+                parts.append(f"{label}: {self._names(ids)}")
+                every.append(f"{label}: {self._names(ids, NOTE_NAMES_TIP)}")
+        text = "  ·  ".join(parts)
+        note = self._notes.get(metric)
+        if note is not None and note.full == text:
+            return
+        if not text:
+            if note is not None:
+                plot.layout.removeItem(note)
+                if note.scene() is not None:
+                    note.scene().removeItem(note)
+                del self._notes[metric]
+            return
+        if note is None:
+            note = self._notes[metric] = _Note(self.colours["muted"])
+            plot.layout.addItem(note, NOTE_ROW, 1)
+        note.set_note(text, "\n".join(every), plot.vb.width())
+
+    def _names(self, run_ids: list[str], most: int = NOTE_NAMES) -> str:
+        names = [self._runs[rid][0] for rid in run_ids]
+        if len(names) <= most + 1:
+            return ", ".join(names)
+        return f"{', '.join(names[:most])} and {len(names) - most} more"
+
+    def _fit_note(self, metric: str) -> None:
+        note, plot = self._notes.get(metric), self._plots.get(metric)
+        if note is not None and plot is not None:
+            note.fit(plot.vb.width())
 
     def _set_bottom_axis(self, plot: pg.PlotItem) -> None:
         current = plot.getAxis("bottom")

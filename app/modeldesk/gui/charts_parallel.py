@@ -4,17 +4,22 @@ Handed a ``core.compare.ParallelData``; each axis is labelled with its name
 and its min and max (or its categories), lines are coloured by the metric
 through a colormap shown as a colour bar. Clicking a line emits
 ``lineClicked(run_id)``.
+
+Labels never run into the next axis: each is elided (``…``) to the pixels
+between its axis and the next, again whenever the chart is resized; the
+full text is its tooltip (and a line's tooltip lists every value in full).
 """
 
 from __future__ import annotations
 
 import html
 import math
+from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from ..core.compare import ParallelAxis, ParallelData
@@ -22,8 +27,26 @@ from .charts import ChartBase
 
 COLORMAP = "viridis"
 MAX_CATEGORY_LABELS = 8
-MAX_LABEL = 18
+LABEL_PT = 9.0
+LABEL_MARGIN = 6.0  # pixels kept free between a label and the next axis (or its labels)
+SIDE_ANCHOR = -0.06  # category names start just right of their axis (a fraction of their width)
+X_PAD = 0.35        # room left of the first axis and right of the last, in axis spacings
+X_PAD_NAMES = 0.9   # right of the last axis when category names sit beside it
 MISSING_Y = -0.14   # where a run without a value crosses an axis
+
+
+@dataclass
+class AxisLabel:
+    """A text on the chart: ``full`` is what it says, ``shown`` what fits (elided)."""
+
+    item: pg.TextItem
+    full: str
+    axis: int
+    y: float
+    side: bool      # beside its axis (category names) rather than centred on it
+    bold: bool
+    colour: str
+    shown: str = ""
 
 
 def _short(value: float) -> str:
@@ -53,6 +76,8 @@ class ParallelCoordinatesChart(ChartBase):
         self.view.addItem(self.colour_bar)
         self.lines: dict[str, pg.PlotDataItem] = {}
         self._decor: list = []
+        self.labels: list[AxisLabel] = []
+        self.plot.vb.sigResized.connect(self._fit_labels)   # more or fewer pixels between the axes
         self._data: ParallelData | None = None
         self._has_missing = False
         self.selected: str | None = None
@@ -63,7 +88,7 @@ class ParallelCoordinatesChart(ChartBase):
         for item in list(self.lines.values()) + self._decor:
             self.plot.removeItem(item)
         self.legend.clear()
-        self.lines, self._decor = {}, []
+        self.lines, self._decor, self.labels = {}, [], []
         if len(data.axes) < 2:
             self.show_message("Choose at least two axes (params, or params and a metric).")
             return
@@ -96,8 +121,12 @@ class ParallelCoordinatesChart(ChartBase):
             self.plot.addItem(line)
             self.lines[run_id] = line
             self.legend.addItem(line, name)
-        self.plot.setXRange(-0.35, n_axes - 1 + 0.35, padding=0)
+        last = data.axes[-1]
+        beside = last.kind == "categorical" and len(last.categories) <= MAX_CATEGORY_LABELS
+        # category names right of the last axis get about the room they would have between two axes
+        self.plot.setXRange(-X_PAD, n_axes - 1 + (X_PAD_NAMES if beside else X_PAD), padding=0)
         self.plot.setYRange(MISSING_Y - 0.06 if self._has_missing else -0.12, 1.14, padding=0)
+        self._fit_labels()
         self.highlight(self.selected)
 
     def _tooltip(self, row: int) -> str:
@@ -120,21 +149,93 @@ class ParallelCoordinatesChart(ChartBase):
             return _short(10 ** (math.log10(axis.lo) + pos * (math.log10(axis.hi) - math.log10(axis.lo))))
         return _short(axis.lo + pos * (axis.hi - axis.lo)) if axis.hi > axis.lo else _short(axis.lo)
 
-    def _text(self, text: str, x: float, y: float, anchor, bold: bool = False, colour: str | None = None,
+    def _text(self, text: str, x: int, y: float, anchor, bold: bool = False, colour: str | None = None,
               boxed: bool = False) -> None:
+        """A label at axis ``x``: centred on the axis, or (``boxed``) a category name beside it."""
         colour = colour or self.colours["text"]
-        shown = text if len(text) <= MAX_LABEL else text[:MAX_LABEL - 1] + "…"
         fill = None
         if boxed:   # category names sit between axes: keep them readable over the lines
             fill = QColor(self.colours["bg"])
             fill.setAlpha(210)
-        item = pg.TextItem(html=f"<span style='color:{colour}; font-size:9pt'>{'<b>' if bold else ''}"
-                                f"{html.escape(shown)}{'</b>' if bold else ''}</span>", anchor=anchor, fill=fill)
+        item = pg.TextItem(anchor=anchor, fill=fill)
         item.setToolTip(text)
         item.setZValue(20 if boxed else 0)
         item.setPos(x, y)
+        label = AxisLabel(item, text, x, y, side=boxed, bold=bold, colour=colour)
+        self._show_label(label, text)   # in full until the pixels between the axes are known
         self.plot.addItem(item)
         self._decor.append(item)
+        self.labels.append(label)
+
+    def _show_label(self, label: AxisLabel, text: str) -> None:
+        if text == label.shown:
+            return
+        label.shown = text
+        bold = ("<b>", "</b>") if label.bold else ("", "")
+        label.item.setHtml(f"<span style='color:{label.colour}; font-size:{LABEL_PT:g}pt'>{bold[0]}"
+                           f"{html.escape(text)}{bold[1]}</span>")
+
+    def _label_font(self, label: AxisLabel) -> QFont:
+        font = QFont(label.item.textItem.font())
+        font.setPointSizeF(LABEL_PT)
+        font.setBold(label.bold)
+        return font
+
+    def _fit_labels(self, *_args) -> None:
+        """Elide every label to the room it has at the current size (called again on resize).
+
+        A centred label (axis name, min, max) may use up to half the spacing
+        to a neighbouring axis, or more where the neighbour's label at the
+        same height needs less. A category name, drawn right of its axis in
+        a box, gets the spacing to the next axis, less half the next axis's
+        centred label at the same height.
+        """
+        if not self.labels or self._data is None:
+            return
+        vb = self.plot.vb
+        (x0, x1), width = vb.viewRange()[0], vb.width()
+        if width < 2 or x1 <= x0:   # not laid out yet: a resize follows
+            return
+        spacing = width / (x1 - x0)   # pixels from one axis to the next
+        last = len(self._data.axes) - 1
+        share = spacing - LABEL_MARGIN   # for two neighbouring texts together
+        wanted = {(label.axis, label.y): self._text_width(label, label.full) for label in self.labels
+                  if not label.side}
+        beside = {(label.axis, label.y) for label in self.labels if label.side}   # category names
+        shown: dict[tuple[int, float], float] = {}
+        for label in self.labels:
+            if label.side:
+                continue
+            halves = []
+            for step, edge in ((-1, (label.axis - x0) * spacing), (1, (x1 - label.axis) * spacing)):
+                neighbour = (label.axis + step, label.y)
+                if not 0 <= neighbour[0] <= last:
+                    halves.append(edge)   # nothing beyond but the edge of the plot
+                elif step < 0 and neighbour in beside:
+                    halves.append(share / 2)   # the name beside the axis on the left keeps the other half
+                else:
+                    halves.append(share - min(wanted.get(neighbour, 0.0) / 2, share / 2))
+            text = self._elide(label, 2 * min(halves))
+            shown[(label.axis, label.y)] = self._text_width(label, text)
+        margin = max(label.item.textItem.document().documentMargin() for label in self.labels)
+        for label in self.labels:
+            if not label.side:
+                continue
+            room = ((label.axis + 1 if label.axis < last else x1) - label.axis) * spacing
+            room -= LABEL_MARGIN + shown.get((label.axis + 1, label.y), 0.0) / 2
+            # the box (text and document margins) starts a little right of the axis: fit all of it
+            self._elide(label, room / (1 - SIDE_ANCHOR) - 2 * margin)
+
+    def _text_width(self, label: AxisLabel, text: str) -> float:
+        return QFontMetricsF(self._label_font(label)).horizontalAdvance(text)
+
+    def _elide(self, label: AxisLabel, pixels: float) -> str:
+        """Show as much of the label as fits in ``pixels`` of text (ending in … when cut)."""
+        metrics = QFontMetricsF(self._label_font(label))
+        text = label.full if metrics.horizontalAdvance(label.full) <= pixels else \
+            metrics.elidedText(label.full, Qt.TextElideMode.ElideRight, max(pixels, 0.0))
+        self._show_label(label, text)
+        return text
 
     def _draw_axis(self, i: int, axis: ParallelAxis) -> None:
         line = pg.PlotDataItem([i, i], [0.0, 1.0], pen=pg.mkPen(self.colours["muted"], width=1.2))
@@ -148,7 +249,7 @@ class ParallelCoordinatesChart(ChartBase):
                 span = max(len(cats) - 1, 1)
                 for k, cat in enumerate(cats):
                     y = k / span if len(cats) > 1 else 0.5
-                    self._text(cat, i, y, anchor=(-0.06, 0.5), colour=self.colours["muted"], boxed=True)
+                    self._text(cat, i, y, anchor=(SIDE_ANCHOR, 0.5), colour=self.colours["muted"], boxed=True)
             else:
                 self._text(cats[-1], i, 1.0, anchor=(0.5, 1.0), colour=self.colours["muted"])
                 self._text(cats[0], i, 0.0, anchor=(0.5, 0.0), colour=self.colours["muted"])

@@ -85,6 +85,7 @@ class CurvesPanel(QWidget):
 
         self.project = project
         self.runs: tuple = ()
+        self.colours: dict[str, QColor] = {}
         self.chart = CurvesChart()
         self.chart.drawn.connect(self._maybe_done)
         self._round = False   # a (re)load is under way: curvesLoaded when it is all drawn
@@ -131,8 +132,8 @@ class CurvesPanel(QWidget):
         layout.addWidget(_side_by_side(side, self.chart))
 
     def set_comparison(self, comparison: cmp.Comparison, colours: dict[str, QColor]) -> None:
-        self.runs = comparison.runs
-        self.chart.set_runs([(r.id, r.name, colours[r.id], tuple(r.metrics)) for r in self.runs])
+        self.runs, self.colours = comparison.runs, colours
+        self._hand_runs()
         metrics = comparison.metric_keys
         default = cmp.preferred_metric(self.runs, metrics, widest=False)
         self.metric_list.blockSignals(True)
@@ -146,9 +147,15 @@ class CurvesPanel(QWidget):
     def checked_metrics(self) -> list[str]:
         return checked_keys(self.metric_list)
 
+    def _hand_runs(self) -> None:
+        """The chart's runs: legend order, colours, and the metrics each logged (for its notes)."""
+        self.chart.set_runs([(r.id, r.name, self.colours.get(r.id, QColor("#1f77b4")), tuple(r.metrics))
+                             for r in self.runs])
+
     def reload(self, comparison: cmp.Comparison, run_ids) -> None:
         """Read the shown curves of ``run_ids`` again (live runs), keeping the choices made."""
         self.runs = comparison.runs
+        self._hand_runs()   # what each run logged now: the notes under the plots follow
         known = {self.metric_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.metric_list.count())}
         self.metric_list.blockSignals(True)
         for key in comparison.metric_keys:
