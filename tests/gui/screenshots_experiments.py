@@ -92,13 +92,6 @@ def pick_details_run(project) -> str:
     raise SystemExit(f"no gradient-boosting run of {EXPERIMENT} has curves, datasets and {PREVIEW}")
 
 
-def top_window(cls):
-    from PySide6.QtWidgets import QApplication
-
-    found = [w for w in QApplication.topLevelWidgets() if isinstance(w, cls) and w.isVisible()]
-    return found[-1] if found else None
-
-
 class Shots:
     def __init__(self, app, out: Path):
         self.app, self.out = app, out
@@ -137,9 +130,7 @@ def main(argv: list[str]) -> int:
         QSettings.setPath(QSettings.Format.IniFormat, scope, settings_dir)
     app = create_application()
 
-    from modeldesk.gui.compare_view import CompareView
     from modeldesk.gui.main_window import VIEWS, MainWindow
-    from modeldesk.gui.run_details import RunDetailsWidget
     from modeldesk.gui.view_helpers import selection_of
 
     shots = Shots(app, out)
@@ -189,11 +180,10 @@ def main(argv: list[str]) -> int:
     shots.save(win, "main-window.png", f"{EXPERIMENT} sorted by {SORT_METRIC}, {details_name} selected")
 
     # -- run details (Open Run Details on the selected run) --------------------------------------------------
-    view.details_action.trigger()   # opens the window at once; its data arrives from workers
-    details = top_window(RunDetailsWidget)
+    details = view.details_of_current()   # what Open Run Details does: the window, its data still to come
     if details is None:
         raise SystemExit("no run details window opened")
-    events: set[str] = set()
+    events: set[str] = set()   # connected before the event loop runs again: no signal is missed
     details.loaded.connect(lambda: events.add("loaded"))
     details.curvesLoaded.connect(lambda: events.add("curves"))
     details.previewReady.connect(lambda path: events.add(f"preview:{path}"))
@@ -219,9 +209,9 @@ def main(argv: list[str]) -> int:
     # -- compare six runs (Ctrl+Shift+C on the selection) -------------------------------------------
     select_rows(sorted(rows_named(compare_names)))
     pump(app, 0.2)
-    view.compare_action.trigger()
-    pump(app, 30, lambda: top_window(CompareView) is not None, "the compare window")
-    compare = top_window(CompareView)   # opened once the selected runs were fetched: it may have loaded already
+    compare = view.compare_selected()   # what Ctrl+Shift+C does; every row is loaded, so it opens at once
+    if compare is None:
+        raise SystemExit("no compare window opened")
     events.clear()
     compare.curvesLoaded.connect(lambda: events.add("curves"))
     compare.failed.connect(lambda text: print(f"compare: {text}", file=sys.stderr))

@@ -283,10 +283,11 @@ def test_context_menu_and_copy_run_id(qtbot, gui, view, sample):
 @pytest.fixture
 def fake_views(monkeypatch):
     calls = []
+    # Each fake "window" is the call it records, so a test can check what the view hands back.
     compare = types.ModuleType("modeldesk.gui.compare_view")
-    compare.open_compare = lambda project, run_ids, parent: calls.append(("compare", project, run_ids))
+    compare.open_compare = lambda project, run_ids, parent: calls.append(("compare", project, run_ids)) or calls[-1]
     details = types.ModuleType("modeldesk.gui.run_details")
-    details.open_run_details = lambda project, run_id, parent: calls.append(("details", project, run_id))
+    details.open_run_details = lambda project, run_id, parent: calls.append(("details", project, run_id)) or calls[-1]
     monkeypatch.setitem(sys.modules, "modeldesk.gui.compare_view", compare)
     monkeypatch.setitem(sys.modules, "modeldesk.gui.run_details", details)
     return calls
@@ -318,6 +319,111 @@ def test_details_open_on_double_click_and_enter(qtbot, gui, view, sample, fake_v
     qtbot.keyClick(view.table, Qt.Key_Return)
     newest = ids["churn"][::-1]
     assert fake_views == [("details", project, newest[3]), ("details", project, newest[1])]
+
+
+def test_opening_details_and_compare_returns_the_window(qtbot, gui, view, sample, fake_views):
+    path, ids = sample
+    project = gui.open_in_view(qtbot, view, path)
+    newest = ids["churn"][::-1]
+    assert view.open_details(newest[0]) is fake_views[-1] == ("details", project, newest[0])
+    assert view.compare(newest[:2]) is fake_views[-1] == ("compare", project, newest[:2])
+    view.table.setCurrentIndex(view.model.index(2, 0))
+    assert view.details_of_current() is fake_views[-1] == ("details", project, newest[2])
+    view.table.selectRow(0)
+    assert view.compare_selected() is None                      # one run: nothing to compare
+    view.table.selectionModel().select(view.model.index(3, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+    assert view.compare_selected() is fake_views[-1] == ("compare", project, [newest[0], newest[3]])
+
+
+def test_returned_windows_are_the_real_ones_and_can_be_awaited(qtbot, gui, view, sample):
+    from PySide6.QtCore import QThreadPool
+
+    from modeldesk.gui.compare_panels import history_pool
+    from modeldesk.gui.compare_view import CompareView
+    from modeldesk.gui.run_details import RunDetailsWidget
+
+    path, ids = sample
+    gui.open_in_view(qtbot, view, path)
+    newest = ids["churn"][::-1]
+    details = view.open_details(newest[1])
+    assert isinstance(details, RunDetailsWidget) and details.isWindow() and details.isVisible()
+    with qtbot.waitSignal(details.loaded, timeout=10_000):   # connected after the call: still in time
+        pass
+    assert details.details.run.id == newest[1]
+    view.table.selectRow(0)
+    view.table.selectionModel().select(view.model.index(2, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+    compare = view.compare_selected()
+    assert isinstance(compare, CompareView) and compare.isVisible()
+    with qtbot.waitSignal(compare.comparisonLoaded, timeout=10_000):
+        pass
+    assert [r.id for r in compare.comparison.runs] == [newest[0], newest[2]]
+    compare.runSelected.emit(newest[2])                          # clicked in its charts: selected here
+    qtbot.waitUntil(lambda: view.selected_rows() == [2])
+    for window in (details, compare):
+        window.close()
+    QThreadPool.globalInstance().waitForDone(15_000)
+    history_pool().waitForDone(15_000)
+
+
+def test_sort_arrow_leaves_room_for_the_header_text(qtbot, gui, view, sample):
+    path, _ = sample
+    gui.open_in_view(qtbot, view, path)
+    qtbot.waitUntil(lambda: "metrics.loss" in [c.spec for c in view.model.columns])
+    header = view.table.horizontalHeader()
+    fm = header.fontMetrics()
+    room = header.sort_indicator_room()
+    assert room > 0
+    for i, col in enumerate(view.model.columns):     # any column can be sorted by a click
+        assert header.sectionSize(i) >= fm.horizontalAdvance(col.title) + room, col.title
+    col = column_of(view, "metrics.loss")            # narrow, numeric: its title is right-aligned
+    view.table.sortByColumn(col, Qt.DescendingOrder)
+    qtbot.waitUntil(lambda: view.model.query.order_by[0] == "metrics.loss DESC" and view.model.loaded)
+    assert header.sortIndicatorSection() == col
+    label, arrow = header.sort_rects(col)
+    assert label.right() < arrow.left()              # the title is drawn clear of the arrow ...
+    assert label.width() >= fm.horizontalAdvance("loss")   # ... and whole
+    image = header.grab().toImage()                  # and painted so: no ink between title and arrow
+    blank = label.left() + 1                         # left of the right-aligned title: background only
+    column = [image.pixel(blank, y) for y in range(label.top(), label.bottom() + 1)]
+    for x in range(label.right() + 1, arrow.left()):
+        assert [image.pixel(x, y) for y in range(label.top(), label.bottom() + 1)] == column, x
+    assert header.sort_rects(0) is None              # unsorted sections are Qt's own
+    start = column_of(view, "attributes.start_time")
+    view.table.sortByColumn(start, Qt.AscendingOrder)
+    qtbot.waitUntil(lambda: view.model.query.order_by[0] == "attributes.start_time ASC" and view.model.loaded)
+    label, arrow = header.sort_rects(start)
+    assert label.right() < arrow.left() and label.width() >= fm.horizontalAdvance("Start")
+
+
+def _search_text_fits(search) -> bool:
+    """Whether the placeholder, typed in, shows whole beside the clear button (no scrolling)."""
+    search.setText(search.placeholderText())
+    search.home(False)
+    first = search.cursorRect().x()
+    search.end(False)
+    last = search.cursorRect().x()
+    search.home(False)
+    fits = search.cursorRect().x() == first and last - first == \
+        search.fontMetrics().horizontalAdvance(search.placeholderText())
+    search.clear()
+    return fits
+
+
+def test_search_placeholder_is_readable(qtbot, view, window, sample):
+    search = view.filter_bar.search
+    assert search.placeholderText() == "Search names and tags"
+    assert search.fontMetrics().horizontalAdvance(search.placeholderText()) < search.width()
+    assert _search_text_fits(search)                 # the view alone, 1200×700
+    path, _ = sample
+    window.resize(1280, 800)                         # the main window at the screenshots' size
+    window.open(path)
+    experiments = window.experiments
+    qtbot.waitUntil(lambda: window.project is not None and experiments.isVisible() and not experiments.model.loading)
+    search = experiments.filter_bar.search
+    assert experiments.width() < 1280 - 100          # beside the navigation list
+    assert search.fontMetrics().horizontalAdvance(search.placeholderText()) < search.width()
+    assert _search_text_fits(search)
+    assert experiments.filter_bar.edit.width() > 2 * search.width()   # the filter keeps most of the row
 
 
 def test_missing_views_say_so(qtbot, gui, view, sample, monkeypatch):

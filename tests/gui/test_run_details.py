@@ -98,6 +98,28 @@ def test_details_show_params_metrics_tags_datasets_environment_artifacts(qtbot, 
     assert [r[0] for r in cells(widget.artifacts_table)] == ["notes.txt", "plot.png"]
 
 
+def test_datasets_table_keeps_numbers_under_their_headers(qtbot, logged_run):
+    from PySide6.QtWidgets import QHeaderView
+
+    from modeldesk.gui.run_details import DATASET_HEADERS
+
+    project, run_id, _ = logged_run
+    widget = open_widget(qtbot, project, run_id)
+    widget.tabs.setCurrentIndex(2)
+    table = widget.datasets_table
+    header = table.horizontalHeader()
+    fingerprint, last = DATASET_HEADERS.index("Fingerprint"), len(DATASET_HEADERS) - 1
+    assert not header.stretchLastSection()
+    assert header.sectionResizeMode(fingerprint) == QHeaderView.ResizeMode.Stretch
+    assert all(header.sectionResizeMode(c) == QHeaderView.ResizeMode.Interactive
+               for c in range(header.count()) if c != fingerprint)
+    qtbot.waitUntil(lambda: header.length() == table.viewport().width())   # the spare width is taken ...
+    assert header.sectionSize(fingerprint) > table.sizeHintForColumn(fingerprint)   # ... by the fingerprint
+    # "Sample rows" is as wide as its header or number, so the number sits under the header.
+    assert header.sectionSize(last) == max(table.sizeHintForColumn(last), header.sectionSizeHint(last))
+    assert header.sectionSize(last) < 2 * header.fontMetrics().horizontalAdvance(DATASET_HEADERS[last])
+
+
 def test_details_draws_each_metric_curve(qtbot, logged_run):
     project, run_id, _ = logged_run
     widget = RunDetailsWidget(project, run_id)

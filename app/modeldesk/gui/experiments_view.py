@@ -31,6 +31,7 @@ from .view_helpers import selection_of
 MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry
 _WIDTHS = {"run_name": 170, "run_id": 74, "status": 80, "user": 64, "start_time": 116, "duration": 72}
+_MAX_WIDTH = 200   # a longer title is elided (its tooltip has it whole)
 NO_RUNS = ("No runs yet",
            "Log one with <code>md.start_run</code>:<pre>import modeldesk as md\n"
            "md.set_project(\"{path}\")\nmd.set_experiment(\"churn\")\nwith md.start_run():\n"
@@ -380,9 +381,13 @@ class ExperimentsView(QWidget):
         self._apply_widths()
 
     def _apply_widths(self) -> None:
+        """Fixed widths for the attributes, one from the title for the rest; either
+        leaves room for the whole title beside the sort arrow (any column can be
+        sorted by a click), up to ``_MAX_WIDTH``."""
         for i, col in enumerate(self.model.columns):
-            self.table.setColumnWidth(i, _WIDTHS.get(col.key, 104) if col.kind == "attributes" else
-                                      max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28)))
+            width = _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
+                max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
+            self.table.setColumnWidth(i, max(width, min(_MAX_WIDTH, self.table.header_width(i))))
         self._sync_sort_indicator()
 
     def _sync_sort_indicator(self) -> None:
@@ -421,15 +426,28 @@ class ExperimentsView(QWidget):
         self._update_footer()
 
     # -- acting on runs ---------------------------------------------------------------------------
-    def open_details(self, run_id: str) -> None:
-        """Open the run details view for ``run_id``."""
-        _open_view(self, "run_details", "open_run_details", "Run details", self.project, run_id)
+    def open_details(self, run_id: str) -> QWidget | None:
+        """Open the run details window for ``run_id`` and return it (None when it
+        could not open; a message says why).
 
-    def compare(self, run_ids: list[str]) -> None:
-        """Open the comparison view for ``run_ids``; a run clicked in its charts is selected here."""
+        The window is shown at once and fills itself from workers: connect to its
+        ``loaded`` signal (or check ``details``) to know when the data is in.
+        """
+        return _open_view(self, "run_details", "open_run_details", "Run details", self.project, run_id)
+
+    def compare(self, run_ids: list[str]) -> QWidget | None:
+        """Open the comparison window for ``run_ids`` and return it (None when it
+        could not open; a message says why). A run clicked in its charts is
+        selected here.
+
+        The window is shown at once and loads the comparison from workers:
+        connect to its ``comparisonLoaded`` / ``curvesLoaded`` signals (or check
+        ``comparison``) to know when the data is in.
+        """
         view = _open_view(self, "compare_view", "open_compare", "Compare", self.project, list(run_ids))
         if view is not None and hasattr(view, "runSelected"):
             view.runSelected.connect(self.select_run)
+        return view
 
     def select_run(self, run_id: str) -> None:
         """Select ``run_id`` in the runs table and scroll to it; the footer says so when
@@ -452,31 +470,40 @@ class ExperimentsView(QWidget):
             index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
         self.table.scrollTo(index, self.table.ScrollHint.PositionAtCenter)
 
-    def compare_selected(self) -> None:
+    def compare_selected(self) -> QWidget | None:
+        """Compare the selected runs (2 to ``MAX_COMPARE``), in row order.
+
+        Returns the compare window when it opened at once, which it does when the
+        selected rows are loaded (rows on screen are); None when there was nothing
+        to compare, or when some runs are read off-thread first: the window then
+        opens when they arrive (see :meth:`compare` to open one for known ids).
+        """
         rows = self.selected_rows()
         if len(rows) < 2:
-            return
+            return None
         if len(rows) > MAX_COMPARE:
             message(self, QMessageBox.Information, "Compare",
                     f"{len(rows):,} runs are selected; compare at most {MAX_COMPARE} at a time.")
-            return
+            return None
         session = self._session
+        opened: list = []
 
         def found(runs_: list) -> None:
             if session == self._session:  # still the same project
-                self.compare([r.id for r in runs_])
+                opened.append(self.compare([r.id for r in runs_]))
 
         self.model.fetch_runs(rows, found)
+        return opened[0] if opened else None
 
-    def details_of_current(self) -> None:
+    def details_of_current(self) -> QWidget | None:
+        """Open the details of the current run (Open Run Details) and return the
+        window, as :meth:`open_details` does (None without a loaded current run)."""
         index = self.table.currentIndex()
-        if index.isValid():
-            self._on_activated(index)
+        return self._on_activated(index) if index.isValid() else None
 
-    def _on_activated(self, index) -> None:
+    def _on_activated(self, index) -> QWidget | None:
         run_id = self.model.data(index, RunIdRole)
-        if run_id:
-            self.open_details(run_id)
+        return self.open_details(run_id) if run_id else None
 
     def register_current(self) -> None:
         """Register the current run's logged model in the registry (a dialog picks the name)."""

@@ -11,14 +11,18 @@ from __future__ import annotations
 import html
 import re
 
-from PySide6.QtCore import QStringListModel, Qt, QTimer, Signal
-from PySide6.QtWidgets import QCompleter, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QCompleter, QHBoxLayout, QLabel, QLineEdit, QStyle, QStyleOptionFrame, QVBoxLayout, QWidget,
+)
 
 from ..core.errors import FilterError
 from ..core.filters import compile_filter, completions
 
 _WORD = re.compile(r"[\w./:\-`]*$")
 EXAMPLE = "metrics.val_auc > 0.9 and params.max_depth = '8'"
+SEARCH_PLACEHOLDER = "Search names and tags"
+SEARCH_MAX_WIDTH = 240
 
 
 def current_word(text: str, cursor: int) -> tuple[int, str]:
@@ -101,9 +105,9 @@ class FilterBar(QWidget):
             "Press Enter to apply; Tab or the arrow keys pick a completion.")
         self.search = QLineEdit(self)
         self.search.setObjectName("searchEdit")
-        self.search.setPlaceholderText("Search names and tags")
+        self.search.setPlaceholderText(SEARCH_PLACEHOLDER)
         self.search.setClearButtonEnabled(True)
-        self.search.setMaximumWidth(240)
+        self._fit_search()
         self.error = QLabel(self)
         self.error.setObjectName("filterError")
         self.error.setTextFormat(Qt.RichText)
@@ -126,6 +130,27 @@ class FilterBar(QWidget):
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         self.edit.returnPressed.connect(self._on_return)
         self.edit.textChanged.connect(self._on_text_changed)
+
+    def _fit_search(self) -> None:
+        """Keep the search box wide enough for its whole placeholder, and for as
+        much typed text beside the clear button (the filter edit takes the rest)."""
+        search = self.search
+        fm = search.fontMetrics()
+        opt = QStyleOptionFrame()
+        search.initStyleOption(opt)
+        margins = search.textMargins()
+        text = QSize(fm.horizontalAdvance(search.placeholderText()) + 2 * 2 + 1   # QLineEdit's inner margin, cursor
+                     + margins.left() + margins.right(), fm.height())
+        icon = search.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize, None, search)
+        clear = icon + 6 + icon // 4      # QLineEdit's room for a trailing button, as Qt lays it out
+        width = search.style().sizeFromContents(QStyle.ContentsType.CT_LineEdit, opt, text, search).width() + clear
+        search.setMinimumWidth(width)
+        search.setMaximumWidth(max(SEARCH_MAX_WIDTH, width))
+
+    def changeEvent(self, event) -> None:
+        super().changeEvent(event)
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit_search()
 
     def set_keys(self, keys: dict[str, list[str]]) -> None:
         self.edit.set_keys(keys)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QFormLayout, QHBoxLayout, QLabel, QLineEdit, QListWidget, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QSplitter, QTabWidget, QVBoxLayout,
+    QWidget,
 )
 
 from ..core import artifacts as art
@@ -32,6 +33,8 @@ from .view_helpers import (
 
 STATUS_COLOURS = {"FINISHED": "#1d7a3a", "RUNNING": "#1d4ed8", "FAILED": "#b91c1c", "KILLED": "#6b7280"}
 MAX_DEFAULT_CURVES = 4
+DATASET_HEADERS = ("Name", "Role", "Target", "Rows", "Columns", "Fingerprint", "Sample rows")
+DATASET_STRETCH = DATASET_HEADERS.index("Fingerprint")   # takes the spare width; numbers stay under their headers
 PROFILE_HEADERS = ("Column", "Kind", "Dtype", "Count", "Missing", "Unique", "Mean", "Std", "Min", "P25",
                    "Median", "P75", "Max", "Top values")
 
@@ -282,10 +285,12 @@ class RunDetailsWidget(QWidget):
         rows = [(d.name, d.role, d.target or "—", d.rows, d.columns, d.fingerprint[:16] + "…", d.sample_rows)
                 for d in datasets]
         tips = [(None, None, None, None, None, d.fingerprint, "Rows kept as the drift reference") for d in datasets]
-        set_table_model(self.datasets_table, table_model(("Name", "Role", "Target", "Rows", "Columns", "Fingerprint",
-                                                  "Sample rows"), rows, tips, parent=self.datasets_table))
+        set_table_model(self.datasets_table, table_model(DATASET_HEADERS, rows, tips, parent=self.datasets_table))
         self.datasets_table.setSelectionBehavior(CopyTableView.SelectionBehavior.SelectRows)
-        self.datasets_table.fit_columns()
+        # The last column is a short number: stretched, it would sit far from its
+        # header at the right edge. The (text) fingerprint takes the spare width.
+        self.datasets_table.fit_columns(stretch_last=False)
+        self.datasets_table.horizontalHeader().setSectionResizeMode(DATASET_STRETCH, QHeaderView.ResizeMode.Stretch)
         selection_of(self.datasets_table).currentRowChanged.connect(
             lambda cur, _prev: self.select_dataset(cur.row()))
         if datasets:

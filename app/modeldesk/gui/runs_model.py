@@ -16,9 +16,11 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from PySide6.QtCore import (
-    QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QObject, Qt, QTimer, Signal,
+    QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QRect, Qt, QTimer, Signal,
 )
-from PySide6.QtWidgets import QAbstractItemView, QApplication, QHeaderView, QTableView
+from PySide6.QtWidgets import (
+    QAbstractItemView, QApplication, QHeaderView, QStyle, QStyleOptionHeader, QStyleOptionHeaderV2, QTableView,
+)
 
 from ..core import browse
 from ..core.browse import BASE_COLUMNS, Column
@@ -413,6 +415,81 @@ class RunsModel(QAbstractTableModel):
         self.failed.emit(message)
 
 
+SORT_GAP = 3   # pixels between a header's text and its sort arrow
+
+
+class RunsHeader(QHeaderView):
+    """A horizontal header whose sort arrow never covers the section's text.
+
+    Some styles (Fusion among them) shrink the label by less than the arrow
+    takes, so right-aligned text (the numeric columns) runs under the arrow
+    however wide the section is. The sorted section is drawn here with its
+    label ending :data:`SORT_GAP` pixels before the arrow; the others are
+    drawn by Qt as usual.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(Qt.Horizontal, parent)
+        self.setSectionsClickable(True)   # what QTableView sets on the header it makes itself
+
+    def sort_rects(self, logical: int, rect: QRect | None = None) -> tuple[QRect, QRect] | None:
+        """Where the sorted section ``logical`` draws its label and its arrow
+        (None when it shows no sort arrow)."""
+        if not self.isSortIndicatorShown() or logical != self.sortIndicatorSection():
+            return None
+        opt = QStyleOptionHeaderV2()
+        self.initStyleOption(opt)
+        self.initStyleOptionForIndex(opt, logical)
+        if opt.sortIndicator == QStyleOptionHeader.SortIndicator.None_:
+            return None
+        opt.rect = rect if rect is not None else QRect(self.sectionViewportPosition(logical), 0,
+                                                        self.sectionSize(logical), self.height())
+        style = self.style()
+        label = style.subElementRect(QStyle.SubElement.SE_HeaderLabel, opt, self)
+        arrow = style.subElementRect(QStyle.SubElement.SE_HeaderArrow, opt, self)
+        middle = label.center().x()
+        if arrow.left() >= middle:          # arrow on the right (left to right)
+            label.setRight(min(label.right(), arrow.left() - SORT_GAP - 1))
+        elif arrow.right() <= middle:       # arrow on the left (right to left)
+            label.setLeft(max(label.left(), arrow.right() + SORT_GAP + 1))
+        return label, arrow                 # (an arrow above the text needs nothing)
+
+    def sort_indicator_room(self) -> int:
+        """Pixels a section gives up at its arrow's side when sorted: the
+        arrow, the style's margin after it and the gap before the text."""
+        opt = QStyleOptionHeader()
+        self.initStyleOption(opt)
+        opt.rect = QRect(0, 0, 200, max(self.height(), self.sizeHint().height()))
+        opt.sortIndicator = QStyleOptionHeader.SortIndicator.SortDown
+        style = self.style()
+        arrow = style.subElementRect(QStyle.SubElement.SE_HeaderArrow, opt, self)
+        label = style.subElementRect(QStyle.SubElement.SE_HeaderLabel, opt, self)
+        if arrow.left() >= label.center().x():
+            return opt.rect.right() - arrow.left() + 1 + SORT_GAP
+        if arrow.right() <= label.center().x():
+            return arrow.right() - opt.rect.left() + 1 + SORT_GAP
+        return 0
+
+    def paintSection(self, painter, rect: QRect, logical: int) -> None:
+        rects = self.sort_rects(logical, rect) if rect.isValid() else None
+        if rects is None:
+            super().paintSection(painter, rect, logical)
+            return
+        # QCommonStyle's CE_Header, with the label rect kept clear of the arrow.
+        opt = QStyleOptionHeaderV2()
+        self.initStyleOption(opt)
+        self.initStyleOptionForIndex(opt, logical)
+        opt.rect = rect
+        style = self.style()
+        painter.setClipRect(rect)
+        style.drawControl(QStyle.ControlElement.CE_HeaderSection, opt, painter, self)
+        opt.rect = rects[0]
+        if opt.rect.isValid():
+            style.drawControl(QStyle.ControlElement.CE_HeaderLabel, opt, painter, self)
+        opt.rect = rects[1]
+        style.drawPrimitive(QStyle.PrimitiveElement.PE_IndicatorHeaderArrow, opt, painter, self)
+
+
 class RunsTable(QTableView):
     """The table over a RunsModel: whole-row selection, fixed row heights (so
     100,000 rows cost nothing to lay out), sorting handed to the model."""
@@ -420,6 +497,7 @@ class RunsTable(QTableView):
     def __init__(self, model: RunsModel, parent=None):
         super().__init__(parent)
         self.setObjectName("runsTable")
+        self.setHorizontalHeader(RunsHeader(self))
         set_table_model(self, model)
         self.setSelectionBehavior(QAbstractItemView.SelectRows)
         self.setSelectionMode(QAbstractItemView.ExtendedSelection)
@@ -438,6 +516,14 @@ class RunsTable(QTableView):
         hh.setSectionResizeMode(QHeaderView.Interactive)
         hh.setSortIndicator(4, Qt.DescendingOrder)  # Start, newest first: the model's default
         self.setSortingEnabled(True)
+
+    def header_width(self, section: int) -> int:
+        """The width ``section`` needs to show its whole title with the sort
+        arrow beside it (header margins included)."""
+        header = self.horizontalHeader()
+        title = self.model().headerData(section, Qt.Horizontal, Qt.DisplayRole) or ""
+        margin = header.style().pixelMetric(QStyle.PixelMetric.PM_HeaderMargin, None, header)
+        return header.fontMetrics().horizontalAdvance(str(title)) + 4 * margin + header.sort_indicator_room()
 
     def selected_rows(self) -> list[int]:
         rows: set[int] = set()
