@@ -486,3 +486,25 @@ def test_switching_projects_drops_late_results(qtbot, gui, view, sample, tmp_pat
     assert sorted(texts(view)) == ["solo-00", "solo-01", "solo-02"]
     view.jobs.wait()
     first.close()
+
+
+def test_column_widths_the_user_set_survive_searches_and_sorts(qtbot, gui, view, sample):
+    path, _ = sample
+    gui.open_in_view(qtbot, view, path)
+    select(view, "churn")
+    qtbot.waitUntil(lambda: "metrics.val_auc" in [c.spec for c in view.model.columns] and view.model.loaded)
+    header = view.table.horizontalHeader()
+    name, auc = column_of(view, "attributes.run_name"), column_of(view, "metrics.val_auc")
+    default_name = header.sectionSize(name)
+    header.resizeSection(name, default_name + 90)            # what dragging the edge does
+    header.resizeSection(auc, 230)
+    view.filter_bar.edit.setText("metrics.val_auc > 0.75")   # a new search resets the model
+    qtbot.keyClick(view.filter_bar.edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: view.model.query.filter is not None and view.model.loaded)
+    view.table.sortByColumn(auc, Qt.AscendingOrder)          # and so does a sort
+    qtbot.waitUntil(lambda: view.model.query.order_by[0].startswith("metrics.val_auc") and view.model.loaded)
+    assert header.sectionSize(column_of(view, "attributes.run_name")) == default_name + 90
+    assert header.sectionSize(column_of(view, "metrics.val_auc")) == 230
+    select(view, "fraud")                                    # another experiment starts from the defaults
+    qtbot.waitUntil(lambda: view.model.loaded and view.experiment_name() == "fraud")
+    assert header.sectionSize(column_of(view, "attributes.run_name")) == default_name

@@ -103,6 +103,7 @@ class ExperimentsView(QWidget):
         self._keys_wanted = False
         self._keys_read = (time.monotonic(), 0.0)   # when, and how long it took
         self._saved: tuple = ((), None, 0)
+        self._widths: dict[str, int] = {}     # column spec -> width, kept across model resets
         self.model = RunsModel(self)
         self.jobs = self.model.jobs
         self._build()
@@ -284,6 +285,7 @@ class ExperimentsView(QWidget):
         saved = self.settings.columns(self.project.path, name)
         columns = [Column.parse(s) for s in saved if s.partition(".")[0] in browse.KINDS] if saved else []
         self.model.set_columns(columns)
+        self._widths.clear()      # another experiment: its columns start at their default widths
         self._apply_widths()
         self.keys = {"params": [], "metrics": [], "tags": []}
         self.filter_bar.set_keys(self.keys)
@@ -381,13 +383,17 @@ class ExperimentsView(QWidget):
         self._apply_widths()
 
     def _apply_widths(self) -> None:
-        """Fixed widths for the attributes, one from the title for the rest; either
-        leaves room for the whole title beside the sort arrow (any column can be
-        sorted by a click), up to ``_MAX_WIDTH``."""
+        """Column widths: the ones the table had before its last reset (a search,
+        a sort, a new column: what the user dragged stays), else fixed widths for
+        the attributes and one from the title for the rest, either leaving room
+        for the whole title beside the sort arrow, up to ``_MAX_WIDTH``."""
         for i, col in enumerate(self.model.columns):
-            width = _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
-                max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
-            self.table.setColumnWidth(i, max(width, min(_MAX_WIDTH, self.table.header_width(i))))
+            width = self._widths.get(col.spec)
+            if width is None:
+                width = _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
+                    max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
+                width = max(width, min(_MAX_WIDTH, self.table.header_width(i)))
+            self.table.setColumnWidth(i, width)
         self._sync_sort_indicator()
 
     def _sync_sort_indicator(self) -> None:
@@ -407,6 +413,10 @@ class ExperimentsView(QWidget):
 
     def _save_view_state(self) -> None:
         self._saved = self.table.view_state()
+        header = self.table.horizontalHeader()
+        if header.count() == len(self.model.columns):      # Qt forgets widths on a reset: keep them by column
+            self._widths.update({c.spec: header.sectionSize(i) for i, c in enumerate(self.model.columns)
+                                 if header.sectionSize(i) > 0})
 
     def _restore_view_state(self) -> None:
         self._apply_widths()
