@@ -632,3 +632,28 @@ def test_clicked_run_is_selected_in_the_main_windows_runs_table(qtbot, window, t
     line.sigClicked.emit(line, None)
     qtbot.waitUntil(lambda: "not in this list" in experiments.footer.text(), timeout=WAIT)
     view.close()
+
+
+def test_a_first_metric_logged_once_does_not_squeeze_the_other_plots(qtbot, qapp):
+    """The plots share the first one's x axis: it must span every plot's steps, not only its own dot."""
+    from modeldesk.gui.charts_curves import CurvesChart
+    from modeldesk.gui.view_helpers import run_colour
+
+    chart = CurvesChart()
+    qtbot.addWidget(chart)
+    chart.resize(1000, 600)
+    chart.show()
+    runs = ["a".ljust(32, "0"), "b".ljust(32, "0")]
+    chart.set_runs([(rid, rid[0], run_colour(i), ("accuracy", "loss")) for i, rid in enumerate(runs)])
+    chart.set_metrics(["accuracy", "loss"])
+    steps = np.arange(200, dtype="float64")
+    for i, rid in enumerate(runs):
+        chart.set_history(rid, "accuracy", cmp.History(np.zeros(1), np.array([0.9 + i / 100]), np.array([T0]), T0))
+        chart.set_history(rid, "loss", cmp.History(steps, 1 / (steps + 1), T0 + steps, T0))
+    qtbot.waitUntil(lambda: chart.idle and len(chart.curves("loss")) == 2, timeout=WAIT)
+    qtbot.waitUntil(lambda: chart.plot("loss").vb.viewRange()[0][1] >= 199, timeout=WAIT)
+    (x0, x1), (y0, y1) = chart.plot("loss").vb.viewRange()
+    assert x0 <= 0 and x1 >= 199 and x1 < 260          # all 200 steps in view, not -0.5..0.5
+    assert y0 <= 0.005 and y1 >= 1.0                   # y still follows each plot's own data
+    (_a0, _a1), (ay0, ay1) = chart.plot("accuracy").vb.viewRange()
+    assert ay0 < 0.9 and ay1 > 0.91 and ay1 < 1.0      # the span item adds nothing to y

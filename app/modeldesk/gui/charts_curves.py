@@ -33,7 +33,7 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
@@ -65,6 +65,35 @@ class _Legend(pg.LegendItem):
         super().mouseDragEvent(ev)
         if ev.isAccepted():
             self.moved_by_user = True
+
+
+class _XSpan(pg.GraphicsObject):
+    """Invisible: stretches the first plot's x auto-range over every plot's data.
+
+    The plots share the first one's x axis (``setXLink``) and pyqtgraph
+    auto-ranges it from the first plot's own items only, so a first metric
+    logged once per run (a dot at step 0) would squeeze every other plot to
+    -0.5..0.5. This item reports the other plots' x extent to that range and
+    nothing for y.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.span: tuple[float, float] | None = None
+
+    def set_span(self, span: tuple[float, float] | None) -> None:
+        if span != self.span:
+            self.span = span
+            self.informViewBoundsChanged()
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        return self.span if ax == 0 else None
+
+    def boundingRect(self) -> QRectF:
+        return QRectF()
+
+    def paint(self, *_args) -> None:
+        pass
 
 
 class _Note(pg.LabelItem):
@@ -128,6 +157,7 @@ class CurvesChart(ChartBase):
         self._metrics: list[str] = []
         self._plots: dict[str, pg.PlotItem] = {}
         self._legend: _Legend | None = None
+        self._x_span: _XSpan | None = None
         self._legend_corner = "top-right"
         self._notes: dict[str, _Note] = {}
         self._histories: dict[Key, History] = {}
@@ -349,6 +379,7 @@ class CurvesChart(ChartBase):
                 return
         if self._drawing:
             self._drawing = False
+            self._update_x_span()
             self._place_legend()
             self.drawn.emit()
 
@@ -388,6 +419,7 @@ class CurvesChart(ChartBase):
         self._full.clear()
         self._notes.clear()
         self._legend = None
+        self._x_span = None
         self._legend_corner = "top-right"
         self._legend_todo = None
         self._autorange = False
@@ -425,6 +457,8 @@ class CurvesChart(ChartBase):
                 self._legend.setLabelTextSize("9pt")
                 self._legend_todo = members
                 plot.vb.sigResized.connect(self._place_legend)
+            self._x_span = _XSpan()
+            plot.addItem(self._x_span)
         else:
             plot.setXLink(self._plots[self._metrics[0]])
         plot.vb.sigXRangeChanged.connect(lambda *_a, m=metric: self._range_changed(m))
@@ -459,6 +493,27 @@ class CurvesChart(ChartBase):
             for (rid, _m), item in items.items():
                 if rid == run_id:
                     item.setVisible(visible)
+
+    def _update_x_span(self) -> None:
+        """Let the shared x axis auto-range over the data of every plot, not only the first."""
+        if self._x_span is None:
+            return
+        # From the histories, not the items: curves are clipped to the view they would widen.
+        others = set(self._metrics[1:])
+        lo = hi = None
+        for (rid, metric), history in self._histories.items():
+            if metric not in others or not len(history) or rid in self._hidden_runs:
+                continue
+            x = history.x(self._x_mode)
+            if history.preview is not None:     # a long history: its preview keeps the ends
+                x = x[history.preview]
+            with np.errstate(invalid="ignore"):
+                first, last = float(np.nanmin(x)), float(np.nanmax(x))
+            if first != first:                   # all NaN
+                continue
+            lo = first if lo is None else min(lo, first)
+            hi = last if hi is None else max(hi, last)
+        self._x_span.set_span(None if lo is None else (lo, hi))
 
     def _place_legend(self, *_args) -> None:
         """Move the legend to the corner of its plot where the fewest drawn curves pass.
