@@ -221,6 +221,23 @@ def test_open_run_details_is_a_non_modal_window(qtbot, logged_run):
     assert window.isWindow() and window.isVisible() and not window.isModal()
     assert "rf-200" in window.windowTitle()
     assert (window.width(), window.height()) == (1200, 800)
+    window.showMinimized()
+    assert open_run_details(project, run_id) is window      # the same run again: that window, brought back
+    assert not window.isMinimized()
+    other_id = log_other_run()
+    other = open_run_details(project, other_id)              # another run: a window of its own
+    qtbot.addWidget(other)
+    assert other is not window and other.run_id == other_id
+
+
+def log_other_run() -> str:
+    """A second finished run in the fluent API's current project; its id."""
+    import modeldesk as md
+
+    with md.start_run(name="other") as run:
+        md.log_metric("loss", 0.5)
+    md.flush()
+    return run.id
 
 
 def test_models_tab_shows_the_signature(qtbot, md, qapp):

@@ -28,7 +28,7 @@ from ..core.entities import Artifact, DatasetRecord, LoggedModel, Run
 from .artifacts_pane import ArtifactsPane
 from .view_helpers import (
     CopyTableView, TaskKeeper, check_only, checkable_item, checked_keys, fmt_duration, fmt_size, fmt_time,
-    forget_window, selection_of, set_table_model, show_as_window, table_model, theme,
+    bring_to_front, forget_window, open_windows, selection_of, set_table_model, show_as_window, table_model, theme,
 )
 
 STATUS_COLOURS = {"FINISHED": "#1d7a3a", "RUNNING": "#1d4ed8", "FAILED": "#b91c1c", "KILLED": "#6b7280"}
@@ -507,6 +507,10 @@ class RunDetailsWidget(QWidget):
 
 
 def open_run_details(project, run_id: str, parent: QWidget | None = None) -> QWidget:
-    """Open a non-modal window with the details of ``run_id`` and return it."""
+    """Open a non-modal window with the details of ``run_id`` and return it; a
+    window already open on that run of that project is brought to the front instead."""
+    for widget in open_windows(RunDetailsWidget):
+        if widget.run_id == run_id and widget.project is project:
+            return bring_to_front(widget)
     widget = RunDetailsWidget(project, run_id, parent)
     return show_as_window(widget, f"Run {run_id[:8]} — ModelDesk", (1200, 800))

@@ -299,5 +299,20 @@ def show_as_window(widget: QWidget, title: str, size: tuple[int, int]) -> QWidge
     return widget
 
 
+def open_windows(kind: type) -> list[QWidget]:
+    """The windows of class ``kind`` opened with :func:`show_as_window` and not closed yet."""
+    return [w for w in _OPEN_WINDOWS if isinstance(w, kind)]
+
+
+def bring_to_front(widget: QWidget) -> QWidget:
+    """Show an already open window again: restored if minimised, raised, focused."""
+    if widget.isMinimized():
+        widget.showNormal()
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()
+    return widget
+
+
 def forget_window(widget: QWidget) -> None:
     _OPEN_WINDOWS.discard(widget)
