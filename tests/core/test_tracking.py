@@ -340,3 +340,27 @@ def test_runs_ending_back_to_back_are_group_committed(md, project_path):
     with md.start_run(name="last"):
         pass
     assert len(md.search_runs()) == 51 and md.get_run(md.search_runs()["run_id"].iloc[0]).status == "FINISHED"
+
+
+@pytest.mark.timeout(30)   # before the fix this waited out SQLite's 60 s busy timeout
+def test_flushing_inside_an_open_write_transaction_does_not_wait_for_the_writer_thread(project):
+    """A thread holding the write transaction flushes inline while the writer thread,
+    woken by back-to-back run ends, waits for that same transaction."""
+    import time
+
+    from modeldesk.core.tracking import Tracker
+
+    tracker = Tracker(project)
+    tracker.burst_gap = 3600
+    exp = tracker.experiment("big")
+    with project.write():
+        for i in range(20):
+            run = tracker.start_run(exp.id, f"run-{i}")
+            tracker.log_metrics(run, {"auc": i / 20})
+            tracker.end_run(run)          # after the first: wakes the writer thread, which blocks on our lock
+        time.sleep(0.2)                   # let it take the flush lock and wait for the file
+        tracker.flush()                   # inline, inside our transaction: must get the flush lock soon
+        assert tracker.pending() == 0
+    tracker.close()
+    assert project.read("SELECT COUNT(*), SUM(status = 'FINISHED') FROM runs") == [(20, 20)]
+    assert project.read("SELECT COUNT(*) FROM latest_metrics") == [(20,)]

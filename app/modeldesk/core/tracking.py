@@ -30,6 +30,7 @@ from .errors import NotFoundError, RefusedError, UsageError
 from .project import Project
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
+BACKGROUND_BUSY_S = 0.5   # how long the writer thread waits for a locked file before retrying later
 _LIVE_TRACKERS: "weakref.WeakSet[Tracker]" = weakref.WeakSet()
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -395,14 +396,22 @@ class Tracker:
             self._thread.start()
 
     def _flush_loop(self) -> None:
+        first = True
         while True:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
             if self._stop.is_set():
                 return
             try:
+                if first:
+                    # This thread's own connection gives up on a locked file soon and
+                    # retries at the next tick: it holds the flush lock while it waits,
+                    # and a thread of this process holding the write transaction (then
+                    # flushing inline) must not wait the full busy timeout for it.
+                    self.project.conn.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_S * 1000)}")
+                    first = False
                 self.flush()
-            except Exception:  # a locked or closed file: retry at the next tick
+            except Exception:  # a locked or closed file: the batch stays buffered; retry at the next tick
                 if self.project._closed:
                     return
 
