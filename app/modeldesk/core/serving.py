@@ -115,8 +115,33 @@ def load_served(project: Project, uri: str, *, verify: bool = True) -> ServedMod
     if example is not None and len(example):
         first = {str(k): to_json(v) for k, v in example.iloc[0].items()}
     name, version, aliases = describe(project, uri, logged)
-    return ServedModel(uri, name, version, logged.run_id, logged.name, logged.sha256, logged.signature,
+    signature = signature_with_training_nulls(project, logged)
+    return ServedModel(uri, name, version, logged.run_id, logged.name, logged.sha256, signature,
                        aliases, clock.now(), first, model)
+
+
+def signature_with_training_nulls(project: Project, logged: LoggedModel) -> dict:
+    """The model's signature, with ``nullable`` set for every input column that
+    had missing values in the run's training data.
+
+    The signature is inferred from the input example, a few rows that may
+    happen to have no gaps; what the model accepts is what it was trained on.
+    A column is nullable when the example had a missing value in it or when a
+    dataset logged with the run in the role ``training`` did.
+    """
+    from .artifacts import list_datasets
+
+    inputs = logged.signature.get("inputs") or []
+    if not inputs or all(f.get("nullable") for f in inputs):
+        return logged.signature
+    with_gaps = set()
+    for record in list_datasets(project, logged.run_id):
+        if record.role == "training":
+            with_gaps |= {str(c.get("name")) for c in record.profile.get("per_column") or [] if c.get("missing")}
+    if not with_gaps & {str(f.get("name")) for f in inputs if not f.get("nullable")}:
+        return logged.signature
+    return {**logged.signature,
+            "inputs": [{**f, "nullable": True} if str(f.get("name")) in with_gaps else f for f in inputs]}
 
 
 def _verify(uri: str, logged: LoggedModel, model, example) -> None:
