@@ -102,7 +102,7 @@ def test_unknown_run_and_missing_project(tmp_path, logged):
     code, _, err = run_cli("--project", path, "runs", "show", "ffffffffffffffffffffffffffffffff")
     assert code == 2 and "No run with id" in err and "Traceback" not in err
     code, _, err = run_cli("--project", tmp_path / "missing.mdesk", "runs", "list")
-    assert code == 1 and "modeldesk init" in err and "Traceback" not in err
+    assert code == 2 and "modeldesk init" in err and "Traceback" not in err   # a wrong path is bad usage
 
 
 def test_newer_and_garbage_files_are_refused(tmp_path, logged):

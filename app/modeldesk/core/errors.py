@@ -28,6 +28,12 @@ class ProjectError(RefusedError):
     """The project file cannot be opened: newer schema, not SQLite, truncated."""
 
 
+class ProjectPathError(ProjectError, UsageError):
+    """The path names no project: a missing file, a folder, a missing parent folder (CLI exit 2)."""
+
+    exit_code = 2
+
+
 class NotFoundError(UsageError):
     """A run, experiment, artifact or model that does not exist."""
 

@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from .errors import ProjectError
+from .errors import ProjectError, ProjectPathError
 from .schema import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_PROJECT = "modeldesk.mdesk"
@@ -132,14 +132,14 @@ class Project:
         self._closed = False
         if self.path.exists():
             if self.path.is_dir():
-                raise ProjectError(f"{self.path} is a folder; give the path of a .mdesk file.")
+                raise ProjectPathError(f"{self.path} is a folder; give the path of a .mdesk file.")
             version = check_file(self.path)
         elif create:
             if not self.path.parent.exists():
-                raise ProjectError(f"Cannot create {self.path}: folder {self.path.parent} does not exist.")
+                raise ProjectPathError(f"Cannot create {self.path}: folder {self.path.parent} does not exist.")
             version = 0
         else:
-            raise ProjectError(f"No project at {self.path}. Create it with `modeldesk init {self.path}`.")
+            raise ProjectPathError(f"No project at {self.path}. Create it with `modeldesk init {self.path}`.")
         if 0 < version < SCHEMA_VERSION:
             self.backup_path = self._backup(version)
         self._migrate()
