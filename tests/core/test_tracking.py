@@ -364,3 +364,43 @@ def test_flushing_inside_an_open_write_transaction_does_not_wait_for_the_writer_
     tracker.close()
     assert project.read("SELECT COUNT(*), SUM(status = 'FINISHED') FROM runs") == [(20, 20)]
     assert project.read("SELECT COUNT(*) FROM latest_metrics") == [(20,)]
+
+
+def test_a_full_buffer_is_written_at_once(project):
+    from modeldesk.core.tracking import Tracker
+
+    tracker = Tracker(project, max_buffer=1_000, flush_interval=1.0)
+    tracker._ensure_thread = lambda: None               # no timer: only the size limit can flush
+    run = tracker.start_run(tracker.experiment("e").id, "big")
+    for i in range(999):
+        tracker.log_metric(run, "loss", 1 / (i + 1))
+    assert tracker.pending() >= 999                     # under the size limit: still buffered
+    tracker.log_metric(run, "loss", 0.0)                # the 1,000th point fills it
+    assert tracker.pending() == 0
+    other = sqlite3.connect(project.path)               # another process would see them now
+    try:
+        assert other.execute("SELECT SUM(n) FROM metric_chunks").fetchone()[0] == 1_000
+    finally:
+        other.close()
+    tracker.close()
+
+
+def test_the_writer_thread_flushes_on_its_own(project):
+    import time
+
+    from modeldesk.core.tracking import Tracker
+
+    tracker = Tracker(project, flush_interval=0.2)
+    run = tracker.start_run(tracker.experiment("e").id, "live")
+    tracker.log_metrics(run, {"loss": 0.5, "auc": 0.7})
+    deadline = time.monotonic() + 10                    # nobody calls flush(): the timer does
+    while tracker.pending():
+        assert time.monotonic() < deadline, "the background flush never came"
+        time.sleep(0.02)
+    other = sqlite3.connect(project.path)
+    try:
+        assert other.execute("SELECT status FROM runs").fetchall() == [("RUNNING",)]
+        assert other.execute("SELECT COUNT(*) FROM latest_metrics").fetchone()[0] == 2
+    finally:
+        other.close()
+    tracker.close()
