@@ -147,8 +147,50 @@ def test_every_command_is_documented_with_an_example():
 
 
 def test_no_display_message(tmp_path):
-    """`modeldesk ui` without a display says what is missing instead of crashing."""
+    """`modeldesk ui` (and plain `modeldesk`) without a display says what is missing instead of crashing."""
     path = tmp_path / "p.mdesk"
     run_cli("init", path)
     code, out, err = run_cli("ui", path, env_extra={"QT_QPA_PLATFORM": "", "DISPLAY": "", "WAYLAND_DISPLAY": ""})
     assert code == 1 and "No display" in err and "Traceback" not in err
+    code, _, err = run_cli("--project", path, env_extra={"QT_QPA_PLATFORM": "", "DISPLAY": "",
+                                                         "WAYLAND_DISPLAY": ""})
+    assert code == 1 and "No display" in err and "Traceback" not in err
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="X11 is checked where Qt would use it")
+def test_display_without_an_x_server_explains(tmp_path):
+    """DISPLAY set but nobody serves it: ModelDesk's message and exit 1, not Qt's abort (exit 134)."""
+    path = tmp_path / "p.mdesk"
+    run_cli("init", path)
+    code, _, err = run_cli("ui", path, env_extra={"QT_QPA_PLATFORM": "", "DISPLAY": ":987", "WAYLAND_DISPLAY": ""})
+    assert code == 1, err
+    assert "No display" in err and "DISPLAY=:987" in err and "xvfb-run" in err and "QT_QPA_PLATFORM=offscreen" in err
+    assert "Traceback" not in err and "qt.qpa" not in err
+
+
+def test_plain_modeldesk_opens_the_app_like_ui(monkeypatch, tmp_path):
+    """`modeldesk` with no command calls the same launcher as `modeldesk ui`, with the same project and user."""
+    from click.testing import CliRunner
+
+    calls = []
+
+    def fake_launch(path=None, *, user=None):
+        calls.append((path, user))
+        return 0
+
+    monkeypatch.setattr("modeldesk.gui.launch.launch", fake_launch)
+    runner = CliRunner()
+    clean = {"MODELDESK_PROJECT": None, "MODELDESK_USER": None}
+    for args in ([], ["ui"]):
+        result = runner.invoke(cli_mod.cli, args, env=clean)
+        assert result.exit_code == 0, result.output
+    assert calls == [(None, None), (None, None)]
+    calls.clear()
+    project = str(tmp_path / "team.mdesk")
+    for args in (["--project", project, "--as", "ana"], ["--project", project, "--as", "ana", "ui"]):
+        result = runner.invoke(cli_mod.cli, args, env=clean)
+        assert result.exit_code == 0, result.output
+    assert calls == [(project, "ana"), (project, "ana")]
+    calls.clear()
+    result = runner.invoke(cli_mod.cli, [], env={"MODELDESK_PROJECT": project, "MODELDESK_USER": "bo"})
+    assert result.exit_code == 0 and calls == [(project, "bo")]

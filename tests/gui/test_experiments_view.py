@@ -280,6 +280,47 @@ def test_context_menu_and_copy_run_id(qtbot, gui, view, sample):
     assert QGuiApplication.clipboard().text() == ids["churn"][-2]
 
 
+def click_context_entry(qtbot, view, row: int, label: str) -> None:
+    """Right-click row ``row`` of the runs table and click the menu entry starting with ``label``."""
+    view._context_menu(view.table.visualRect(view.model.index(row, 0)).center())
+    menu = view.context_menu
+    qtbot.waitExposed(menu)
+    action = next(a for a in menu.actions() if a.text().startswith(label))
+    assert action.isEnabled(), label
+    qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(action).center())
+    assert not menu.isVisible()
+
+
+def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample):
+    from PySide6.QtCore import QThreadPool
+
+    from modeldesk.gui.compare_panels import history_pool
+    from modeldesk.gui.compare_view import CompareView
+    from modeldesk.gui.run_details import RunDetailsWidget
+
+    path, ids = sample
+    gui.open_in_view(qtbot, view, path)
+    newest = ids["churn"][::-1]
+    view.table.selectRow(0)
+    view.table.selectionModel().select(view.model.index(3, 0), QItemSelectionModel.Select | QItemSelectionModel.Rows)
+    click_context_entry(qtbot, view, 3, "Compare 2 Selected Runs")   # right-click on a selected row keeps both
+    compares = [w for w in view.findChildren(CompareView) if w.isVisible()]
+    assert len(compares) == 1 and compares[0].isWindow()
+    compare = compares[0]
+    qtbot.waitUntil(lambda: compare.comparison is not None, timeout=10_000)
+    assert [r.id for r in compare.comparison.runs] == [newest[0], newest[3]]
+    click_context_entry(qtbot, view, 5, "Open Run Details")          # an unselected row: selects just it
+    assert view.selected_rows() == [5]
+    details = [w for w in view.findChildren(RunDetailsWidget) if w.isVisible()]
+    assert len(details) == 1 and details[0].isWindow()
+    qtbot.waitUntil(lambda: details[0].details is not None, timeout=10_000)
+    assert details[0].details.run.id == newest[5]
+    for window in (compare, details[0]):
+        window.close()
+    QThreadPool.globalInstance().waitForDone(15_000)
+    history_pool().waitForDone(15_000)
+
+
 @pytest.fixture
 def fake_views(monkeypatch):
     calls = []

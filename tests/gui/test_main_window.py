@@ -1,6 +1,7 @@
 """The main window: opening projects (and refusing bad ones with a reason),
 recent projects, navigation, status bar, remembered geometry, About,
-drag and drop, live refresh, and launch() without a display."""
+drag and drop, live refresh, File > Close/Quit, and launch() without a display
+(or with a DISPLAY no X server answers at)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import os
 
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from modeldesk.gui.launch import NO_DISPLAY, has_display, launch
+from modeldesk.gui.launch import NO_DISPLAY, display_problem, has_display, launch, x_server_reachable
 from modeldesk.gui.settings import Settings
 
 
@@ -109,6 +110,83 @@ def test_new_project_and_open_dialog(qtbot, window, tmp_path, sample, monkeypatc
     monkeypatch.setattr(window, "ask_open_path", lambda: str(path))
     qtbot.keyClick(window, Qt.Key_O, Qt.ControlModifier)
     qtbot.waitUntil(lambda: window.project is not None and window.project.path == path)
+
+
+def show_menu(qtbot, menu) -> None:
+    """Open ``menu`` as a click on it in the menu bar would (it fills itself on showing)."""
+    menu.popup(menu.parentWidget().mapToGlobal(QPoint(0, 0)))
+    qtbot.waitExposed(menu)
+
+
+def test_open_recent_entry_opens_that_project(qtbot, window, sample, tmp_path):
+    from modeldesk.core.project import open_project
+
+    path, _ = sample
+    other = tmp_path / "other.mdesk"
+    open_project(other, create=True).close()
+    opened(qtbot, window, path)
+    window.open(other)
+    qtbot.waitUntil(lambda: window.project is not None and window.project.path == other)
+    menu = window.recent_menu
+    show_menu(qtbot, menu)
+    entries = {a.data(): a for a in menu.actions() if a.data()}
+    assert list(entries) == [str(other.resolve()), str(path.resolve())]   # most recent first
+    entry = entries[str(path.resolve())]
+    assert "test.mdesk" in entry.text()
+    qtbot.mouseClick(menu, Qt.LeftButton, pos=menu.actionGeometry(entry).center())
+    assert not menu.isVisible()
+    qtbot.waitUntil(lambda: window.project is not None and window.project.path.resolve() == path.resolve())
+    assert window.windowTitle() == "test.mdesk — ModelDesk"
+
+
+def test_close_project_from_the_menu_and_with_ctrl_w(qtbot, window, sample):
+    path, _ = sample
+    for close in (window.close_action.trigger,
+                  lambda: qtbot.keyClick(window, Qt.Key_W, Qt.ControlModifier)):
+        opened(qtbot, window, path)
+        assert window.close_action.isEnabled()
+        with qtbot.waitSignal(window.projectClosed):
+            close()
+        assert window.project is None
+        assert window.pages.currentWidget() is window.welcome
+        assert window.windowTitle() == "ModelDesk"
+        assert window.path_label.text() == "No project open" and window.runs_label.text() == ""
+        assert not window.close_action.isEnabled()
+        assert window.isVisible()                   # closing the project is not quitting
+
+
+def test_quit_is_ctrl_q_and_close_is_ctrl_w_everywhere(window):
+    for action, key in ((window.quit_action, "Ctrl+Q"), (window.close_action, "Ctrl+W"),
+                        (window.open_action, "Ctrl+O"), (window.new_action, "Ctrl+N")):
+        keys = action.shortcuts()
+        assert QKeySequence(key) in keys, action.text()   # even where the platform's binding is empty
+        assert len(keys) == len({k.toString() for k in keys})   # no key listed twice
+
+
+@pytest.mark.parametrize("how", ["menu", "ctrl+q"])
+def test_quit_closes_the_window(qtbot, window, sample, how):
+    path, _ = sample
+    opened(qtbot, window, path)
+    if how == "menu":
+        window.quit_action.trigger()
+    else:
+        qtbot.keyClick(window, Qt.Key_Q, Qt.ControlModifier)
+    assert not window.isVisible()
+    assert window.project is None                   # the project file was closed on the way out
+
+
+def test_quit_asks_first_while_model_servers_run(qtbot, window, monkeypatch):
+    running = object()                              # stands for a started model server
+    asked, stopped = [], []
+    answers = [False, True]                         # Cancel, then Stop and Quit
+    serving = window.serving
+    monkeypatch.setattr(serving, "active_servers", lambda: [] if stopped else [running])
+    monkeypatch.setattr(serving, "ask_stop_on_quit", lambda count: asked.append(count) or answers.pop(0))
+    monkeypatch.setattr(serving, "stop_all", lambda wait=False: stopped.append(wait))
+    qtbot.keyClick(window, Qt.Key_Q, Qt.ControlModifier)
+    assert asked == [1] and not stopped and window.isVisible()   # Cancel: still running, window stays
+    window.quit_action.trigger()
+    assert asked == [1, 1] and stopped == [True] and not window.isVisible()
 
 
 def test_navigation_shows_the_views_and_coming_ones_without_data(qtbot, window, sample):
@@ -232,6 +310,80 @@ def test_launch_without_a_display_explains(monkeypatch, capsys):
     assert has_display({"QT_QPA_PLATFORM": "offscreen"}, "linux")
     assert has_display({"WAYLAND_DISPLAY": "wayland-0"}, "linux")
     assert has_display({}, "win32") and not has_display({}, "linux")
+
+
+def test_launch_with_a_display_nobody_serves_explains(monkeypatch, capsys):
+    """DISPLAY set but no X server there: ModelDesk's message and exit 1, not Qt's abort."""
+    monkeypatch.setenv("DISPLAY", ":987")
+    for name in ("WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert launch("whatever.mdesk") == 1
+    err = capsys.readouterr().err
+    assert "DISPLAY=:987" in err and "xvfb-run" in err and "QT_QPA_PLATFORM=offscreen" in err
+    assert not x_server_reachable(":987") and not x_server_reachable("unix:987.0")
+    # Only when Qt would use X11: another platform chosen, or Wayland, is not checked.
+    for env in ({"DISPLAY": ":987", "QT_QPA_PLATFORM": "offscreen"}, {"DISPLAY": ":987", "WAYLAND_DISPLAY": "w-0"},
+                {"DISPLAY": ":987", "QT_QPA_PLATFORM": "xcb;offscreen"}):
+        assert display_problem(env, "linux") is None, env
+    assert "DISPLAY=:987" in display_problem({"DISPLAY": ":987", "QT_QPA_PLATFORM": "xcb"}, "linux")
+    assert display_problem({}, "linux") == NO_DISPLAY
+    assert display_problem({"DISPLAY": ":987"}, "win32") is None
+
+
+@pytest.fixture
+def socket_dir():
+    """A short folder for unix sockets (their paths are limited to ~100 bytes)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="mdx") as folder:
+        yield folder
+
+
+@pytest.mark.skipif(not hasattr(__import__("socket"), "AF_UNIX"), reason="no unix sockets")
+def test_x_server_check_connects_to_the_display_socket(socket_dir):
+    import socket
+    import sys
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(os.path.join(socket_dir, "X986"))   # an "X server" on display 986
+    server.listen(16)
+    try:
+        for display in (":986", ":986.0", "unix:986"):
+            assert x_server_reachable(display, socket_dir=socket_dir), display
+        assert display_problem({"DISPLAY": ":986"}, "linux", socket_dir=socket_dir) is None
+        assert not x_server_reachable(":985", socket_dir=socket_dir)          # another display number
+    finally:
+        server.close()
+    assert not x_server_reachable(":986", socket_dir=socket_dir)   # a stale socket file: refused
+    problem = display_problem({"DISPLAY": ":986"}, "linux", socket_dir=socket_dir)
+    assert problem and "DISPLAY=:986" in problem
+    if sys.platform.startswith("linux"):   # servers that only listen on the abstract socket
+        abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        abstract.bind("\0" + os.path.join(socket_dir, "X984"))
+        abstract.listen(16)
+        try:
+            assert x_server_reachable(":984", socket_dir=socket_dir)
+        finally:
+            abstract.close()
+
+
+def test_x_server_check_over_tcp():
+    import socket
+
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    if port < 6000:
+        server.close()
+        pytest.skip("no free port above 6000")
+    server.listen(1)
+    display = f"127.0.0.1:{port - 6000}.0"
+    try:
+        assert x_server_reachable(display, timeout=2.0)
+    finally:
+        server.close()
+    assert not x_server_reachable(display, timeout=2.0)
 
 
 def test_dark_palette_follows_the_choice(qapp, monkeypatch):

@@ -2,16 +2,20 @@
 
 Importing this module is cheap: Qt is imported only inside :func:`launch`,
 after checking there is a display to show a window on (without one, Qt would
-abort the whole process).
+abort the whole process): DISPLAY, WAYLAND_DISPLAY or QT_QPA_PLATFORM set and,
+when Qt would use X11, an X server answering at DISPLAY.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 
 NO_DISPLAY = ("No display found: ModelDesk's window needs a desktop session; run `modeldesk runs list` "
               "for the CLI, or set QT_QPA_PLATFORM=offscreen")
+X11_SOCKET_DIR = "/tmp/.X11-unix"
+X11_TCP_PORT = 6000
 
 
 def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
@@ -22,11 +26,81 @@ def has_display(environ=os.environ, platform: str = sys.platform) -> bool:
     return any(environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
+def _uses_xcb(environ) -> bool:
+    """Whether Qt would pick (only) the X11 platform plugin: DISPLAY set, no
+    Wayland session, QT_QPA_PLATFORM unset or just 'xcb' (a list such as
+    'xcb;offscreen' has a fallback, so Qt does not abort)."""
+    if not environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return False
+    names = [p.split(":")[0].strip() for p in (environ.get("QT_QPA_PLATFORM") or "").split(";") if p.strip()]
+    return not names or names == ["xcb"]
+
+
+def _connects_unix(address: str, timeout: float) -> bool:
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect(address)
+        return True
+    except (OSError, ValueError):
+        return False
+
+
+def x_server_reachable(display: str, *, socket_dir: str | os.PathLike = X11_SOCKET_DIR, timeout: float = 0.5,
+                       platform: str = sys.platform) -> bool:
+    """Whether an X server answers at ``display`` (the DISPLAY syntax
+    ``[host]:N[.screen]``), connecting the way libxcb does: for ``:N`` or
+    ``unix:N`` the socket ``socket_dir/XN`` (and on Linux the abstract socket
+    of that name), then TCP on localhost; for ``host:N`` TCP to host:6000+N.
+    A DISPLAY this cannot read counts as reachable: Qt then decides."""
+    host, sep, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not sep or not number.isdigit():
+        return True
+    if host.startswith("/"):   # a full socket path (XQuartz style): "/path/to/socket:N"
+        return _connects_unix(host, timeout) if hasattr(socket, "AF_UNIX") else True
+    port = X11_TCP_PORT + int(number)
+    if host in ("", "unix") and hasattr(socket, "AF_UNIX"):
+        path = os.path.join(os.fspath(socket_dir), f"X{number}")
+        if _connects_unix(path, timeout):
+            return True
+        if platform.startswith("linux") and _connects_unix("\0" + path, timeout):
+            return True
+        if host == "unix":
+            return False
+    try:   # "host:N", or ":N" whose socket did not answer (libxcb then tries TCP on localhost)
+        with socket.create_connection((host.strip("[]") or "localhost", port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def display_problem(environ=os.environ, platform: str = sys.platform, *,
+                    socket_dir: str | os.PathLike = X11_SOCKET_DIR, timeout: float = 0.5) -> str | None:
+    """Why Qt could not open a window here (a message for the user), or None.
+
+    Without any display that is :data:`NO_DISPLAY`. With DISPLAY set and Qt
+    about to use X11, the X server must also answer: otherwise Qt aborts the
+    process (exit 134) with a message about plugins that does not say what to do.
+    """
+    if not has_display(environ, platform):
+        return NO_DISPLAY
+    if platform.startswith(("win", "darwin", "cygwin")) or not _uses_xcb(environ):
+        return None
+    display = environ["DISPLAY"]
+    if x_server_reachable(display, socket_dir=socket_dir, timeout=timeout, platform=platform):
+        return None
+    return (f"No display found: no X server answers at DISPLAY={display}. Start a desktop (X) session or fix "
+            f"DISPLAY; on a machine without a screen run `xvfb-run modeldesk ui`, or set "
+            f"QT_QPA_PLATFORM=offscreen for a headless run. `modeldesk runs list` works without a display.")
+
+
 def launch(path: str | os.PathLike | None = None, *, user: str | None = None) -> int:
     """Open the main window on ``path`` (else the most recent project, else a
     welcome page), run the event loop, and return the exit code."""
-    if not has_display():
-        print(NO_DISPLAY, file=sys.stderr)
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
         return 1
     from .app import create_application
     from .main_window import MainWindow

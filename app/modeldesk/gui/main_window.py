@@ -52,6 +52,18 @@ def _close_when_idle(project, jobs: list[Jobs]) -> None:
     threading.Thread(target=finish, name="modeldesk-close", daemon=True).start()
 
 
+def _shortcuts(standard: QKeySequence.StandardKey, promised: str) -> list[QKeySequence]:
+    """All the platform's keys for ``standard`` plus ``promised`` (the key the
+    user guide names), each once. Giving a StandardKey to addAction keeps only
+    its first binding (Close: Ctrl+F4, not Ctrl+W), and some bindings are empty
+    on some platforms (Quit on Windows and offscreen)."""
+    keys = list(QKeySequence.keyBindings(standard))
+    wanted = QKeySequence(promised)
+    if wanted not in keys:
+        keys.append(wanted)
+    return keys
+
+
 class MainWindow(QMainWindow):
     projectOpened = Signal(object)   # Project
     projectClosed = Signal()
@@ -129,9 +141,11 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
         file.addSeparator()
-        self.close_action = file.addAction("&Close Project", self.close_project, QKeySequence.Close)
+        self.close_action = file.addAction("&Close Project", self.close_project)
+        self.close_action.setShortcuts(_shortcuts(QKeySequence.Close, "Ctrl+W"))
         file.addSeparator()
-        self.quit_action = file.addAction("&Quit", self.close, QKeySequence.Quit)
+        self.quit_action = file.addAction("&Quit", self.close)
+        self.quit_action.setShortcuts(_shortcuts(QKeySequence.Quit, "Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.QuitRole)
         view = self.menuBar().addMenu("&View")
         for i, name in enumerate(VIEWS):
