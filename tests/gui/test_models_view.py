@@ -170,6 +170,81 @@ def test_serve_production_alias_follows_the_alias(qtbot, mview, churn, project_p
     assert seen == ["models:/churn@production"]
 
 
+def serve_entries(menu) -> dict[str, object]:
+    return {a.text(): a for a in menu.actions() if not a.isSeparator()}
+
+
+def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, project_path):
+    project, _ = churn
+    approvals.request_promotion(project, "churn", 1, actor="ana")
+    approvals.approve(project, "churn", 1, actor="ben")
+    registry.set_alias(project, "churn", "staging", 2, actor="ana")
+    show_as(qtbot, mview, project_path, "ben", select=("churn", 2))
+
+    # Serving not enabled: everything listed, disabled, saying why.
+    entries = serve_entries(mview.buttons["serve"].menu())
+    assert list(entries) == ["Serve version 2", "Serve @production", "Serve @staging"]
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in entries.values())
+    assert mview.buttons["serve"].popupMode() == mview.buttons["serve"].ToolButtonPopupMode.MenuButtonPopup
+    mview.panel.model_menu("churn")
+    listed = serve_entries(mview.panel.context_menu)
+    assert list(listed) == ["Serve @production", "Serve @staging"]
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in listed.values())
+
+    mview.enable_serving()
+    seen = []
+    mview.serveRequested.connect(seen.append)
+    entries = serve_entries(mview.serve_menu)
+    assert all(a.isEnabled() for a in entries.values())
+    assert entries["Serve @staging"].toolTip() == ("Serve models:/churn@staging (now v2): the server follows "
+                                                   "staging when it moves")
+    assert "the server follows production when it moves" in entries["Serve @production"].toolTip()
+    assert entries["Serve @production"] is mview.serve_alias_action
+    entries["Serve @staging"].trigger()
+    entries["Serve version 2"].trigger()
+    entries["Serve @production"].trigger()
+    assert seen == ["models:/churn@staging", "models:/churn/2", "models:/churn@production"]
+
+    # The versions table's context menu offers the same entries.
+    mview._context_menu(mview.table.visualRect(mview.versions.index(1, 0)).center())   # the v1 row
+    table_entries = serve_entries(mview.context_menu)
+    assert {"Serve version 1", "Serve @production", "Serve @staging"} <= set(table_entries)
+    mview.context_menu.close()
+    seen.clear()
+    table_entries["Serve @staging"].trigger()
+    table_entries["Serve version 1"].trigger()
+    assert seen == ["models:/churn@staging", "models:/churn/1"]
+
+    # ...and so does the model list's (for the model right-clicked, from the overview).
+    mview.panel.model_menu("churn")
+    listed = serve_entries(mview.panel.context_menu)
+    assert all(a.isEnabled() for a in listed.values())
+    seen.clear()
+    listed["Serve @staging"].trigger()
+    assert seen == ["models:/churn@staging"]
+
+    mview.enable_serving(False)
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in serve_entries(mview.serve_menu).values())
+
+
+def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_path):
+    project, _ = churn
+    other = log_run(md, roc_auc=0.9, name="z-run")
+    registry.register_model(project, f"runs:/{other}/model", "zeta", actor="ana")
+    registry.set_alias(project, "zeta", "staging", 1, actor="ana")
+    show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
+    mview.enable_serving()
+    assert list(serve_entries(mview.serve_menu)) == ["Serve version 1"]     # churn has no alias
+    assert mview.panel.model_menu("churn") is None
+    mview.panel.model_menu("zeta")                       # a model other than the selected one
+    assert [a.text() for a in mview.panel.context_menu.actions()] == ["Serve @staging"]
+    mview.select("zeta", 1)
+    settled(qtbot, mview, ("zeta", 1))
+    assert list(serve_entries(mview.serve_menu)) == ["Serve version 1", "Serve @staging"]
+    assert not mview.serve_alias_action.isEnabled()
+    assert "no production version" in mview.serve_alias_action.toolTip()
+
+
 # -- actions -------------------------------------------------------------------------------------------
 def test_register_a_run_from_the_models_view(qtbot, mview, churn, md, project_path):
     project, _ = churn

@@ -2,17 +2,20 @@
 
 Filled from a :class:`~modeldesk.core.registry_view.Overview`; it reads
 nothing itself. Clicking a waiting request emits ``requestChosen(model,
-version)``; choosing a model emits ``modelChosen(name)``.
+version)``; choosing a model emits ``modelChosen(name)``. Its context menu
+lists the entries ``menu_entries(name, menu)`` returns (the Models view sets
+it: one "Serve @alias" per alias of the model).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import (
-    QHeaderView, QLabel, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHeaderView, QMenu, QLabel, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
 from ..core import registry_view as rv
@@ -48,6 +51,8 @@ class ModelListPanel(QWidget):
 
     modelChosen = Signal(str)
     requestChosen = Signal(str, int)
+    menu_entries: Callable[[str, QMenu], list] = staticmethod(lambda _name, _menu: [])   # the view sets it
+    context_menu: QMenu | None = None    # the menu last opened (tests read it)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -74,6 +79,8 @@ class ModelListPanel(QWidget):
         layout.addWidget(section("Models"))
         layout.addWidget(self.model_list, 1)
         self.model_list.currentItemChanged.connect(self._on_model_item)
+        self.model_list.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.model_list.customContextMenuRequested.connect(self._model_menu)
         self.waiting_list.itemClicked.connect(self._on_waiting_item)
         self.waiting_list.itemActivated.connect(self._on_waiting_item)
 
@@ -153,6 +160,25 @@ class ModelListPanel(QWidget):
     def _on_model_item(self, item, _previous=None) -> None:
         if item is not None:
             self.modelChosen.emit(item.data(0, Qt.UserRole))
+
+    def model_menu(self, name: str) -> QMenu | None:
+        """The context menu of model ``name`` (None when it would be empty)."""
+        menu = QMenu(self)
+        entries = self.menu_entries(name, menu)
+        if not entries:
+            menu.deleteLater()
+            return None
+        for action in entries:
+            menu.addAction(action)
+        menu.setToolTipsVisible(True)
+        self.context_menu = menu
+        return menu
+
+    def _model_menu(self, pos) -> None:
+        item = self.model_list.itemAt(pos)
+        menu = self.model_menu(item.data(0, Qt.UserRole)) if item is not None else None
+        if menu is not None:
+            menu.popup(self.model_list.viewport().mapToGlobal(pos))
 
     def _on_waiting_item(self, item) -> None:
         target = item.data(Qt.UserRole)

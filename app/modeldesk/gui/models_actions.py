@@ -60,11 +60,20 @@ class ModelsActions:
             action.setEnabled(False)
             action.setToolTip(why)
         self.serve_action.triggered.connect(lambda _=False: self._serve())
-        # Serving an alias follows it: the server switches when production moves.
-        self.serve_alias_action = QAction("Serve @production", self)
-        self.serve_alias_action.setEnabled(False)
-        self.serve_alias_action.setToolTip(SERVE_LATER)
-        self.serve_alias_action.triggered.connect(lambda _=False: self._serve_alias("production"))
+        # The Serve button's menu (and the context menus): the selected version, then one entry per alias.
+        # Serving an alias follows it: the server switches when the alias moves.
+        self.serve_version_action = QAction("Serve version", self)
+        self.serve_version_action.triggered.connect(lambda _=False: self._serve())
+        self.serve_alias_action = QAction("Serve @production", self)   # the production entry (kept by name)
+        self.serve_alias_action.triggered.connect(lambda _=False: self._serve_alias(PRODUCTION))
+        self.serve_alias_actions: dict[str, QAction] = {PRODUCTION: self.serve_alias_action}
+        for action in (self.serve_version_action, self.serve_alias_action):
+            action.setEnabled(False)
+            action.setToolTip(SERVE_LATER)
+        self.serve_menu = QMenu(self)
+        self.serve_menu.setObjectName("serveMenu")
+        self.serve_menu.setToolTipsVisible(True)
+        self._serve_menu_aliases: tuple[str, ...] | None = None
         self.buttons: dict[str, QToolButton] = {}
         for key, action in (("register", self.register_action), ("request", self.request_action),
                             ("approve", self.approve_action), ("reject", self.reject_action),
@@ -80,6 +89,10 @@ class ModelsActions:
             button = self.toolbar.widgetForAction(action)
             button.setObjectName(f"{key}Button")
             self.buttons[key] = button
+        # Click serves the selected version; the arrow lists the version and every alias of the model.
+        self.buttons["serve"].setMenu(self.serve_menu)
+        self.buttons["serve"].setPopupMode(QToolButton.MenuButtonPopup)
+        self._fill_serve_menu(())
 
     # -- enabling --------------------------------------------------------------------------------
     def update_actions(self) -> None:
@@ -125,24 +138,80 @@ class ModelsActions:
         has_version = self.project is not None and self._version is not None
         self.open_run_action.setEnabled(has_version and self.current_row() is not None)
         self.copy_uri_action.setEnabled(has_version)
-        if self.serving_available:
-            self.serve_action.setEnabled(has_version)
-            self.serve_action.setToolTip(f"Serve models:/{self._model}/{self._version} over HTTP"
-                                         if has_version else "Select a version first.")
-            aliases = dict(self.table_data.model.aliases) if self.table_data is not None else {}
-            has_production = self.project is not None and "production" in aliases
-            self.serve_alias_action.setEnabled(has_production)
-            self.serve_alias_action.setToolTip(
-                f"Serve models:/{self._model}@production: the server follows production when it moves"
-                if has_production else "This model has no production version yet.")
+        self._update_serve(has_version)
+
+    def _update_serve(self, has_version: bool) -> None:
+        """Serve (the selected version) and its menu: the version, then one entry per alias of the model."""
+        name, version = self._model, self._version
+        if not self.serving_available:
+            ok, tip = False, SERVE_LATER
+        elif has_version:
+            ok, tip = True, f"Serve models:/{name}/{version} over HTTP"
+        else:
+            ok, tip = False, "Select a version first."
+        for action in (self.serve_action, self.serve_version_action):
+            action.setEnabled(ok)
+            action.setToolTip(tip)
+        self.serve_version_action.setText(f"Serve version {version}" if has_version else "Serve version")
+        aliases = self.model_aliases(name) if self.project is not None and name is not None else {}
+        for alias, held in aliases.items():
+            action = self.serve_alias_actions.get(alias)
+            if action is None:
+                action = self.serve_alias_actions[alias] = QAction(f"Serve @{alias}", self)
+                action.triggered.connect(lambda _=False, a=alias: self._serve_alias(a))
+            ok, tip = self._serve_alias_state(name, alias, held)
+            action.setEnabled(ok)
+            action.setToolTip(tip)
+        if PRODUCTION not in aliases:    # "Serve @production" stays, disabled, for whoever shows it
+            self.serve_alias_action.setEnabled(False)
+            self.serve_alias_action.setToolTip(SERVE_LATER if not self.serving_available
+                                               else "This model has no production version yet.")
+        self._fill_serve_menu(tuple(aliases))
+
+    def _fill_serve_menu(self, aliases: tuple[str, ...]) -> None:
+        if aliases == self._serve_menu_aliases:
+            return       # unchanged: do not rebuild a menu that may be open
+        self._serve_menu_aliases = aliases
+        self.serve_menu.clear()     # the actions belong to the view: clear() keeps them
+        self.serve_menu.addAction(self.serve_version_action)
+        if aliases:
+            self.serve_menu.addSeparator()
+        for alias in aliases:
+            self.serve_menu.addAction(self.serve_alias_actions[alias])
+
+    def model_aliases(self, name: str | None) -> dict[str, int]:
+        """``name``'s aliases (production first, then by name) from the data the view holds."""
+        aliases: dict[str, int] = {}
+        if self.table_data is not None and self.table_data.model.name == name:
+            aliases = dict(self.table_data.model.aliases)
+        elif self.overview is not None:
+            aliases = next((dict(m.aliases) for m in self.overview.models if m.name == name), {})
+        return dict(sorted(aliases.items(), key=lambda kv: (kv[0] != PRODUCTION, kv[0])))
+
+    def _serve_alias_state(self, name: str, alias: str, version: int) -> tuple[bool, str]:
+        if not self.serving_available:
+            return False, SERVE_LATER
+        return True, (f"Serve models:/{name}@{alias} (now v{version}): the server follows {alias} "
+                      f"when it moves")
+
+    def serve_alias_entries(self, name: str, parent) -> list[QAction]:
+        """New "Serve @alias" actions (children of ``parent``) for every alias of ``name``: the model list's
+        context menu, which may name a model other than the selected one."""
+        if self.project is None:
+            return []
+        entries = []
+        for alias, version in self.model_aliases(name).items():
+            action = QAction(f"Serve @{alias}", parent)
+            ok, tip = self._serve_alias_state(name, alias, version)
+            action.setEnabled(ok)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _=False, n=name, a=alias: self.serveRequested.emit(f"models:/{n}@{a}"))
+            entries.append(action)
+        return entries
 
     def enable_serving(self, available: bool = True) -> None:
         """Let Serve emit ``serveRequested(uri)`` (called by whoever can serve a model)."""
         self.serving_available = available
-        if not available:
-            for action in (self.serve_action, self.serve_alias_action):
-                action.setEnabled(False)
-                action.setToolTip(SERVE_LATER)
         self.update_actions()
 
     def _serve(self) -> None:
@@ -307,8 +376,8 @@ class ModelsActions:
         menu = QMenu(self)
         for action in (self.request_action, self.approve_action, self.reject_action, self.override_action,
                        self.withdraw_action, self.rollback_action, None, self.open_run_action,
-                       self.copy_uri_action, None, self.register_action, None, self.serve_action,
-                       self.serve_alias_action, self.report_action):
+                       self.copy_uri_action, None, self.register_action, None,
+                       *self.serve_menu.actions(), None, self.report_action):
             menu.addSeparator() if action is None else menu.addAction(action)
         menu.setToolTipsVisible(True)
         self.context_menu = menu

@@ -101,6 +101,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
             "QToolBar#registryActions { border: none; spacing: 4px; padding: 0; }"
             "QToolBar#registryActions QToolButton { border: 1px solid palette(mid); border-radius: 3px;"
             " padding: 3px 7px; background: palette(button); }"
+            "QToolBar#registryActions QToolButton[popupMode=\"1\"] { padding-right: 18px; }"
             "QToolBar#registryActions QToolButton:disabled { color: palette(mid); background: palette(window); }"
             "QToolBar#registryActions QToolButton:hover:enabled { background: palette(light); }")
         self.status = QLabel()
@@ -167,6 +168,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
     def _connect(self) -> None:
         self.panel.modelChosen.connect(self._on_model_chosen)
         self.panel.requestChosen.connect(self.select)
+        self.panel.menu_entries = self.serve_alias_entries    # "Serve @alias" on a model of the list
         selection_of(self.table).currentRowChanged.connect(self._on_version_row)
         self.table.clicked.connect(self._on_table_click)
         self.table.customContextMenuRequested.connect(self._context_menu)
