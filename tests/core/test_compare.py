@@ -225,6 +225,37 @@ def test_numeric_params_and_scatter_data():
         cmp.run_value(runs[0], "lr")
 
 
+def test_scatter_data_on_a_text_param_places_runs_at_their_category():
+    runs = [run("a", {"lr": "0.1", "kernel": "rbf"}, {"auc": 0.9}),
+            run("b", {"lr": "0.01", "kernel": "linear"}, {"auc": 0.8}),
+            run("c", {"lr": "0.001"}, {"auc": 0.7}),
+            run("d", {"kernel": "rbf"}, {"auc": 0.6}),
+            run("e", {"kernel": "poly"}, {})]
+    assert cmp.categorical_param_keys(runs) == ["kernel"]
+    assert cmp.numeric_param_keys(runs) == ["lr"]
+    data = cmp.scatter_data(runs, "params.kernel", "metrics.auc")
+    # sorted values, then the runs without the param; a category of a run without y still has its place
+    assert data.categorical and data.categories == ("linear", "poly", "rbf", cmp.NOT_LOGGED)
+    assert data.run_names == ("a", "b", "c", "d") and data.missing == ("e",)
+    assert data.x_text == ("rbf", "linear", cmp.NOT_LOGGED, "rbf")
+    offsets = data.x - np.array([2, 0, 3, 2])
+    assert np.all(np.abs(offsets) < cmp.JITTER)
+    np.testing.assert_allclose(offsets, [cmp.jitter(r.id) for r in runs[:4]], atol=1e-12)
+    assert offsets[0] != offsets[3]                                   # equal values do not overlap
+    np.testing.assert_array_equal(cmp.scatter_data(runs, "params.kernel", "metrics.auc").x, data.x)  # fixed
+    np.testing.assert_array_equal(data.y, [0.9, 0.8, 0.7, 0.6])
+    numeric = cmp.scatter_data(runs, "params.lr", "metrics.auc")
+    assert not numeric.categorical and numeric.x_text == ()
+    np.testing.assert_array_equal(numeric.x, [0.1, 0.01, 0.001])
+
+
+def test_jitter_is_deterministic_and_within_a_quarter():
+    values = [cmp.jitter(f"run-{i}") for i in range(2000)]
+    assert values == [cmp.jitter(f"run-{i}") for i in range(2000)]
+    assert max(abs(v) for v in values) < 0.25 and len(set(values)) == 2000
+    assert min(values) < -0.2 and max(values) > 0.2                   # uses the whole width
+
+
 def test_parallel_data_normalises_numbers_logs_and_categories():
     runs = [run("a", {"lr": "0.0001", "depth": "2", "kernel": "rbf"}, {"auc": 0.5}),
             run("b", {"lr": "0.1", "depth": "6", "kernel": "linear"}, {"auc": 1.0}),

@@ -257,10 +257,59 @@ def test_scatter_click_selects_its_run(qtbot, three_runs):
     assert blocker.args == [ids["b"]]
     assert view.scatter.selected == ids["b"]
     assert view.parallel.selected == ids["b"]
-    # x offers numeric params and metrics (not the text param 'kernel'); y offers metrics
+    # x offers params (numbers and the text param 'kernel') and metrics; y offers metrics
     x_keys = [view.scatter_x.itemData(i) for i in range(view.scatter_x.count())]
-    assert x_keys == ["params.depth", "params.lr", "metrics.loss", "metrics.val_auc"]
+    assert x_keys == ["params.depth", "params.kernel", "params.lr", "metrics.loss", "metrics.val_auc"]
     assert [view.scatter_y.itemData(i) for i in range(view.scatter_y.count())] == ["metrics.loss", "metrics.val_auc"]
+
+
+def click_point(qtbot, view, run_id):
+    graphics = view.scatter.view
+    point = graphics.mapFromScene(view.scatter.scene_position(run_id))
+    with qtbot.waitSignal(view.runSelected, timeout=WAIT) as blocker:
+        qtbot.mouseClick(graphics.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(point.x(), point.y()))
+    return blocker.args
+
+
+def test_scatter_on_a_text_param_shows_categories(qtbot, families):
+    project, ids = families
+    view = open_view(qtbot, project, list(ids.values()))
+    qtbot.waitExposed(view)
+    view.show_tab("scatter")
+    x_keys = [view.scatter_x.itemData(i) for i in range(view.scatter_x.count())]
+    for key in ("params.estimator", "params.scaler", "params.learning_rate"):   # text params are offered
+        assert key in x_keys
+    assert view.scatter_x.itemText(x_keys.index("params.estimator")) == "estimator  (param, text)"
+    chart = view.scatter
+    # learning_rate: '0.1' (gbm), 'optimal' (sgd), not logged (logreg, rf)
+    view.set_scatter_axes("params.learning_rate", "metrics.val_auc")
+    assert chart.tick_labels() == [(0.0, "0.1"), (1.0, "optimal"), (2.0, cmp.NOT_LOGGED)]
+    for name, index in (("gbm", 0), ("sgd", 1), ("logreg", 2), ("rf", 2)):
+        x, y = chart.spot_position(ids[name])
+        assert abs(x - index) < 0.25 and x == pytest.approx(index + cmp.jitter(ids[name]))
+    assert chart.spot_position(ids["sgd"])[1] == pytest.approx(0.77)
+    assert chart.spot_position(ids["logreg"])[0] != chart.spot_position(ids["rf"])[0]   # no overlap
+    x, y = chart.spot_position(ids["sgd"])
+    tip = chart._tip(x, y, ids["sgd"])
+    assert "sgd" in tip and "learning_rate = optimal" in tip and "val_auc = 0.77" in tip
+    assert f"learning_rate = {cmp.NOT_LOGGED}" in chart._tip(*chart.spot_position(ids["rf"]), ids["rf"])
+    # estimator: one category per run, sorted by name
+    view.set_scatter_axes("params.estimator", "metrics.val_auc")
+    assert [t for _v, t in chart.tick_labels()] == ["GradientBoostingClassifier", "LogisticRegression",
+                                                    "RandomForestClassifier", "SGDClassifier"]
+    assert round(chart.spot_position(ids["rf"])[0]) == 2
+    low, high = chart.plot.vb.viewRange()[0]
+    assert low <= -0.5 and high >= 3.5                                 # every category in view
+    qtbot.wait(100)
+    assert click_point(qtbot, view, ids["rf"]) == [ids["rf"]]
+    assert chart.selected == ids["rf"] and view.parallel.selected == ids["rf"]
+    # back to a numeric param: pyqtgraph's own ticks and the real values
+    view.set_scatter_axes("params.max_depth", "metrics.val_auc")
+    assert chart.tick_labels() == [] and chart.plot.getAxis("bottom")._tickLevels is None
+    assert chart.spot_position(ids["rf"]) == pytest.approx((5.0, 0.78))
+    assert "max_depth = 5" in chart._tip(5.0, 0.78, ids["rf"])
+    qtbot.wait(100)
+    assert click_point(qtbot, view, ids["sgd"]) == [ids["sgd"]]
 
 
 def test_parallel_coordinates_draw_one_line_per_run(qtbot, three_runs):

@@ -10,6 +10,7 @@ floats, datasets by fingerprint, environments by version strings.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import math
 from dataclasses import dataclass, field, replace
@@ -65,6 +66,10 @@ class Comparison:
     @property
     def numeric_param_keys(self) -> list[str]:
         return numeric_param_keys(self.runs)
+
+    @property
+    def categorical_param_keys(self) -> list[str]:
+        return categorical_param_keys(self.runs)
 
     @property
     def differing_param_keys(self) -> list[str]:
@@ -422,6 +427,12 @@ def numeric_param_keys(runs: Sequence[Run]) -> list[str]:
             and any(run.params.get(k) is not None for run in runs)]
 
 
+def categorical_param_keys(runs: Sequence[Run]) -> list[str]:
+    """Params with a logged value that is not a number (text such as 'rbf' or 'True')."""
+    keys = sorted({k for run in runs for k in run.params}, key=str.lower)
+    return [k for k in keys if not all(_is_number(run.params.get(k)) for run in runs)]
+
+
 def run_value(run: Run, key: str) -> float:
     """The number behind ``params.<k>`` or ``metrics.<k>`` for one run (NaN if none)."""
     kind, _, name = key.partition(".")
@@ -433,9 +444,25 @@ def run_value(run: Run, key: str) -> float:
     raise ValueError(f"bad key {key!r}: use params.<name> or metrics.<name>")
 
 
+NOT_LOGGED = "(not logged)"
+JITTER = 0.25   # categorical x: points spread within +-JITTER of their category's index
+
+
+def jitter(run_id: str) -> float:
+    """A run's horizontal offset on a categorical axis: the same on every draw, within +-JITTER."""
+    fraction = int.from_bytes(hashlib.blake2b(run_id.encode(), digest_size=8).digest(), "big") / 2.0**64
+    return (2.0 * fraction - 1.0) * JITTER * 0.98
+
+
 @dataclass(frozen=True)
 class ScatterData:
-    """Points of one run each; runs without both values are left out."""
+    """Points of one run each; runs without both values are left out.
+
+    On a categorical x (a text param) ``categories`` names the x ticks:
+    a point sits at its category's index plus :func:`jitter`, and
+    ``x_text`` holds each point's own value (:data:`NOT_LOGGED` for a run
+    without the param). On a numeric x both are empty.
+    """
 
     x: np.ndarray
     y: np.ndarray
@@ -444,9 +471,18 @@ class ScatterData:
     x_key: str
     y_key: str
     missing: tuple[str, ...] = ()    # names of runs left out
+    categories: tuple[str, ...] = ()
+    x_text: tuple[str, ...] = ()
+
+    @property
+    def categorical(self) -> bool:
+        return bool(self.categories)
 
 
 def scatter_data(runs: Sequence[Run], x_key: str, y_key: str) -> ScatterData:
+    kind, _, name = x_key.partition(".")
+    if kind == "params" and name in categorical_param_keys(runs):
+        return _categorical_scatter(runs, name, x_key, y_key)
     xs, ys, ids, names, missing = [], [], [], [], []
     for run in runs:
         x, y = run_value(run, x_key), run_value(run, y_key)
@@ -456,6 +492,26 @@ def scatter_data(runs: Sequence[Run], x_key: str, y_key: str) -> ScatterData:
             missing.append(run.name)
     return ScatterData(np.array(xs, dtype="float64"), np.array(ys, dtype="float64"), tuple(ids),
                        tuple(names), x_key, y_key, tuple(missing))
+
+
+def _categorical_scatter(runs: Sequence[Run], param: str, x_key: str, y_key: str) -> ScatterData:
+    """Runs at their category's index (sorted values, then NOT_LOGGED when some run lacks the param)."""
+    texts = [None if run.params.get(param) is None else str(run.params[param]) for run in runs]
+    categories = sorted({t for t in texts if t is not None})
+    if any(t is None for t in texts):
+        categories.append(NOT_LOGGED)
+    index = {c: i for i, c in enumerate(categories)}
+    xs, ys, ids, names, labels, missing = [], [], [], [], [], []
+    for run, text in zip(runs, texts):
+        y = run_value(run, y_key)
+        if not math.isfinite(y):
+            missing.append(run.name)
+            continue
+        label = NOT_LOGGED if text is None else text
+        xs.append(index[label] + jitter(run.id)), ys.append(y)
+        ids.append(run.id), names.append(run.name), labels.append(label)
+    return ScatterData(np.array(xs, dtype="float64"), np.array(ys, dtype="float64"), tuple(ids), tuple(names),
+                       x_key, y_key, tuple(missing), tuple(categories), tuple(labels))
 
 
 @dataclass(frozen=True)

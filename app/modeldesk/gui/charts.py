@@ -98,6 +98,7 @@ class ScatterChart(ChartBase):
         self._labels: list[pg.TextItem] = []
         self._data: ScatterData | None = None
         self._names: dict[str, str] = {}
+        self._x_text: dict[str, str] = {}   # categorical x: each run's own value, for the tooltip
         self._colours: dict[str, QColor] = {}
         self.selected: str | None = None
         self.note = QLabel()
@@ -108,12 +109,15 @@ class ScatterChart(ChartBase):
     def set_data(self, data: ScatterData, colours: dict[str, QColor], x_label: str, y_label: str) -> None:
         self._data = data
         self._names = dict(zip(data.run_ids, data.run_names))
+        self._x_text = dict(zip(data.run_ids, data.x_text))
         self._colours = {rid: QColor(colours.get(rid, QColor("#1f77b4"))) for rid in data.run_ids}
         for label in self._labels:
             self.plot.removeItem(label)
         self._labels = []
         axis_label(self.plot, "bottom", x_label)
         axis_label(self.plot, "left", y_label)
+        # a text param on x: its categories as the ticks; otherwise pyqtgraph's own numeric ticks
+        self.plot.getAxis("bottom").setTicks([list(enumerate(data.categories)), []] if data.categorical else None)
         if not data.run_ids:
             self.scatter.setData([])
             self.show_message(f"No run has both {x_label} and {y_label}.")
@@ -129,14 +133,23 @@ class ScatterChart(ChartBase):
                 label.setPos(float(x), float(y))
                 self.plot.addItem(label)
                 self._labels.append(label)
-        self._set_ranges(data.x, data.y)
+        self._set_ranges(data.x, data.y, len(data.categories))
         self.note.setText(f"Not shown (no value): {', '.join(data.missing)}" if data.missing else "")
         self.highlight(self.selected)
 
-    def _set_ranges(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Pad the data range; a single value gets a sensible window, not float noise."""
-        for values, setter, extra in ((x, self.plot.setXRange, 0.18), (y, self.plot.setYRange, 0.1)):
-            lo, hi = float(values.min()), float(values.max())
+    def tick_labels(self) -> list[tuple[float, str]]:
+        """The fixed x ticks (value, text) shown for categories; empty on a numeric x."""
+        ticks = self.plot.getAxis("bottom")._tickLevels
+        return [(float(v), str(t)) for v, t in ticks[0]] if ticks else []
+
+    def _set_ranges(self, x: np.ndarray, y: np.ndarray, categories: int = 0) -> None:
+        """Pad the data range; a single value gets a sensible window, not float noise.
+
+        With ``categories`` the x range spans every category (index 0 .. n-1).
+        """
+        x_span = (-0.5, categories - 0.5) if categories else (float(x.min()), float(x.max()))
+        for values, setter, extra in ((x_span, self.plot.setXRange, 0.18), (y, self.plot.setYRange, 0.1)):
+            lo, hi = float(np.min(values)), float(np.max(values))
             span = hi - lo
             if span <= abs(hi) * 1e-9:
                 span = abs(hi) * 0.2 or 1.0
@@ -168,7 +181,8 @@ class ScatterChart(ChartBase):
         name = self._names.get(data, str(data))
         xl = d.x_key.split(".", 1)[-1] if d else "x"
         yl = d.y_key.split(".", 1)[-1] if d else "y"
-        return f"{name}\n{xl} = {x:.6g}\n{yl} = {y:.6g}\n(click to select this run)"
+        x_text = self._x_text.get(data, f"{x:.6g}")   # a category: its value, not the jittered position
+        return f"{name}\n{xl} = {x_text}\n{yl} = {y:.6g}\n(click to select this run)"
 
     def _on_clicked(self, _item, points, _event=None) -> None:
         if points is None or len(points) == 0:

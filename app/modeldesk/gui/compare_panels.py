@@ -322,7 +322,11 @@ class _LazyPanel(QWidget):
 
 
 class ScatterPanel(_LazyPanel):
-    """Any numeric param or metric against any metric; a click on a point emits ``runClicked``."""
+    """Any param or metric against any metric; a click on a point emits ``runClicked``.
+
+    A text param on x places each run at its value's category (with a small
+    fixed jitter) and names the categories on the x axis.
+    """
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -330,7 +334,7 @@ class ScatterPanel(_LazyPanel):
         for combo in (self.x_combo, self.y_combo):
             combo.setMinimumContentsLength(18)
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
-        self.x_combo.setToolTip("A numeric param or a metric")
+        self.x_combo.setToolTip("A param (numbers, or text shown as categories) or a metric")
         self.y_combo.setToolTip("A metric")
         bar = QHBoxLayout()
         for label, combo in (("X:", self.x_combo), ("Y:", self.y_combo)):
@@ -360,8 +364,9 @@ class ScatterPanel(_LazyPanel):
             combo.blockSignals(True)
             combo.clear()
         numeric = comparison.numeric_param_keys
-        for key in numeric:
-            self.x_combo.addItem(f"{key}  (param)", f"params.{key}")
+        text = set(comparison.categorical_param_keys)
+        for key in sorted(set(numeric) | text, key=lambda k: (k.lower(), k)):
+            self.x_combo.addItem(f"{key}  (param, text)" if key in text else f"{key}  (param)", f"params.{key}")
         for key in comparison.metric_keys:
             self.x_combo.addItem(f"{key}  (metric)", f"metrics.{key}")
             self.y_combo.addItem(key, f"metrics.{key}")
