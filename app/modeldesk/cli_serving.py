@@ -14,6 +14,7 @@ import sys
 import click
 
 from .cli import Context, pass_ctx
+from .cli_registry import acting
 from .core.errors import UsageError
 
 
@@ -36,7 +37,7 @@ def _project_path(ctx: Context) -> str:
 @click.option("--port", default=5005, show_default=True, type=click.IntRange(0, 65535),
               help="Port (0 picks a free one; the URL is printed).")
 @click.option("--token", envvar="MODELDESK_SERVE_TOKEN", metavar="T",
-              help="Require 'Authorization: Bearer T' on every endpoint but /health "
+              help="Require 'Authorization: Bearer T' on every endpoint but /health and /ping "
                    "(also $MODELDESK_SERVE_TOKEN, which keeps it out of `ps`). "
                    "Generated and printed when --host is not loopback and none is given.")
 @click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
@@ -47,13 +48,14 @@ def _project_path(ctx: Context) -> str:
 @click.option("--max-rows", type=click.IntRange(min=1), help="Refuse requests with more rows (default 100,000).")
 @click.option("--reload-interval", default=2.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds between checks whether an alias moved (0: never switch).")
+@acting
 @pass_ctx
 def serve(ctx: Context, model_uri, host, port, token, threads, no_log, max_body_mb, max_rows,
           reload_interval) -> None:
     """Serve MODEL_URI over HTTP until Ctrl+C or SIGTERM.
 
     Endpoints: /health, /metadata, /predict, /invocations (MLflow's scoring
-    protocol), /metrics (Prometheus). Inputs are checked against the model's
+    protocol, with /ping and /version), /metrics (Prometheus). Inputs are checked against the model's
     signature; every prediction is logged to the project for monitoring.
     A server on an alias (name@production) switches to the version the
     alias points at within a few seconds of a promotion or rollback.
@@ -134,6 +136,7 @@ def labels() -> None:
 
 @labels.command("import")
 @click.argument("file", metavar="FILE.csv", type=click.Path(exists=True, dir_okay=False))
+@acting
 @pass_ctx
 def labels_import(ctx: Context, file) -> None:
     """Import labels from a CSV with the columns request_id,label (and optionally row).

@@ -5,7 +5,8 @@ data is logged to a fresh project and served by a real `modeldesk serve`
 process (waitress, loopback). Every figure is printed next to its floor,
 measured in the same run on the same rows:
 
-- single-row latency p50/p99 over 2,000 sequential keep-alive requests,
+- single-row latency p50/p99 over 2,000 sequential keep-alive requests
+  (logging on and off),
   floor: ``model.predict`` on the same one-row DataFrames, in process;
 - throughput with 8 concurrent keep-alive clients (threads of this process,
   one http.client connection each) for 10 s, floor: in-process single-row
@@ -241,6 +242,7 @@ def main() -> None:
         server = Server(project, uri, "--no-log")
         seq_off = sequential(server.port, bodies)
         report("single-row latency p50 (log off)", pct(seq_off, 0.5) * 1e3, f50, "ms", "-")
+        report("single-row latency p99 (log off)", pct(seq_off, 0.99) * 1e3, f99, "ms", "-")
         rps_off, err_off = throughput(server.port, bodies, 8, seconds)
         report("throughput, 8 clients (log off)", rps_off, floor_rps, "req/s", ">= 400 req/s", lower_is_better=False)
         big_off = big_request(server.port, big_body, 20) * 1e3

@@ -195,6 +195,65 @@ def test_labels_import_cli(served, tmp_path):
     assert df["label"].tolist() == [1, 1, 1]
 
 
+def test_serve_takes_as_after_the_command(served):
+    path, uri, X, _ = served   # $MODELDESK_USER is "tester": --as ben must win, as `modeldesk --as ben serve` does
+    proc, url, _, _ = start_server("--project", path, "serve", uri, "--port", 0, "--as", "ben")
+    try:
+        assert post(url + "/predict", {"records": [X.iloc[0].to_dict()]})[0] == 200
+    finally:
+        code, _, err = finish(proc)
+    assert code == 0, err
+    from modeldesk.core.project import open_project
+
+    with open_project(path) as p:
+        events = p.read("SELECT event, user FROM serving_events ORDER BY id")
+        actors = p.read("SELECT action, actor FROM audit_log WHERE action LIKE 'serving.%' ORDER BY seq")
+    assert [tuple(e) for e in events] == [("start", "ben"), ("stop", "ben")]
+    assert [tuple(a) for a in actors] == [("serving.start", "ben"), ("serving.stop", "ben")]
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_labels_import_takes_as(served, tmp_path, monkeypatch, where):
+    """`labels import FILE --as ben` acts as ben, exactly like `modeldesk --as ben labels import FILE`."""
+    from click.testing import CliRunner
+
+    import modeldesk.core.predictions as predictions
+    from modeldesk.cli import cli as main
+
+    path, uri, X, _ = served
+    from modeldesk.server.app import create_app
+
+    app = create_app(path, uri, reload_interval=0)
+    rid = app.test_client().post("/predict", json={"records": [X.iloc[0].to_dict()]}).get_json()["request_id"]
+    app.extensions["modeldesk"].close()
+    labels = tmp_path / "labels.csv"
+    labels.write_text(f"request_id,label\n{rid},1\n")
+    acted_as, opened = [], []
+    real = predictions.import_labels
+
+    def spy(project, *args, **kwargs):
+        acted_as.append(project.user)
+        opened.append(project)   # the CLI leaves its project to process exit; close it below
+        return real(project, *args, **kwargs)
+
+    monkeypatch.setattr(predictions, "import_labels", spy)
+    args = (["--project", str(path), "labels", "import", str(labels), "--as", "ben"] if where == "after"
+            else ["--project", str(path), "--as", "ben", "labels", "import", str(labels)])
+    result = CliRunner().invoke(main, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "1 prediction(s) labeled" in result.output and acted_as == ["ben"]
+    result = CliRunner().invoke(main, ["--project", str(path), "labels", "import", str(labels)])
+    for project in opened:
+        project.close()
+    assert result.exit_code == 0 and acted_as == ["ben", "tester"]   # without --as: $MODELDESK_USER
+
+
+def test_as_is_in_the_help_of_serve_and_labels_import():
+    for args in (("serve", "--help"), ("labels", "import", "--help")):
+        code, out, _ = cli(*args)
+        assert code == 0 and "--as USER" in out
+
+
 def test_cli_takes_registry_short_forms(served, tmp_path):
     path, uri, X, model = served
     from modeldesk.core import registry

@@ -105,6 +105,20 @@ def test_unknown_columns_are_ignored_and_named(client, logged):
     assert len(body["warnings"]) == 1 and "'customer_id'" in body["warnings"][0] and "'note'" in body["warnings"][0]
 
 
+def test_ping_answers_like_mlflows_scoring_server(client):
+    resp = client.get("/ping")   # what ScoringServerClient.wait_server_ready polls: 200, a bare newline
+    assert resp.status_code == 200 and resp.data == b"\n" and resp.mimetype == "application/json"
+    assert client.post("/ping").status_code == 405
+
+
+def test_version_names_modeldesk_and_its_version(client):
+    import modeldesk
+
+    resp = client.get("/version")
+    assert resp.status_code == 200 and resp.mimetype == "application/json"
+    assert resp.get_json() == {"name": "modeldesk", "version": modeldesk.__version__}
+
+
 # -- MLflow's scoring protocol ---------------------------------------------------------------------
 @pytest.fixture
 def mlflow_bodies(logged):
@@ -297,9 +311,10 @@ TOKEN = "s3cret-token-Zq9"
 def test_token_rules(make_app, logged, project_path):
     client = make_app(token=TOKEN).test_client()
     assert client.get("/health").status_code == 200        # open for load balancers
+    assert client.get("/ping").status_code == 200          # open for MLflow's readiness poll
     good = {"Authorization": f"Bearer {TOKEN}"}
     for path, method in (("/metadata", "get"), ("/metrics", "get"), ("/predict", "post"), ("/invocations", "post"),
-                         ("/nope", "get")):
+                         ("/version", "get"), ("/nope", "get")):
         for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": f"Basic {TOKEN}"},
                         {"Authorization": TOKEN}, {"Authorization": f"Bearer {TOKEN}x"}):
             resp = getattr(client, method)(path, headers=headers)
@@ -307,6 +322,7 @@ def test_token_rules(make_app, logged, project_path):
             assert error_of(resp)["code"] == "unauthorized"
             assert resp.headers["WWW-Authenticate"].startswith("Bearer")
     assert client.get("/metadata", headers=good).status_code == 200
+    assert client.get("/version", headers=good).status_code == 200
     resp = client.post("/predict", json={"records": records(logged.X, 1)}, headers=good)
     assert resp.status_code == 200
     assert client.post("/invocations", json={"instances": records(logged.X, 1)}, headers=good).status_code == 200

@@ -1,4 +1,6 @@
-"""A real waitress server on 127.0.0.1, port 0: requests, logging, clean stop, version switches."""
+"""A real waitress server on 127.0.0.1, port 0: requests, logging, clean stop, version switches.
+
+Every endpoint and format over waitress: test_waitress_formats.py."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ import pytest
 from modeldesk.core.predictions import get_predictions
 from modeldesk.core.project import open_project
 from modeldesk.server.app import create_app
+from modeldesk.server.metrics import parse_metrics
 from modeldesk.server.runner import ServerHandle, is_loopback
 
-from serving_helpers import fit_pipeline, log_pipeline
+from serving_helpers import fit_pipeline, http_call, log_pipeline
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -160,8 +163,42 @@ def test_waitress_level_errors_are_json(logged):
             assert b" 400 " in head.split(b"\r\n")[0] and json.loads(body)["error"]["code"] == code.decode()
         client = Client(handle.port)   # a body just over the limit, sent in full, is refused the same way
         status, body = client.call("POST", "/predict", {"records": _records(logged.X, 60)})
-        client.close()
         assert status == 413 and body["error"]["code"] == "body_too_large"
+        status, text = client.call("GET", "/metrics")   # waitress answered those, yet /metrics counts them
+        client.close()
+        assert status == 200
+        samples = parse_metrics(text.decode())
+        assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="413"}'] == 2
+        assert samples['modeldesk_request_errors_total{endpoint="/predict",code="body_too_large"}'] == 2
+        assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="400"}'] == 1
+        assert samples['modeldesk_request_errors_total{endpoint="/predict",code="bad_request"}'] == 1
+        assert samples['modeldesk_request_errors_total{endpoint="other",code="bad_request"}'] == 1   # GARBAGE
+        assert samples["modeldesk_last_error_timestamp_seconds"] > 0
+
+
+def test_oversize_body_is_counted_in_metrics(logged):
+    app = create_app(logged.path, logged.uri, reload_interval=0, max_body=10_000)
+    with ServerHandle(app, port=0, threads=2) as handle:
+        status, _, raw = http_call(handle.port, "POST", "/invocations", {"dataframe_records": _records(logged.X, 60)})
+        assert status == 413 and json.loads(raw)["error"]["code"] == "body_too_large"
+        status, _, raw = http_call(handle.port, "GET", "/metrics")
+    samples = parse_metrics(raw.decode())
+    assert samples['modeldesk_requests_total{endpoint="/invocations",method="POST",status="413"}'] == 1
+    assert samples['modeldesk_request_errors_total{endpoint="/invocations",code="body_too_large"}'] == 1
+    assert samples['modeldesk_request_duration_seconds_count{endpoint="/invocations"}'] == 1
+
+
+def test_ping_and_version_over_waitress_with_a_token(logged):
+    import modeldesk
+
+    app = create_app(logged.path, logged.uri, reload_interval=0, token="tok-123")
+    with ServerHandle(app, port=0, threads=2) as handle:
+        assert http_call(handle.port, "GET", "/ping")[::2] == (200, b"\n")   # open, like /health
+        status, _, raw = http_call(handle.port, "GET", "/version")
+        assert status == 401 and json.loads(raw)["error"]["code"] == "unauthorized"
+        status, headers, raw = http_call(handle.port, "GET", "/version", headers={"Authorization": "Bearer tok-123"})
+        assert status == 200 and headers["content-type"].startswith("application/json")
+        assert json.loads(raw) == {"name": "modeldesk", "version": modeldesk.__version__}
 
 
 def _read_all(s: socket.socket) -> bytes:
@@ -316,3 +353,24 @@ def test_a_busy_port_leaves_no_thread(logged):
             ServerHandle(app, port=busy.getsockname()[1]).start()
         app.extensions["modeldesk"].close()
     assert _wait_threads_gone(before) == set()
+
+
+def test_stop_still_completes_when_the_loop_trigger_is_gone(logged, project_path):
+    """Seen once: waitress's trigger pipe already closed (EBADF) during a stop. The stop
+    then closes from the calling thread: no exception, the stop recorded, nothing left."""
+    before = _threads()
+    handle = ServerHandle(create_app(logged.path, logged.uri, reload_interval=0), port=0, threads=2).start()
+    port = handle.port
+    client = Client(port)
+    assert client.call("GET", "/health")[0] == 200
+    client.close()
+    trigger = handle._listeners()[0].trigger
+
+    def broken(thunk=None):
+        raise OSError(9, "Bad file descriptor")
+
+    trigger.pull_trigger = broken
+    handle.stop()
+    assert _port_closed(port) and not _wait_threads_gone(before)
+    with open_project(project_path) as p:
+        assert [r[0] for r in p.read("SELECT event FROM serving_events ORDER BY id")] == ["start", "stop"]

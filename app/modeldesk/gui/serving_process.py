@@ -34,7 +34,7 @@ POLL_MS = 1000
 KILL_AFTER_MS = 15_000          # the server drains for up to 5 s, then flushes its log
 HTTP_TIMEOUT_S = 2.0
 LOG_LINES = 2000
-OWN_ENDPOINTS = ("/health", "/metrics", "/metadata")   # what the app itself reads: not traffic
+OWN_ENDPOINTS = ("/health", "/ping", "/version", "/metrics", "/metadata")   # probes and what the app reads: not traffic
 
 STARTING, RUNNING, STOPPING, STOPPED, FAILED = "starting", "running", "stopping", "stopped", "failed"
 

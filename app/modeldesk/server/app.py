@@ -33,7 +33,8 @@ from ..core.signature import to_json
 from ..core.validation import DEFAULT_MAX_ROWS, ValidationError, model_input, validate_payload
 from .metrics import Metrics
 
-ENDPOINTS = ("/health", "/metadata", "/predict", "/invocations", "/metrics")
+ENDPOINTS = ("/health", "/ping", "/version", "/metadata", "/predict", "/invocations", "/metrics")
+OPEN_ENDPOINTS = ("/health", "/ping")   # answered without a token: liveness probes
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
               411: "length_required", 413: "body_too_large", 415: "unsupported_media_type",
@@ -111,7 +112,7 @@ def create_app(project_path, model_uri: str, *, token: str | None = None, log_pr
                announce: bool = False, user: str | None = None) -> Flask:
     """A Flask app serving ``model_uri`` from the project at ``project_path``.
 
-    ``token``: when set, every endpoint but /health needs ``Authorization:
+    ``token``: when set, every endpoint but /health and /ping needs ``Authorization:
     Bearer <token>``. ``max_body`` (bytes) and ``max_rows`` bound a request.
     ``reload_interval``: seconds between checks whether the URI now names
     another version (0 turns following off). ``announce`` prints errors and
@@ -151,7 +152,7 @@ def _routes(app: Flask, state: ServingState) -> None:
     @app.before_request
     def _start():
         g.t0 = time.perf_counter()
-        if state.token is not None and request.path != "/health":
+        if state.token is not None and request.path not in OPEN_ENDPOINTS:
             header = request.headers.get("Authorization", "")
             scheme, _, given = header.partition(" ")
             if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), state.token):
@@ -203,6 +204,18 @@ def _routes(app: Flask, state: ServingState) -> None:
         served = state.current
         return _json({"status": "ok", "model": served.uri, "version": served.version, "run_id": served.run_id,
                       "sha256": served.sha256, "uptime_s": round(time.time() - metrics.started, 3)})
+
+    @app.get("/ping")
+    def ping():
+        # MLflow's scoring server answers its liveness probe (ScoringServerClient.wait_server_ready) with
+        # 200 and a bare newline; so do we, byte for byte, so MLflow's clients see what they expect.
+        return Response(b"\n", mimetype="application/json")
+
+    @app.get("/version")
+    def version():
+        from .. import __version__
+
+        return _json({"name": "modeldesk", "version": __version__})
 
     @app.get("/metadata")
     def metadata():

@@ -20,10 +20,12 @@ import secrets
 import os
 import signal
 import socket
+import sys
 import threading
 import time
 
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT")
 
 
 def is_loopback(host: str) -> bool:
@@ -42,11 +44,17 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
-def _json_error_task():
-    """waitress' own errors (bad HTTP, body over the limit) answered as our JSON errors."""
+def _json_error_task(state):
+    """waitress' own errors (bad HTTP, body over the limit) answered as our JSON errors.
+
+    Flask never sees these requests, so the task counts them in ``state.metrics`` itself,
+    under the same labels Flask's after_request would use.
+    """
     import json
 
     from waitress.task import ErrorTask
+
+    from .app import ENDPOINTS
 
     class JsonErrorTask(ErrorTask):
         def execute(self):
@@ -59,7 +67,21 @@ def _json_error_task():
             self.response_headers.append(("Content-Type", "application/json"))
             self.set_close_on_finish()
             self.content_length = len(body)
+            self._count(err.code, code)   # before the answer goes out, as Flask's after_request does
             self.write(body)
+
+        def _count(self, status: int, code: str) -> None:
+            try:
+                path = getattr(self.request, "path", None) or ""
+                endpoint = path if path in ENDPOINTS else "other"   # fixed labels, as in app._count
+                method = str(getattr(self.request, "command", None) or "").upper()
+                method = method if method in _METHODS else "other"   # garbage must not grow /metrics
+                elapsed = max(0.0, time.time() - self.start_time) if self.start_time else 0.0
+                state.metrics.observe(endpoint, method, status, elapsed, code=code)
+                if state.announce:
+                    print(f"modeldesk serve: {status} {method} {endpoint} {code}", file=sys.stderr, flush=True)
+            except Exception:   # noqa: BLE001 - counting must never break the answer
+                pass
 
     return JsonErrorTask
 
@@ -92,7 +114,7 @@ class ServerHandle:
             max_request_body_size=self.state.max_body, clear_untrusted_proxy_headers=True,
             expose_tracebacks=False, _dispatcher=dispatcher)
         dispatcher.set_thread_count(self.threads)
-        channel_class = type("ModelDeskChannel", (HTTPChannel,), {"error_task_class": _json_error_task()})
+        channel_class = type("ModelDeskChannel", (HTTPChannel,), {"error_task_class": _json_error_task(self.state)})
         for listener in self._listeners():
             listener.channel_class = channel_class
         self._thread = threading.Thread(target=self.server.run, name="modeldesk-waitress", daemon=True)
@@ -143,8 +165,10 @@ class ServerHandle:
                 wasyncore.dispatcher.close(listener)   # the listening socket only; channels stay
             closed.set()
 
-        trigger.pull_trigger(close_listeners)
-        closed.wait(self.drain_timeout)
+        if _pull(trigger, close_listeners):
+            closed.wait(self.drain_timeout)
+        else:                                            # no way into the loop thread: do it from here
+            close_listeners()
         dispatcher = self.server.task_dispatcher
         deadline = time.monotonic() + self.drain_timeout
         while time.monotonic() < deadline:
@@ -154,7 +178,8 @@ class ServerHandle:
             if not busy:
                 break
             time.sleep(0.01)
-        trigger.pull_trigger(lambda: wasyncore.close_all(map_))
+        if not _pull(trigger, lambda: wasyncore.close_all(map_)):
+            wasyncore.close_all(map_)                    # the loop sees an empty map and returns
         self._thread.join(timeout=10)
         dispatcher.shutdown(timeout=10)
         if self.record_events:
@@ -218,9 +243,10 @@ def serve(project_path, model_uri: str, *, host: str = "127.0.0.1", port: int = 
         label = f"version {served.version}" if served.version is not None else f"run {served.run_id[:8]}"
         echo(f"Serving {handle.state.uri} ({label}, sha256 {served.sha256[:12]}) at {handle.url}")
         if generated:
-            echo(f"Token (send 'Authorization: Bearer <token>'; /health is open): {token}")
+            echo(f"Token (send 'Authorization: Bearer <token>'; /health and /ping are open): {token}")
         elif token:
-            echo("Requests need 'Authorization: Bearer <token>' (the token given with --token); /health is open.")
+            echo("Requests need 'Authorization: Bearer <token>' (the token given with --token); "
+                 "/health and /ping are open.")
         echo(f"Prediction log: {'on' if log_predictions else 'off'}. Press Ctrl+C to stop.")
         while not stop_requested.wait(0.5):
             if parent_pid is not None and os.getppid() != parent_pid:   # re-parented: the app died
@@ -235,3 +261,16 @@ def serve(project_path, model_uri: str, *, host: str = "127.0.0.1", port: int = 
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 
+
+def _pull(trigger, thunk) -> bool:
+    """Run ``thunk`` in waitress's loop thread; False when its trigger is gone.
+
+    Seen once in a test run: the trigger's pipe was already closed (EBADF) at
+    the second pull of a stop. The stop then does the work from this thread
+    rather than fail half-way with the log unflushed.
+    """
+    try:
+        trigger.pull_trigger(thunk)
+    except OSError:
+        return False
+    return True
