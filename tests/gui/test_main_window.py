@@ -399,6 +399,22 @@ def test_dark_palette_follows_the_choice(qapp, monkeypatch):
     qapp.setPalette(original)
 
 
+def test_without_a_choice_the_system_colour_scheme_decides(monkeypatch):
+    from types import SimpleNamespace
+
+    from modeldesk.gui.app import wants_dark
+
+    def app_with(scheme):
+        return SimpleNamespace(styleHints=lambda: SimpleNamespace(colorScheme=lambda: scheme))
+
+    monkeypatch.delenv("MODELDESK_THEME", raising=False)
+    assert wants_dark(app_with(Qt.ColorScheme.Dark))
+    assert not wants_dark(app_with(Qt.ColorScheme.Light))
+    assert not wants_dark(app_with(Qt.ColorScheme.Unknown))
+    monkeypatch.setenv("MODELDESK_THEME", "light")          # the override wins over the system
+    assert not wants_dark(app_with(Qt.ColorScheme.Dark))
+
+
 def test_unexpected_error_in_the_app_shows_a_message(qtbot, window, monkeypatch):
     """launch() turns an exception escaping a slot into a message box, not a silent traceback."""
     import sys
