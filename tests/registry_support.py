@@ -53,3 +53,18 @@ def tamper_blob(path, sha256: str) -> None:
     conn.execute("UPDATE blob_chunks SET data = ? WHERE sha256 = ? AND seq = 0", (bytes(data), sha256))
     conn.commit()
     conn.close()
+
+
+def shown_project_view(qtbot, view_class, size):
+    """A project view (Models, Audit) shown at ``size``; yields it, then lets go of
+    its project and waits for its workers so no job outlives the test."""
+    view = view_class()
+    qtbot.addWidget(view)
+    view.resize(*size)
+    view.show()
+    yield view
+    project = view.project
+    view.set_project(None)
+    view.jobs.wait()
+    if project is not None:
+        project.close()

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from registry_support import log_run, logreg
+from registry_support import log_run, logreg, shown_project_view
 
 from modeldesk.core import approvals, audit, registry
 from modeldesk.core.project import open_project
@@ -30,16 +30,7 @@ def logged(md):
 
 @pytest.fixture
 def aview(qtbot):
-    view = AuditView()
-    qtbot.addWidget(view)
-    view.resize(1100, 700)
-    view.show()
-    yield view
-    project = view.project
-    view.set_project(None)
-    view.jobs.wait()
-    if project is not None:
-        project.close()
+    yield from shown_project_view(qtbot, AuditView, (1100, 700))
 
 
 def show(qtbot, view, path):

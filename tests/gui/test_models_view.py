@@ -8,7 +8,7 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from registry_support import log_run, logreg
+from registry_support import log_run, logreg, shown_project_view
 
 from modeldesk.core import approvals, audit, registry
 from modeldesk.core.project import open_project
@@ -34,16 +34,7 @@ def churn(md):
 
 @pytest.fixture
 def mview(qtbot):
-    view = ModelsView()
-    qtbot.addWidget(view)
-    view.resize(1200, 760)
-    view.show()
-    yield view
-    project = view.project
-    view.set_project(None)
-    view.jobs.wait()
-    if project is not None:
-        project.close()
+    yield from shown_project_view(qtbot, ModelsView, (1200, 760))
 
 
 def show_as(qtbot, view, path, user, select=None):
