@@ -107,4 +107,3 @@ def gui():
     import types
 
     return types.SimpleNamespace(log_runs=log_runs, wait_table=wait_table, open_in_view=open_in_view)
-
