@@ -404,3 +404,29 @@ def test_the_writer_thread_flushes_on_its_own(project):
     finally:
         other.close()
     tracker.close()
+
+
+def test_a_background_write_failure_other_than_a_lock_is_reported_once(project, recwarn):
+    import time
+
+    from modeldesk.core.tracking import Tracker
+
+    tracker = Tracker(project, flush_interval=0.05)
+    calls = []
+
+    def failing_flush():
+        calls.append(1)
+        raise (sqlite3.OperationalError("database is locked") if len(calls) < 3
+               else sqlite3.DatabaseError("disk I/O error"))
+
+    tracker.flush = failing_flush
+    tracker._ensure_thread()
+    deadline = time.monotonic() + 10
+    while len(calls) < 8:                       # locks twice (quiet), then the same I/O error again and again
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    tracker._stop.set()
+    tracker._wake.set()
+    tracker._thread.join(5)
+    messages = [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert len(messages) == 1 and "disk I/O error" in messages[0] and "keeps the data in memory" in messages[0]

@@ -16,10 +16,12 @@ hundred rows.
 from __future__ import annotations
 
 import atexit
+import sqlite3
 import sys
 import threading
 import time
 import uuid
+import warnings
 import weakref
 from array import array
 from dataclasses import dataclass, field
@@ -397,6 +399,7 @@ class Tracker:
 
     def _flush_loop(self) -> None:
         first = True
+        reported = ""
         while True:
             self._wake.wait(self.flush_interval)
             self._wake.clear()
@@ -411,9 +414,17 @@ class Tracker:
                     self.project.conn.execute(f"PRAGMA busy_timeout = {int(BACKGROUND_BUSY_S * 1000)}")
                     first = False
                 self.flush()
-            except Exception:  # a locked or closed file: the batch stays buffered; retry at the next tick
+            except Exception as exc:  # the batch stays buffered; retry at the next tick
                 if self.project._closed:
                     return
+                if not _is_busy(exc) and str(exc) != reported:
+                    # Not the usual lock contention: say so once, or a script could
+                    # buffer in memory for hours without anyone knowing why.
+                    reported = str(exc)
+                    warnings.warn(f"ModelDesk could not write to {self.project.path} in the background "
+                                  f"({type(exc).__name__}: {exc}); it keeps the data in memory and retries. "
+                                  "md.flush() raises the error where you can see it.", RuntimeWarning,
+                                  stacklevel=1)
 
     def close(self) -> None:
         """Flush and stop the background thread."""
@@ -424,6 +435,11 @@ class Tracker:
         self._thread = None
         if not self.project._closed:
             self.flush()
+
+
+def _is_busy(exc: BaseException) -> bool:
+    """SQLite's lock contention (another writer holds the file): expected, retried quietly."""
+    return isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc)
 
 
 def _check_key(key, kind: str) -> str:

@@ -16,8 +16,8 @@ SIGTERM and SIGINT stop it cleanly, writing every logged prediction first.
 from __future__ import annotations
 
 import ipaddress
-import secrets
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -71,17 +71,15 @@ def _json_error_task(state):
             self.write(body)
 
         def _count(self, status: int, code: str) -> None:
-            try:
-                path = getattr(self.request, "path", None) or ""
-                endpoint = path if path in ENDPOINTS else "other"   # fixed labels, as in app._count
-                method = str(getattr(self.request, "command", None) or "").upper()
-                method = method if method in _METHODS else "other"   # garbage must not grow /metrics
-                elapsed = max(0.0, time.time() - self.start_time) if self.start_time else 0.0
-                state.metrics.observe(endpoint, method, status, elapsed, code=code)
-                if state.announce:
-                    print(f"modeldesk serve: {status} {method} {endpoint} {code}", file=sys.stderr, flush=True)
-            except Exception:   # noqa: BLE001 - counting must never break the answer
-                pass
+            # Every input is defaulted: a request waitress could not parse has no path or method.
+            path = getattr(self.request, "path", None) or ""
+            endpoint = path if path in ENDPOINTS else "other"   # fixed labels, as in app._count
+            method = str(getattr(self.request, "command", None) or "").upper()
+            method = method if method in _METHODS else "other"   # garbage must not grow /metrics
+            elapsed = max(0.0, time.time() - self.start_time) if self.start_time else 0.0
+            state.metrics.observe(endpoint, method, status, elapsed, code=code)
+            if state.announce:
+                print(f"modeldesk serve: {status} {method} {endpoint} {code}", file=sys.stderr, flush=True)
 
     return JsonErrorTask
 
