@@ -18,7 +18,7 @@ import atexit
 import sys
 import threading
 
-__version__ = "0.1.0"
+from .core.version import __version__
 
 __all__ = [
     "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",

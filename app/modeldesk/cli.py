@@ -14,7 +14,7 @@ import time
 
 import click
 
-from . import __version__
+from .core.version import __version__
 from .core.errors import ModelDeskError
 
 

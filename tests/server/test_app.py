@@ -9,7 +9,7 @@ import pytest
 
 from modeldesk.core.predictions import get_predictions
 from modeldesk.core.project import open_project
-from modeldesk.server.metrics import parse_metrics
+from modeldesk.core.metrics_text import parse_metrics
 
 from serving_helpers import cancer_data, fit_pipeline, log_pipeline
 

@@ -16,7 +16,7 @@ import pytest
 from modeldesk.core.predictions import get_predictions
 from modeldesk.core.project import open_project
 from modeldesk.server.app import create_app
-from modeldesk.server.metrics import parse_metrics
+from modeldesk.core.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle, is_loopback
 
 from serving_helpers import fit_pipeline, http_call, log_pipeline

@@ -26,6 +26,7 @@ from typing import Iterator
 
 from .errors import ProjectError, ProjectPathError
 from .schema import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
+from .version import __version__
 
 DEFAULT_PROJECT = "modeldesk.mdesk"
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -100,8 +101,6 @@ def check_file(path: Path) -> int:
     known = {name for name, _ in MIGRATIONS}
     unknown = [name for name in applied if name not in known]
     if version > SCHEMA_VERSION or unknown:
-        from .. import __version__
-
         raise ProjectError(
             f"{path} was written by a newer ModelDesk (schema {max(version, len(applied))}; "
             f"this ModelDesk {__version__} knows schema {SCHEMA_VERSION}). "

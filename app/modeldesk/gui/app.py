@@ -10,7 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
-from .. import __version__
+from ..core.version import __version__
 from . import qt_compat
 
 _STATUS = {  # (light, dark)

@@ -55,21 +55,17 @@ def _run_rid_job(project, session: int, run_id: str):
     return session, run_id, runs.run_rid(project, run_id)
 
 
-def _open_view(parent, module: str, func: str, label: str, *args) -> QWidget | None:
-    """Open another helper's view lazily and return it; say so if it is not there yet."""
-    import importlib
-
-    try:
-        opener = getattr(importlib.import_module(f"modeldesk.gui.{module}"), func)
-    except (ImportError, AttributeError) as exc:
-        message(parent, QMessageBox.Information, label,
-                f"The {label.lower()} view is not available in this build yet ({exc}).")
-        return None
+def _open_view(parent, opener, label: str, *args) -> QWidget | None:
+    """Open a window through ``opener`` and return it; a failure is a message, not a crash."""
     try:
         return opener(*args, parent)
     except Exception as exc:  # a view failing to open must not take the window with it
         message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
         return None
+
+
+def _unavailable(parent, label: str, exc: ImportError) -> None:
+    message(parent, QMessageBox.Information, label, f"The {label.lower()} view is not available in this build ({exc}).")
 
 
 def message(parent, icon, title: str, text: str, details: str = "") -> QMessageBox:
@@ -443,7 +439,11 @@ class ExperimentsView(QWidget):
         The window is shown at once and fills itself from workers: connect to its
         ``loaded`` signal (or check ``details``) to know when the data is in.
         """
-        return _open_view(self, "run_details", "open_run_details", "Run details", self.project, run_id)
+        try:
+            from .run_details import open_run_details  # pyqtgraph: imported on first use, not at start-up
+        except ImportError as exc:
+            return _unavailable(self, "Run details", exc)
+        return _open_view(self, open_run_details, "Run details", self.project, run_id)
 
     def compare(self, run_ids: list[str]) -> QWidget | None:
         """Open the comparison window for ``run_ids`` and return it (None when it
@@ -454,7 +454,11 @@ class ExperimentsView(QWidget):
         connect to its ``comparisonLoaded`` / ``curvesLoaded`` signals (or check
         ``comparison``) to know when the data is in.
         """
-        view = _open_view(self, "compare_view", "open_compare", "Compare", self.project, list(run_ids))
+        try:
+            from .compare_view import open_compare  # pyqtgraph: imported on first use, not at start-up
+        except ImportError as exc:
+            return _unavailable(self, "Compare", exc)
+        view = _open_view(self, open_compare, "Compare", self.project, list(run_ids))
         if view is not None and hasattr(view, "runSelected"):
             view.runSelected.connect(self.select_run)
         return view
@@ -519,7 +523,9 @@ class ExperimentsView(QWidget):
         """Register the current run's logged model in the registry (a dialog picks the name)."""
         run_id = self.model.data(self.table.currentIndex(), RunIdRole)
         if run_id:
-            _open_view(self, "registry_dialogs", "register_from_run", "Register model", self.project, run_id)
+            from .registry_dialogs import register_from_run
+
+            _open_view(self, register_from_run, "Register model", self.project, run_id)
 
     def copy_current_id(self) -> None:
         run_id = self.model.data(self.table.currentIndex(), RunIdRole)

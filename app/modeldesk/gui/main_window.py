@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
+from ..core.version import __version__
 from ..core import browse
 from ..core.project import open_project
 from .empty_state import COMING, EmptyState, coming_view
@@ -362,13 +362,10 @@ class MainWindow(QMainWindow):
         the first comparison or run details window does not freeze the GUI for
         the ~1 s pyqtgraph takes to import."""
         def work() -> None:
-            import importlib
-
-            for name in ("numpy", "pyqtgraph", "modeldesk.gui.compare_view", "modeldesk.gui.run_details"):
-                try:
-                    importlib.import_module(name)
-                except Exception:  # only a head start: the views import what they need themselves
-                    pass
+            try:
+                from . import compare_view, run_details  # noqa: F401  (they import numpy and pyqtgraph)
+            except Exception:  # only a head start: the views import what they need themselves
+                pass
             # The libraries above leave ~140k long-lived objects; a full garbage
             # collection over them stalls the GUI for 70-160 ms. Move them out of
             # the collector's reach once, so later collections stay short.

@@ -146,7 +146,7 @@ def fetch(url: str, want_metadata: bool) -> dict:
     """GET /health, /metrics (and /metadata) from a local server. Runs on a worker thread."""
     import urllib.request
 
-    from ..server.metrics import parse_metrics
+    from ..core.metrics_text import parse_metrics
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback: never a proxy
 

@@ -213,7 +213,7 @@ def _routes(app: Flask, state: ServingState) -> None:
 
     @app.get("/version")
     def version():
-        from .. import __version__
+        from ..core.version import __version__
 
         return _json({"name": "modeldesk", "version": __version__})
 

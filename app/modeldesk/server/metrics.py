@@ -130,17 +130,3 @@ class Metrics:
 def _escape(value) -> str:
     text = "" if value is None else str(value)
     return text.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def parse_metrics(text: str) -> dict[str, float]:
-    """Samples of a Prometheus text page keyed by ``name{labels}`` (for the GUI and tests)."""
-    samples = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        key, _, value = line.rpartition(" ")
-        try:
-            samples[key] = float(value)
-        except ValueError:
-            continue
-    return samples
