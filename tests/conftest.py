@@ -20,7 +20,7 @@ def project_path(tmp_path):
 @pytest.fixture
 def project(project_path):
     """A fresh, open core Project (closed after the test)."""
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     proj = open_project(project_path)
     yield proj

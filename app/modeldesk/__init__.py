@@ -18,7 +18,7 @@ import atexit
 import sys
 import threading
 
-from .core.version import __version__
+from .core.version import __version__  # noqa: F401  (md.__version__)
 
 __all__ = [
     "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",
@@ -36,7 +36,8 @@ _runs: list["ActiveRun"] = []
 
 
 def _core():
-    from .core import project, tracking
+    from .core.storage import project
+    from .core.tracking import tracker as tracking
 
     return project, tracking
 
@@ -121,8 +122,8 @@ class ActiveRun:
 def _environment_sha() -> str | None:
     global _env_sha
     if _env_sha is None:
-        from .core.artifacts import store_environment
-        from .core.environment import capture_environment
+        from .core.tracking.artifacts import store_environment
+        from .core.tracking.environment import capture_environment
 
         _env_sha = store_environment(get_project(), capture_environment())
     return _env_sha
@@ -218,21 +219,21 @@ def _tracker_or_default():
 
 def log_artifact(source, name: str | None = None):
     """Store a file (path) or bytes (with ``name``) with the active run."""
-    from .core.artifacts import log_artifact as _log
+    from .core.tracking.artifacts import log_artifact as _log
 
     return _log(get_project(), _rid(), source, name)
 
 
 def log_dataset(data, name: str = "dataset", role: str = "training", target: str | None = None, **kw):
     """Log a dataset: full-data fingerprint, per-column profile, seeded sample."""
-    from .core.artifacts import log_dataset as _log
+    from .core.tracking.artifacts import log_dataset as _log
 
     return _log(get_project(), _rid(), data, name=name, role=role, target=target, **kw)
 
 
 def log_model(model, name: str = "model", input_example=None):
     """Log a fitted estimator (joblib) with its signature and environment."""
-    from .core.artifacts import log_model as _log
+    from .core.tracking.artifacts import log_model as _log
 
     return _log(get_project(), _rid(), model, name=name, input_example=input_example,
                 environment_sha256=_environment_sha())
@@ -247,7 +248,7 @@ def flush() -> None:
 def search_runs(experiment=None, filter: str | None = None, order_by=None, max_results: int | None = None,
                 experiments=None):
     """Runs matching ``filter`` as a pandas DataFrame (MLflow-style columns)."""
-    from .core.runs import search_runs as _search
+    from .core.tracking.runs import search_runs as _search
 
     flush()
     return _search(get_project(), experiments if experiments is not None else experiment, filter, order_by,
@@ -256,7 +257,7 @@ def search_runs(experiment=None, filter: str | None = None, order_by=None, max_r
 
 def get_run(run_id: str):
     """A run's params, latest metrics, tags and status."""
-    from .core.runs import get_run as _get
+    from .core.tracking.runs import get_run as _get
 
     flush()
     return _get(get_project(), run_id)
@@ -264,7 +265,7 @@ def get_run(run_id: str):
 
 def get_metric_history(run_id: str, key: str):
     """Every point of a metric: DataFrame with step, value, timestamp."""
-    from .core.runs import get_metric_history as _hist
+    from .core.tracking.runs import get_metric_history as _hist
 
     flush()
     return _hist(get_project(), run_id, key)
@@ -272,7 +273,7 @@ def get_metric_history(run_id: str, key: str):
 
 def load_model(uri: str):
     """Load a model by URI after verifying its sha256 (runs:/, models:/)."""
-    from .core.models import load_model as _load
+    from .core.registry.uris import load_model as _load
 
     flush()
     return _load(get_project(), uri)
@@ -281,7 +282,7 @@ def load_model(uri: str):
 def get_predictions(model_uri: str, since=None, until=None):
     """Logged predictions of a served model as a DataFrame: request id, time, version,
     input columns, prediction, label (when imported). ``since``/``until``: ISO time or "24h"."""
-    from .core.predictions import get_predictions as _get
+    from .core.serving.prediction_log import get_predictions as _get
 
     return _get(get_project(), model_uri, since=since, until=until)
 
@@ -291,7 +292,7 @@ def register_model(model_uri: str, name: str):
 
     Returns the ``ModelVersion`` (``.name``, ``.version``); the model is created if new.
     """
-    from .core.registry import register_model as _register
+    from .core.registry.versions import register_model as _register
 
     flush()
     return _register(get_project(), model_uri, name)

@@ -26,7 +26,7 @@ class Context:
 
     def project(self, *, create: bool = False):
         if self._project is None:
-            from .core.project import default_project_path, open_project
+            from .core.storage.project import default_project_path, open_project
 
             path = self.project_path or default_project_path()
             self._project = open_project(path, create=create, user=self.user)
@@ -68,7 +68,7 @@ def init(ctx: Context, path: str) -> None:
     Example:
       modeldesk init team.mdesk
     """
-    from .core.project import open_project
+    from .core.storage.project import open_project
 
     if os.path.exists(path) and os.path.getsize(path) > 0:
         project = open_project(path, create=False)
@@ -107,7 +107,7 @@ def runs_list(ctx: Context, experiment, filter_, order_by, fmt, limit) -> None:
       modeldesk runs list --filter "metrics.accuracy > 0.9" --order-by "metrics.accuracy DESC"
       modeldesk runs list --format csv > runs.csv
     """
-    from .core.runs import search_runs
+    from .core.tracking.runs import search_runs
 
     project = ctx.project()
     table_limit = limit or 50
@@ -176,8 +176,8 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
     Example:
       modeldesk runs show 3f2a9c1e
     """
-    from .core import artifacts as art
-    from .core.runs import get_run
+    from .core.tracking import artifacts as art
+    from .core.tracking.runs import get_run
 
     project = ctx.project()
     run = get_run(project, run_id)

@@ -70,7 +70,7 @@ def _gate_lines(req) -> None:
 
 
 def _state(project, req) -> str:
-    from .core.registry_settings import get_settings
+    from .core.registry.settings import get_settings
 
     if req.status == "completed":
         return f"Completed: {req.model}@{req.target_alias} is now v{req.version}."
@@ -106,7 +106,7 @@ def models_list(ctx: Context, fmt: str) -> None:
     Example:
       modeldesk models list
     """
-    from .core.registry import list_models
+    from .core.registry.versions import list_models
 
     found = list_models(ctx.project())
     if fmt == "json":
@@ -134,9 +134,9 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
       modeldesk models show churn
       modeldesk models show churn 3
     """
-    from .core import approvals, registry
-    from .core.registry_settings import get_settings
-    from .core.runs import get_run
+    from .core.registry import approvals, aliases, versions as registry
+    from .core.registry.settings import get_settings
+    from .core.tracking.runs import get_run
 
     project = ctx.project()
     if version is not None:
@@ -144,7 +144,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
     model = registry.get_model(project, name)
     versions = registry.list_versions(project, name)
     reqs = approvals.list_requests(project, name)
-    history = registry.alias_history(project, name)
+    history = aliases.alias_history(project, name)
     settings = get_settings(project, name)
     if fmt == "json":
         print_json({"model": dataclasses.asdict(model), "settings": dataclasses.asdict(settings),
@@ -184,7 +184,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
 
 
 def _show_version(project, name: str, version: int, fmt: str) -> None:
-    from .core import approvals, registry
+    from .core.registry import approvals, versions as registry
 
     lineage = registry.version_lineage(project, name, version)
     v, run = lineage.version, lineage.run
@@ -232,8 +232,8 @@ def models_register(ctx: Context, run_id: str, name: str, artifact: str) -> None
     Example:
       modeldesk models register 3f2a9c1e churn
     """
-    from .core import registry
-    from .core.artifacts import get_logged_model, parse_model_uri
+    from .core.registry import versions as registry
+    from .core.tracking.artifacts import get_logged_model, parse_model_uri
 
     project = ctx.project()
     if run_id.startswith("runs:/"):
@@ -266,7 +266,7 @@ def models_request(ctx: Context, name: str, version: int, to: str, comment: str)
     Example:
       modeldesk --as ana models request churn 3 --to production --comment "beats v2 on March data"
     """
-    from .core.approvals import request_promotion
+    from .core.registry.approvals import request_promotion
 
     project = ctx.project()
     req = request_promotion(project, name, version, to=to, comment=comment, actor=project.user)
@@ -301,7 +301,7 @@ def models_approve(ctx: Context, name: str, version: int, comment: str, to: str 
     Example:
       modeldesk --as ben models approve churn 3 --comment "checked the lift chart"
     """
-    from .core.approvals import approve
+    from .core.registry.approvals import approve
 
     project = ctx.project()
     req = approve(project, name, version, comment=comment, actor=project.user, to=to)
@@ -323,7 +323,7 @@ def models_reject(ctx: Context, name: str, version: int, comment: str, to: str |
     Example:
       modeldesk --as ben models reject churn 3 --comment "recall on the new segment is too low"
     """
-    from .core.approvals import reject
+    from .core.registry.approvals import reject
 
     project = ctx.project()
     req = reject(project, name, version, comment=comment, actor=project.user, to=to)
@@ -344,7 +344,7 @@ def models_withdraw(ctx: Context, name: str, version: int, comment: str, to: str
     Example:
       modeldesk --as ana models withdraw churn 3
     """
-    from .core.approvals import withdraw
+    from .core.registry.approvals import withdraw
 
     project = ctx.project()
     req = withdraw(project, name, version, actor=project.user, to=to, comment=comment)
@@ -370,7 +370,7 @@ def models_override(ctx: Context, name: str, version: int, gate: str, reason: st
     Example:
       modeldesk --as ben models override churn 3 --gate metric --reason "0.2% lower AUC, 3x faster"
     """
-    from .core.approvals import override_gate
+    from .core.registry.approvals import override_gate
 
     project = ctx.project()
     req = override_gate(project, name, version, gate, reason=reason, actor=project.user, to=to)
@@ -391,7 +391,7 @@ def models_rollback(ctx: Context, name: str, alias: str, reason: str) -> None:
     Example:
       modeldesk --as ben models rollback churn --reason "v3 mislabels new customers"
     """
-    from .core.registry import rollback
+    from .core.registry.aliases import rollback
 
     project = ctx.project()
     move = rollback(project, name, alias=alias, reason=reason, actor=project.user)
@@ -414,7 +414,7 @@ def models_alias(ctx: Context, name: str, alias: str, version: int, reason: str)
     Example:
       modeldesk models alias churn staging 3
     """
-    from .core.registry import set_alias
+    from .core.registry.aliases import set_alias
 
     project = ctx.project()
     move = set_alias(project, name, alias, version, actor=project.user, reason=reason)
@@ -434,8 +434,8 @@ def models_requests(ctx: Context, name: str | None, show_all: bool) -> None:
     Example:
       modeldesk --as ben models requests
     """
-    from .core.approvals import check_review, list_requests
-    from .core.registry_settings import get_settings
+    from .core.registry.approvals import check_review, list_requests
+    from .core.registry.settings import get_settings
 
     project = ctx.project()
     reqs = list_requests(project, name, status=None if show_all else "pending", for_reviewer=project.user)
@@ -469,7 +469,7 @@ def models_settings(ctx: Context, model, required_approvals, four_eyes, primary_
     Example:
       modeldesk models settings --required-approvals 2 --primary-metric metrics.roc_auc --tolerance 0.005
     """
-    from .core.registry_settings import get_settings, update_settings
+    from .core.registry.settings import get_settings, update_settings
 
     project = ctx.project()
     changes = dict(required_approvals=required_approvals, four_eyes=four_eyes, primary_metric=primary_metric,

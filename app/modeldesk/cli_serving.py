@@ -20,7 +20,7 @@ from .core.errors import UsageError
 
 def _project_path(ctx: Context) -> str:
     from .core.errors import NotFoundError
-    from .core.project import default_project_path
+    from .core.storage.project import default_project_path
 
     path = ctx.project_path or default_project_path()
     import os
@@ -103,7 +103,7 @@ def score(ctx: Context, model_uri, input_csv, output, proba, chunk_rows) -> None
     Example:
       modeldesk score churn@production customers.csv -o scored.csv --proba
     """
-    from .core.scoring import score_csv
+    from .core.serving.scoring import score_csv
 
     project = ctx.project()
     with click.progressbar(length=1000, label="Scoring", file=sys.stderr, show_percent=True) as bar:
@@ -149,7 +149,7 @@ def labels_import(ctx: Context, file) -> None:
       printf 'request_id,label\\n4f1c0e...,1\\n' > outcomes.csv
       modeldesk labels import outcomes.csv
     """
-    from .core.predictions import import_labels
+    from .core.serving.prediction_log import import_labels
 
     result = import_labels(ctx.project(), file)
     click.echo(result.summary())

@@ -484,8 +484,8 @@ def _registry_story() -> str:
     through the core's ``actor`` argument, as they would with ``--as``; each
     move is stamped at its own moment of the past ten days (core.clock).
     """
-    from modeldesk.core import approvals, registry
-    from modeldesk.core.registry_settings import update_settings
+    from modeldesk.core.registry import approvals, aliases, versions as registry
+    from modeldesk.core.registry.settings import update_settings
 
     project = md.get_project()
     cancer = _ranked("breast-cancer", "roc_auc")
@@ -518,7 +518,7 @@ def _registry_story() -> str:
     promote(name, 2, "chloe", "ana", "Best validation AUC of the sweep.", "Gates green, reviewed the confusion matrix.",
             7.0)
     at(5.4)
-    registry.rollback(project, name, actor="ben",
+    aliases.rollback(project, name, actor="ben",
                       reason="v2 doubled p95 scoring latency in the pilot; back to v1 while we profile it.")
     register(reg, diabetes[-1], "dev", 4.8)
     promote(reg, 1, "chloe", "dev", "First regressor for the progression score.", "Residuals look unbiased.", 4.6)
@@ -531,7 +531,7 @@ def _registry_story() -> str:
                              "scoring is not worth it. Compare again after the next feature sweep.")
     register(name, cancer[-2], "ana", 1.8)
     at(1.7)
-    registry.set_alias(project, name, "staging", 4, actor="ana", reason="Shadow traffic before promotion.")
+    aliases.set_alias(project, name, "staging", 4, actor="ana", reason="Shadow traffic before promotion.")
     at(0.9)
     approvals.request_promotion(project, name, 4, actor="ana", comment="Beats v1 on validation; ran on staging.")
     at(0)

@@ -34,10 +34,10 @@ def add_served_traffic(project_path, model_uri: str, *, requests: int = 4000, da
     import numpy as np
     from sklearn.datasets import load_breast_cancer
 
-    from .core.predictions import LogEntry, set_labels, write_predictions
-    from .core.project import open_project
-    from .core.serving import full_uri, load_served
-    from .core.validation import model_input
+    from .core.serving.prediction_log import LogEntry, set_labels, write_predictions
+    from .core.storage.project import open_project
+    from .core.serving.served_model import full_uri, load_served
+    from .core.serving.validation import model_input
 
     rng = np.random.default_rng(seed)
     ids = random.Random(seed)
@@ -103,9 +103,9 @@ def _request_times(rng, count: int, now: float, days: float):
 def default_model_uri(project) -> str:
     """``models:/cancer-classifier@production`` when the registry has it, else the best
     breast-cancer run's model (by roc_auc)."""
-    from .core.artifacts import list_models
-    from .core.registry import alias_version, model_exists
-    from .core.runs import search_runs
+    from .core.tracking.artifacts import list_models
+    from .core.registry.versions import alias_version, model_exists
+    from .core.tracking.runs import search_runs
 
     if model_exists(project, "cancer-classifier") and \
             alias_version(project, "cancer-classifier", "production") is not None:

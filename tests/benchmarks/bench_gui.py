@@ -43,7 +43,7 @@ ROWS: list[tuple] = []
 
 
 def bench_dir() -> Path:
-    from modeldesk.core.schema import SCHEMA_VERSION
+    from modeldesk.core.storage.migrations import SCHEMA_VERSION
 
     folder = Path(os.environ.get("MODELDESK_BENCH_DIR", tempfile.gettempdir())) / "modeldesk-bench"
     folder.mkdir(parents=True, exist_ok=True)
@@ -51,7 +51,7 @@ def bench_dir() -> Path:
 
 
 def _bulk_tracker(project):
-    from modeldesk.core.tracking import Tracker
+    from modeldesk.core.tracking.tracker import Tracker
 
     tracker = Tracker(project, max_buffer=2_000_000)
     # One writer, no background flush thread: the batches below are written in
@@ -62,7 +62,7 @@ def _bulk_tracker(project):
 
 def build_runs(path: Path) -> None:
     """100,000 finished runs in one experiment: 4 params, 1 tag, 3 metrics each."""
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     project = open_project(path)
     tracker = _bulk_tracker(project)
@@ -91,7 +91,7 @@ def build_curves(path: Path) -> list[str]:
     """10 runs with a 100,000-point loss curve each."""
     import math
 
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     project = open_project(path)
     tracker = _bulk_tracker(project)
@@ -112,7 +112,7 @@ def build_long_curves(path: Path) -> None:
     """10 runs with a 1,000,000-point loss curve each, a point every 10 ms (so wall time is an axis)."""
     import numpy as np
 
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     project = open_project(path)
     tracker = _bulk_tracker(project)
@@ -146,7 +146,7 @@ def projects() -> tuple[Path, Path, Path, Path]:
             tmp.rename(path)
             print(f"  built {label} in {time.perf_counter() - t0:.1f} s: {path}", flush=True)
     if not empty.exists():
-        from modeldesk.core.project import open_project
+        from modeldesk.core.storage.project import open_project
 
         open_project(empty).close()
     return big, curves, empty, long_curves

@@ -104,7 +104,7 @@ class Server:
         return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
     def metrics(self) -> dict:
-        from modeldesk.core.metrics_text import parse_metrics
+        from modeldesk.core.serving.metrics_text import parse_metrics
 
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         conn.request("GET", "/metrics")

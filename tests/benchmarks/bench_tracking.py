@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import modeldesk as md
-from modeldesk.core.project import open_project
+from modeldesk.core.storage.project import open_project
 
 ROWS = []
 import numpy  # noqa: E402,F401  (loaded before the baseline so the floor counts them)

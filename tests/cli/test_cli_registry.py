@@ -173,7 +173,7 @@ def test_settings_show_and_change(cli, runs):
 def test_tampered_artifact_is_refused_with_exit_1(cli, runs, project_path, md):
     assert cli("models", "register", runs[0], "churn")[0] == 0
     assert cli("models", "request", "churn", "1", user="ana")[0] == 0
-    from modeldesk.core.registry import get_version
+    from modeldesk.core.registry.versions import get_version
 
     tamper_blob(project_path, get_version(md.get_project(), "churn", 1).sha256)
     code, _, err = cli("models", "approve", "churn", "1", user="ben")

@@ -109,7 +109,7 @@ def test_serve_answers_and_sigterm_flushes_the_log(served):
         code, out, err = finish(proc)
     assert code == 0, err
     assert "Stopped (SIGTERM); 20 prediction(s) logged, 0 dropped." in out
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     with open_project(path) as p:
         logged = {r[0] for r in p.read("SELECT request_id FROM predictions")}
@@ -203,7 +203,7 @@ def test_serve_takes_as_after_the_command(served):
     finally:
         code, _, err = finish(proc)
     assert code == 0, err
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     with open_project(path) as p:
         events = p.read("SELECT event, user FROM serving_events ORDER BY id")
@@ -217,7 +217,7 @@ def test_labels_import_takes_as(served, tmp_path, monkeypatch, where):
     """`labels import FILE --as ben` acts as ben, exactly like `modeldesk --as ben labels import FILE`."""
     from click.testing import CliRunner
 
-    import modeldesk.core.predictions as predictions
+    import modeldesk.core.serving.prediction_log as predictions
     from modeldesk.cli import cli as main
 
     path, uri, X, _ = served
@@ -256,12 +256,12 @@ def test_as_is_in_the_help_of_serve_and_labels_import():
 
 def test_cli_takes_registry_short_forms(served, tmp_path):
     path, uri, X, model = served
-    from modeldesk.core import registry
-    from modeldesk.core.project import open_project
+    from modeldesk.core.registry import aliases, versions as registry
+    from modeldesk.core.storage.project import open_project
 
     with open_project(path) as p:
         registry.register_model(p, uri, "cancer")
-        registry.set_alias(p, "cancer", "staging", 1)
+        aliases.set_alias(p, "cancer", "staging", 1)
     src = tmp_path / "in.csv"
     X.iloc[:5].to_csv(src, index=False)
     for short in ("cancer/1", "cancer@staging", "models:/cancer@staging"):
@@ -319,7 +319,7 @@ def test_server_started_by_the_app_stops_when_the_app_is_killed(served, tmp_path
             time.sleep(0.05)
     finally:
         app.kill()
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     with open_project(path) as p:
         events = p.read("SELECT event, detail FROM serving_events ORDER BY id")

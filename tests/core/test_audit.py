@@ -8,9 +8,10 @@ import sqlite3
 import pytest
 from registry_support import log_run, logreg
 
-from modeldesk.core import approvals, audit, registry
-from modeldesk.core.project import open_project
-from modeldesk.core.registry_settings import update_settings
+from modeldesk.core.registry import approvals, aliases
+from modeldesk.core import audit
+from modeldesk.core.storage.project import open_project
+from modeldesk.core.registry.settings import update_settings
 
 
 @pytest.fixture
@@ -29,8 +30,8 @@ def history(md, project_path):
     approvals.reject(project, "churn", 3, comment="not worth it", actor="cara")
     approvals.request_promotion(project, "churn", 3, to="staging", actor="ana")
     approvals.withdraw(project, "churn", 3, actor="ana", to="staging")
-    registry.set_alias(project, "churn", "staging", 3, actor="ana")
-    registry.rollback(project, "churn", reason="v2 slow", actor="ben")
+    aliases.set_alias(project, "churn", "staging", 3, actor="ana")
+    aliases.rollback(project, "churn", reason="v2 slow", actor="ben")
     return project_path
 
 
@@ -147,7 +148,7 @@ def test_deleting_the_last_entries_stays_evident_after_new_entries(history, tmp_
         conn.execute("DELETE FROM audit_log WHERE seq >= ?", (n - 1,))
     assert _verify(path).message.startswith(f"Entry #{n - 1}–#{n} is missing")
     project = open_project(path, create=False, user="ana")
-    registry.set_alias(project, "churn", "canary", 1)                  # appends #n+1 onto the recorded head
+    aliases.set_alias(project, "churn", "canary", 1)                  # appends #n+1 onto the recorded head
     result = audit.verify(project)
     project.close()
     assert (result.ok, result.bad_seq, result.problem) == (False, n - 1, "deleted")

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import modeldesk as md
-from modeldesk.core import artifacts as art
+from modeldesk.core.tracking import artifacts as art
 from modeldesk.core.errors import UsageError
-from modeldesk.core.runs import child_runs, list_experiments
+from modeldesk.core.tracking.runs import child_runs, list_experiments
 from modeldesk.demo import AUTHORS, build_demo, confusion_png
 
 EXPERIMENTS = {"breast-cancer", "wine", "diabetes-progression"}
@@ -197,7 +197,8 @@ def test_cli_demo_builds_and_prints_the_summary(tmp_path):
 
 
 def test_demo_registry_has_approvals_a_rejection_a_pending_request_and_a_rollback(demo, project):
-    from modeldesk.core import approvals, audit, registry
+    from modeldesk.core.registry import approvals, aliases, versions as registry
+    from modeldesk.core import audit
 
     assert "2 registered models (6 versions" in demo[1]
     models = {m.name: m for m in registry.list_models(project)}
@@ -211,7 +212,7 @@ def test_demo_registry_has_approvals_a_rejection_a_pending_request_and_a_rollbac
     rejected = by_status["rejected"]
     assert rejected.reviews[0].reviewer == "ben" and "recall" in rejected.reviews[0].comment
     assert by_status["pending"].version == 4 and not by_status["pending"].blocking_gates
-    moves = registry.alias_history(project, "cancer-classifier", "production")
+    moves = aliases.alias_history(project, "cancer-classifier", "production")
     assert [(m.kind, m.from_version, m.to_version) for m in moves] == [
         ("promote", None, 1), ("promote", 1, 2), ("rollback", 2, 1)]
     assert moves[-1].actor == "ben" and moves[-1].reason
@@ -226,13 +227,13 @@ def test_demo_history_spreads_over_the_past_weeks(demo, project):
     """Runs from ~24 to ~10 days ago, then the registry story over the last ten days, in order."""
     import time
 
-    from modeldesk.core import approvals, registry
+    from modeldesk.core.registry import aliases, approvals
 
     now = time.time()
     runs = md.search_runs()
     days_ago = (now - np.array([t.timestamp() for t in runs["start_time"]])) / 86400
     assert 20 < days_ago.max() < 25 and days_ago.min() > 9
-    moves = registry.alias_history(project, "cancer-classifier", "production")
+    moves = aliases.alias_history(project, "cancer-classifier", "production")
     move_days = [(now - m.at) / 86400 for m in moves]
     assert move_days == sorted(move_days, reverse=True) and 9 < move_days[0] < days_ago.min()
     pending = [r for r in approvals.list_requests(project, "cancer-classifier") if r.status == "pending"]

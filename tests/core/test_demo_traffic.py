@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import pytest
 
-from modeldesk.core.predictions import get_predictions
+from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.demo_traffic import DRIFT, add_served_traffic, default_model_uri
 
 

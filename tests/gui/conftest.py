@@ -93,7 +93,7 @@ def wait_table(qtbot, view, timeout: int = 5000) -> None:
 
 
 def open_in_view(qtbot, view, path):
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     project = open_project(path, create=False)
     view.set_project(project)

@@ -77,9 +77,9 @@ def build_demo(demo: Path) -> None:
 
 def pick_details_run(project) -> str:
     """The name of a gradient-boosting run of EXPERIMENT with curves, datasets and artifacts."""
-    from modeldesk.core import artifacts as art
-    from modeldesk.core import runs
-    from modeldesk.core.compare import history_lengths
+    from modeldesk.core.tracking import artifacts as art
+    from modeldesk.core.tracking import runs
+    from modeldesk.core.tracking.history import history_lengths
 
     frame = runs.search_runs(project, experiments=[EXPERIMENT],
                              filter="params.estimator = 'GradientBoostingClassifier'",

@@ -10,8 +10,9 @@ import pytest
 from PySide6.QtGui import QGuiApplication
 from registry_support import log_run, logreg, shown_project_view
 
-from modeldesk.core import approvals, audit, registry
-from modeldesk.core.project import open_project
+from modeldesk.core.registry import approvals, aliases, versions as registry
+from modeldesk.core import audit
+from modeldesk.core.storage.project import open_project
 from modeldesk.gui.audit_view import ACTION, DETAILS, MODEL, SEQ, AuditView
 
 
@@ -136,7 +137,7 @@ def test_no_entries_shows_an_empty_state(qtbot, aview, project_path):
 def test_live_refresh_adds_new_entries(qtbot, aview, logged, project_path):
     show(qtbot, aview, project_path)
     before = aview.items.rowCount()
-    registry.set_alias(logged, "churn", "staging", 2, actor="cara")
+    aliases.set_alias(logged, "churn", "staging", 2, actor="cara")
     aview.refresh()
     qtbot.waitUntil(lambda: aview.items.rowCount() == before + 1)
     assert column(aview, ACTION)[-1] == "alias.set"
@@ -146,7 +147,7 @@ def test_a_change_while_hidden_waits_for_the_next_show(qtbot, aview, logged, pro
     show(qtbot, aview, project_path)
     before = aview.items.rowCount()
     aview.hide()
-    registry.set_alias(logged, "churn", "staging", 2, actor="cara")
+    aliases.set_alias(logged, "churn", "staging", 2, actor="cara")
     aview.refresh()                              # hidden: nothing loads, the view only remembers
     assert aview._stale and not aview.jobs.busy()
     qtbot.wait(200)

@@ -13,7 +13,8 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool  # noqa: E402
 from PySide6.QtGui import QBrush, QGuiApplication, QImage  # noqa: E402
 
-from modeldesk.core import compare as cmp  # noqa: E402
+from modeldesk.core.tracking import compare as cmp  # noqa: E402
+from modeldesk.core.tracking import history  # noqa: E402
 from modeldesk.gui.compare_view import CompareView, open_compare  # noqa: E402
 from modeldesk.gui.view_helpers import theme  # noqa: E402
 
@@ -133,8 +134,8 @@ def test_same_data_and_same_packages_lines(qtbot, three_runs):
 
 
 def test_different_packages_are_listed(qtbot, three_runs):
-    from modeldesk.core.artifacts import run_environment, store_environment
-    from modeldesk.core.tracking import Tracker
+    from modeldesk.core.tracking.artifacts import run_environment, store_environment
+    from modeldesk.core.tracking.tracker import Tracker
 
     project, ids = three_runs
     env = run_environment(project, ids["a"])
@@ -210,7 +211,7 @@ def test_smoothing_slider_changes_the_displayed_data(qtbot, three_runs):
     qtbot.waitUntil(lambda: view.curves.smoothing == 0.9, timeout=WAIT)
     smoothed = view.curves.curve_data(ids["a"], "loss")[1]
     assert not np.allclose(smoothed, raw)
-    np.testing.assert_allclose(smoothed, cmp.ema(raw, 0.9))
+    np.testing.assert_allclose(smoothed, history.ema(raw, 0.9))
     assert view.curves._raw_items[(ids["a"], "loss")].isVisible()     # raw curve kept, faded, behind
     view.set_smoothing(0.0)
     np.testing.assert_allclose(view.curves.curve_data(ids["a"], "loss")[1], raw)
@@ -237,7 +238,7 @@ def test_smoothing_many_points_runs_in_a_worker(qtbot, three_runs, monkeypatch):
     view.smoothing.setValue(50)
     qtbot.waitUntil(lambda: view.curves.smoothing == 0.5, timeout=WAIT)
     assert len(threads) == 1 and threads[0] is not threading.main_thread()
-    np.testing.assert_allclose(view.curves.curve_data(ids["c"], "loss")[1], cmp.ema(raw, 0.5))
+    np.testing.assert_allclose(view.curves.curve_data(ids["c"], "loss")[1], history.ema(raw, 0.5))
     assert "Smoothing" not in view.curves_panel.status.text()
 
 
@@ -386,7 +387,7 @@ def test_parallel_labels_are_elided_to_the_room_between_axes(qtbot, families):
 def test_curves_legend_is_translucent_and_keeps_off_the_curves(qtbot, qapp):
     """Rising curves fill the top of the plot: the legend moves to the empty bottom-right corner."""
     steps = np.arange(200, dtype="float64")
-    histories = {f"run{i}".ljust(32, "0"): cmp.History(steps, 0.95 - 0.3 * np.exp(-steps / (4 + i)) - 0.02 * i,
+    histories = {f"run{i}".ljust(32, "0"): history.History(steps, 0.95 - 0.3 * np.exp(-steps / (4 + i)) - 0.02 * i,
                                                        T0 + steps, T0) for i in range(3)}
     chart = chart_with(qtbot, histories)
     legend = chart.plot("loss").legend
@@ -548,7 +549,7 @@ def long_histories(n_runs=10, points=1_000_000, buckets=None):
     stamps = T0 + steps * 0.01
     rng = np.random.default_rng(7)
     buckets = buckets or preview_buckets()
-    return {f"run{i:02d}".ljust(32, "0"): cmp.History(steps, np.exp(-steps / 2e5) + 0.01 * i
+    return {f"run{i:02d}".ljust(32, "0"): history.History(steps, np.exp(-steps / 2e5) + 0.01 * i
                                                       + rng.normal(0, 0.02, points), stamps, T0).with_preview(buckets)
             for i in range(n_runs)}
 
@@ -640,7 +641,7 @@ def test_x_axis_smoothing_and_zoom_on_ten_million_points_keep_the_gui_responsive
     np.testing.assert_array_equal(chart.curve_data(rid, "loss")[0], histories[rid].timestamps)
     assert not chart.shows_full(rid, "loss") and chart.shown_points(rid, "loss") < 20_000
     act(lambda: panel.smoothing.setValue(90), lambda: chart.smoothing == 0.9 and not panel._smoothing_busy)
-    np.testing.assert_allclose(chart.curve_data(rid, "loss")[1], cmp.ema(histories[rid].values, 0.9))
+    np.testing.assert_allclose(chart.curve_data(rid, "loss")[1], history.ema(histories[rid].values, 0.9))
     assert not chart.shows_full(rid, "loss") and chart.shown_points(rid, "loss") < 20_000
     act(lambda: panel.x_mode.setCurrentIndex(0), lambda: chart.x_mode == "step")
     plot = chart.plot("loss")
@@ -697,8 +698,8 @@ def test_a_first_metric_logged_once_does_not_squeeze_the_other_plots(qtbot, qapp
     chart.set_metrics(["accuracy", "loss"])
     steps = np.arange(200, dtype="float64")
     for i, rid in enumerate(runs):
-        chart.set_history(rid, "accuracy", cmp.History(np.zeros(1), np.array([0.9 + i / 100]), np.array([T0]), T0))
-        chart.set_history(rid, "loss", cmp.History(steps, 1 / (steps + 1), T0 + steps, T0))
+        chart.set_history(rid, "accuracy", history.History(np.zeros(1), np.array([0.9 + i / 100]), np.array([T0]), T0))
+        chart.set_history(rid, "loss", history.History(steps, 1 / (steps + 1), T0 + steps, T0))
     qtbot.waitUntil(lambda: chart.idle and len(chart.curves("loss")) == 2, timeout=WAIT)
     qtbot.waitUntil(lambda: chart.plot("loss").vb.viewRange()[0][1] >= 199, timeout=WAIT)
     (x0, x1), (y0, y1) = chart.plot("loss").vb.viewRange()

@@ -12,8 +12,8 @@ from PySide6.QtCore import QItemSelectionModel, QPoint, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
-from modeldesk.core import runs as core_runs
-from modeldesk.core.browse import Column
+from modeldesk.core.tracking import runs as core_runs
+from modeldesk.core.tracking.browse import Column
 from modeldesk.gui.runs_model import PAGE_SIZE, RunIdRole
 
 
@@ -80,7 +80,7 @@ def test_cells_are_formatted_for_reading(qtbot, gui, view, sample):
 
 
 def test_number_and_time_formats():
-    from modeldesk.core.browse import format_duration, format_number
+    from modeldesk.core.tracking.browse import format_duration, format_number
 
     assert [format_number(v) for v in (0.91234, 12.0, 1234.5, 123456.0, 1e-5, float("nan"), None)] == \
         ["0.9123", "12.00", "1234", "1.235e5", "1.000e-5", "NaN", "—"]
@@ -89,8 +89,8 @@ def test_number_and_time_formats():
 
 
 def test_rows_load_lazily_by_page(qtbot, gui, view, project_path):
-    from modeldesk.core.project import open_project
-    from modeldesk.core.tracking import Tracker
+    from modeldesk.core.storage.project import open_project
+    from modeldesk.core.tracking.tracker import Tracker
 
     project = open_project(project_path)
     tracker = Tracker(project)
@@ -121,7 +121,7 @@ def test_queries_run_off_the_gui_thread(qtbot, gui, view, sample, monkeypatch):
         seen.append(threading.current_thread() is threading.main_thread())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr("modeldesk.core.browse.run_rids", spy)
+    monkeypatch.setattr("modeldesk.core.tracking.browse.run_rids", spy)
     path, _ = sample
     gui.open_in_view(qtbot, view, path)
     view.filter_bar.set_filter("metrics.val_auc > 0.75")
@@ -511,7 +511,7 @@ def test_new_runs_appear_on_refresh_keeping_the_selection(qtbot, gui, view, samp
 
 def test_switching_projects_drops_late_results(qtbot, gui, view, sample, tmp_path):
     import modeldesk as md_api
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     path, _ = sample
     other = tmp_path / "other.mdesk"

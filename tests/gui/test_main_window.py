@@ -119,7 +119,7 @@ def show_menu(qtbot, menu) -> None:
 
 
 def test_open_recent_entry_opens_that_project(qtbot, window, sample, tmp_path):
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     path, _ = sample
     other = tmp_path / "other.mdesk"

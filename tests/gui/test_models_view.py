@@ -10,9 +10,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from registry_support import log_run, logreg, shown_project_view
 
-from modeldesk.core import approvals, audit, registry
-from modeldesk.core.project import open_project
-from modeldesk.core.registry_settings import update_settings
+from modeldesk.core.registry import approvals, aliases, versions as registry
+from modeldesk.core import audit
+from modeldesk.core.storage.project import open_project
+from modeldesk.core.registry.settings import update_settings
 from modeldesk.gui.models_actions import REPORT_LATER, SERVE_LATER
 from modeldesk.gui.models_view import RUN_COLUMN, ModelsView
 from modeldesk.gui.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
@@ -169,7 +170,7 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     project, _ = churn
     approvals.request_promotion(project, "churn", 1, actor="ana")
     approvals.approve(project, "churn", 1, actor="ben")
-    registry.set_alias(project, "churn", "staging", 2, actor="ana")
+    aliases.set_alias(project, "churn", "staging", 2, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 2))
 
     # Serving not enabled: everything listed, disabled, saying why.
@@ -222,7 +223,7 @@ def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_
     project, _ = churn
     other = log_run(md, roc_auc=0.9, name="z-run")
     registry.register_model(project, f"runs:/{other}/model", "zeta", actor="ana")
-    registry.set_alias(project, "zeta", "staging", 1, actor="ana")
+    aliases.set_alias(project, "zeta", "staging", 1, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
     mview.enable_serving()
     assert list(serve_entries(mview.serve_menu)) == ["Serve version 1"]     # churn has no alias
@@ -392,7 +393,7 @@ def test_rollback_confirms_naming_both_versions(qtbot, mview, churn, project_pat
     press_ok(qtbot, dialog)
     wait_reloaded(qtbot, mview, lambda: cells(mview, 2) == ["", "production"])
     assert production(project) == 1
-    move = registry.alias_history(project, "churn", "production")[-1]
+    move = aliases.alias_history(project, "churn", "production")[-1]
     assert (move.kind, move.actor, move.reason) == ("rollback", "ben", "v2 misses too many positives in the pilot")
     assert "Rolled back churn@production: v2 → v1" in mview.status.text()
     assert not mview.rollback_action.isEnabled() and "Nothing to roll back to" in mview.rollback_action.toolTip()
@@ -422,8 +423,8 @@ def test_timeline_has_one_band_per_production_holder_and_marks_rollbacks(qtbot, 
     for version in (1, 2):
         approvals.request_promotion(project, "churn", version, actor="ana")
         approvals.approve(project, "churn", version, actor="ben")
-    registry.rollback(project, "churn", reason="latency", actor="ben")
-    registry.set_alias(project, "churn", "staging", 2, actor="ana")
+    aliases.rollback(project, "churn", reason="latency", actor="ben")
+    aliases.set_alias(project, "churn", "staging", 2, actor="ana")
     show_as(qtbot, mview, project_path, "ben")
     chart = mview.timeline
     assert chart is not None and not chart.showing_message
@@ -476,7 +477,7 @@ def test_a_reviewer_sees_pending_requests_first(qtbot, mview, churn, md, project
 def test_reads_and_actions_run_off_the_gui_thread(qtbot, mview, churn, project_path, monkeypatch):
     seen = []
     real_request = approvals.request_promotion
-    real_table = __import__("modeldesk.core.registry_view", fromlist=["x"]).version_table
+    real_table = __import__("modeldesk.core.registry.summaries", fromlist=["x"]).version_table
 
     def spy(fn):
         def wrapper(*args, **kwargs):
@@ -484,8 +485,8 @@ def test_reads_and_actions_run_off_the_gui_thread(qtbot, mview, churn, project_p
             return fn(*args, **kwargs)
         return wrapper
 
-    monkeypatch.setattr("modeldesk.core.approvals.request_promotion", spy(real_request))
-    monkeypatch.setattr("modeldesk.core.registry_view.version_table", spy(real_table))
+    monkeypatch.setattr("modeldesk.core.registry.approvals.request_promotion", spy(real_request))
+    monkeypatch.setattr("modeldesk.core.registry.summaries.version_table", spy(real_table))
     show_as(qtbot, mview, project_path, "ana", select=("churn", 1))
     mview.request_action.trigger()
     press_ok(qtbot, mview.dialog)

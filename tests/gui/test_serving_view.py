@@ -77,20 +77,20 @@ def no_server_left_behind(qtbot):
 @pytest.fixture
 def served(md, project_path):
     """A project with the breast-cancer pipeline logged, registered as cancer v1, alias staging."""
-    from modeldesk.core import registry
+    from modeldesk.core.registry import aliases
 
     X, y, model = _cancer()
     with md.start_run(name="cancer") as run:
         md.log_model(model, input_example=X.iloc[:5])
     md.flush()
     mv = md.register_model(f"runs:/{run.id}/model", "cancer")
-    registry.set_alias(md.get_project(), "cancer", "staging", mv.version)
+    aliases.set_alias(md.get_project(), "cancer", "staging", mv.version)
     return SimpleNamespace(path=project_path, run_id=run.id, X=X, y=y)
 
 
 @pytest.fixture
 def project(served):
-    from modeldesk.core.project import open_project
+    from modeldesk.core.storage.project import open_project
 
     proj = open_project(served.path, create=False)
     yield proj
@@ -227,7 +227,7 @@ def test_serves_shows_live_traffic_and_stops(qtbot, sview, served):
         os.kill(pid, 0)
     assert not port_open(port)
     assert sview.stack.currentWidget() is sview.empty
-    from modeldesk.core.serving import list_events
+    from modeldesk.core.serving.served_model import list_events
 
     events = [e.event for e in list_events(sview.project) if e.model_uri == "models:/cancer@staging"]
     assert events[:2] == ["stop", "start"]
@@ -362,7 +362,7 @@ def test_the_view_follows_an_alias_to_its_new_version(qtbot, sview, served, md):
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from modeldesk.core import registry
+    from modeldesk.core.registry import aliases
 
     server = sview.serve("models:/cancer@staging")
     wait_running(qtbot, server)
@@ -371,7 +371,7 @@ def test_the_view_follows_an_alias_to_its_new_version(qtbot, sview, served, md):
         md.log_model(model.fit(served.X, served.y), input_example=served.X.iloc[:5])
     md.flush()
     v2 = md.register_model(f"runs:/{run.id}/model", "cancer")
-    registry.set_alias(md.get_project(), "cancer", "staging", v2.version)
+    aliases.set_alias(md.get_project(), "cancer", "staging", v2.version)
     row = sview.table.topLevelItem(0)
     qtbot.waitUntil(lambda: row.text(2) == "2", timeout=START_MS)
     assert "version 2" in sview.details.title.text()

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from modeldesk.core.predictions import get_predictions
-from modeldesk.core.project import open_project
-from modeldesk.core.metrics_text import parse_metrics
+from modeldesk.core.serving.prediction_log import get_predictions
+from modeldesk.core.storage.project import open_project
+from modeldesk.core.serving.metrics_text import parse_metrics
 
 from serving_helpers import cancer_data, fit_pipeline, log_pipeline
 
@@ -440,7 +440,7 @@ def test_a_new_version_is_verified_before_it_is_served(make_app, md, logged, pro
 
 
 def test_registered_version_is_reported(make_app, md, logged):
-    from modeldesk.core import registry
+    from modeldesk.core.registry import versions as registry
 
     registry.register_model(md.get_project(), logged.uri, "cancer")
     client = make_app().test_client()     # a runs:/ URI whose model is registered: its version is known

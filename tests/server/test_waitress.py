@@ -13,10 +13,10 @@ import time
 
 import pytest
 
-from modeldesk.core.predictions import get_predictions
-from modeldesk.core.project import open_project
+from modeldesk.core.serving.prediction_log import get_predictions
+from modeldesk.core.storage.project import open_project
 from modeldesk.server.app import create_app
-from modeldesk.core.metrics_text import parse_metrics
+from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle, is_loopback
 
 from serving_helpers import fit_pipeline, http_call, log_pipeline
@@ -296,7 +296,7 @@ def test_switch_of_a_runs_uri_under_load_drops_nothing(md, logged, project_path)
 
 
 def test_production_alias_moves_under_load_without_dropping_a_request(md, logged, project_path):
-    from modeldesk.core import approvals, registry
+    from modeldesk.core.registry import approvals, aliases, versions as registry
 
     second = log_pipeline(md, fit_pipeline(C=0.001), "weaker")
     with open_project(project_path, user="ana") as p:
@@ -320,7 +320,7 @@ def test_production_alias_moves_under_load_without_dropping_a_request(md, logged
 
     def rollback(handle, seen):
         with open_project(project_path, user="ben") as p:
-            registry.rollback(p, "cancer", reason="test rollback", actor="ben")
+            aliases.rollback(p, "cancer", reason="test rollback", actor="ben")
         timings.append(_wait_for(lambda: seen and seen[-1][1] == 1))
         n = len(seen)
         _wait_for(lambda: len(seen) > n + 50)

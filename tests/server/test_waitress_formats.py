@@ -13,7 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from modeldesk.server.app import create_app
-from modeldesk.core.metrics_text import parse_metrics
+from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle
 
 from serving_helpers import cancer_data, fit_pipeline, http_call, log_pipeline

@@ -24,8 +24,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from . import clock
-from .project import Project
-from .registry_entities import AuditEntry, AuditVerification
+from .storage.project import Project
+from .registry.entities import AuditEntry, AuditVerification
 
 GENESIS = "0" * 64
 _COLUMNS = "seq, time, actor, action, model, version, details, prev_hash, hash"

@@ -6,8 +6,8 @@ one of the aliases; in each row a thick band for the time it held
 connectors from the version that lost production to the one that got it
 back, with a marker; every move has a hover tip (who, how, why).
 
-Handed data (:class:`~modeldesk.core.registry_view.AliasInterval` and
-:class:`~modeldesk.core.registry_entities.AliasMove` lists); emits
+Handed data (:class:`~modeldesk.core.registry.summaries.AliasInterval` and
+:class:`~modeldesk.core.registry.entities.AliasMove` lists); emits
 ``versionClicked`` when a row is clicked. Imports pyqtgraph, so views create
 it lazily.
 """
@@ -23,8 +23,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
-from ..core.registry_entities import PRODUCTION, AliasMove
-from ..core.registry_view import STAGING, AliasInterval
+from ..core.registry.entities import PRODUCTION, AliasMove
+from ..core.registry.summaries import STAGING, AliasInterval
 from .view_helpers import theme
 
 LANES = {PRODUCTION: (-0.12, 0.36), STAGING: (-0.40, 0.18)}   # alias -> (bottom offset, height) in a row

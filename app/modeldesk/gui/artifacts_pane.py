@@ -14,8 +14,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from ..core import artifacts as art
-from ..core.entities import Artifact
+from ..core.tracking import artifacts as art
+from ..core.tracking.run_entities import Artifact
 from .view_helpers import (
     CopyTableView, TaskKeeper, fmt_size, fmt_time, selection_of, set_table_model, table_model, theme,
 )

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core import audit
-from ..core.registry_entities import AuditEntry, AuditVerification
-from ..core.registry_view import details_summary
+from ..core.registry.entities import AuditEntry, AuditVerification
+from ..core.registry.summaries import details_summary
 from .app import monospace_font
 from .empty_state import EmptyState
 from .runs_model import Jobs
@@ -388,7 +388,7 @@ class AuditView(ReloadWhenShown, QWidget):
 if __name__ == "__main__":  # python -m modeldesk.gui.audit_view PROJECT
     import sys
 
-    from ..core.project import open_project
+    from ..core.storage.project import open_project
     from .app import create_application
 
     app = create_application()

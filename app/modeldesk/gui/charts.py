@@ -14,7 +14,7 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from ..core.compare import ScatterData
+from ..core.tracking.compare import ScatterData
 from .view_helpers import theme
 
 GRID_ALPHA = 0.18

@@ -37,7 +37,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
-from ..core.compare import History, ema, peak_indices
+from ..core.tracking.history import History, ema, peak_indices
 from .charts import ChartBase, axis_label, style_plot
 
 X_LABELS = {"step": "Step", "relative": "Time since run start (s)", "wall": "Wall time"}

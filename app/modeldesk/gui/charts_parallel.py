@@ -22,7 +22,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from ..core.compare import ParallelAxis, ParallelData
+from ..core.tracking.compare import ParallelAxis, ParallelData
 from .charts import ChartBase
 
 COLORMAP = "viridis"

@@ -5,8 +5,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout
 
-from ..core import browse
-from ..core.browse import Column
+from ..core.tracking import browse
+from ..core.tracking.browse import Column
 
 
 class ColumnChooser(QDialog):

@@ -19,7 +19,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import compare as cmp
+from ..core.tracking import compare as cmp
+
+from ..core.tracking import history
 from .view_helpers import TaskKeeper, check_only, checkable_item, checked_keys, theme
 
 X_MODES = (("step", "Step"), ("relative", "Time since run start"), ("wall", "Wall time"))
@@ -51,16 +53,16 @@ def _smooth_all(values: dict, weight: float, buckets: int | None = None):
     when the curve is long enough to be drawn from a preview."""
     out = {}
     for key, v in values.items():
-        smoothed = cmp.ema(v, weight)
+        smoothed = history.ema(v, weight)
         long = buckets is not None and len(smoothed) > 2 * buckets
-        out[key] = (smoothed, cmp.peak_indices(smoothed, buckets) if long else None)
+        out[key] = (smoothed, history.peak_indices(smoothed, buckets) if long else None)
     return weight, out
 
 
 def _load_history(project, run_id: str, metric: str, start_time: float, preview_buckets: int | None = None):
     """Worker body: never raises, so every request is answered."""
     try:
-        return run_id, metric, cmp.load_history(project, run_id, metric, start_time, preview_buckets), None
+        return run_id, metric, history.load_history(project, run_id, metric, start_time, preview_buckets), None
     except Exception as exc:  # shown in the status line
         return run_id, metric, None, str(exc)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from ..core.compare import DATASETS, ENVIRONMENT, SECTIONS, Comparison, Row
+from ..core.tracking.compare import DATASETS, ENVIRONMENT, SECTIONS, Comparison, Row
 from .view_helpers import run_colour, theme
 
 MISSING = "—"

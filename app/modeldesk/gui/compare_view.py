@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 # Heavy imports the view's workers need: pandas (histories are read through
-# core.runs.get_metric_history) and scipy.signal (smoothing, cmp.ema). Made
+# core.runs.get_metric_history) and scipy.signal (smoothing, history.ema). Made
 # here, so by the start-up warm-up thread (MainWindow.warm_up), not by a
 # worker while a comparison opens or the smoothing slider moves: importing
 # holds the GIL for long stretches and stalls the GUI thread 0.1 s or more.
@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from ..core import compare as cmp
+from ..core.tracking import compare as cmp
 from .compare_table import CompareTableModel
 from .view_helpers import CopyTableView, TaskKeeper, forget_window, run_colour, set_table_model, show_as_window, theme
 

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..core import browse, runs
-from ..core.browse import Column
-from ..core.runs import RunQuery
+from ..core.tracking import browse, runs
+from ..core.tracking.browse import Column
+from ..core.tracking.runs import RunQuery
 from .column_chooser import ColumnChooser
 from .empty_state import EmptyState
 from .filter_bar import FilterBar
@@ -605,7 +605,7 @@ if __name__ == "__main__":  # python -m modeldesk.gui.experiments_view [PROJECT]
     import tempfile
     from pathlib import Path
 
-    from ..core.project import open_project
+    from ..core.storage.project import open_project
     from .app import create_application
 
     app = create_application()

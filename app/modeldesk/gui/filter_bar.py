@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.errors import FilterError
-from ..core.filters import compile_filter, completions
+from ..core.tracking.filters import compile_filter, completions
 
 _WORD = re.compile(r"[\w./:\-`]*$")
 EXAMPLE = "metrics.val_auc > 0.9 and params.max_depth = '8'"

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 )
 
 from ..core.version import __version__
-from ..core import browse
-from ..core.project import open_project
+from ..core.tracking import browse
+from ..core.storage.project import open_project
 from .empty_state import COMING, EmptyState, coming_view
 from .audit_view import AuditView
 from .experiments_view import ExperimentsView, message

@@ -1,6 +1,6 @@
 """The left side of the Models view: what waits for your review, then the models.
 
-Filled from a :class:`~modeldesk.core.registry_view.Overview`; it reads
+Filled from a :class:`~modeldesk.core.registry.summaries.Overview`; it reads
 nothing itself. Clicking a waiting request emits ``requestChosen(model,
 version)``; choosing a model emits ``modelChosen(name)``. Its context menu
 lists the entries ``menu_entries(name, menu)`` returns (the Models view sets
@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QHeaderView, QMenu, QLabel, QListWidget, QListWidgetItem, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..core import registry_view as rv
+from ..core.registry import summaries as rv
 from .view_helpers import fmt_time, theme
 
 

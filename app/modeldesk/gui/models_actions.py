@@ -16,8 +16,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolButton, QWidget
 
-from ..core import approvals, registry
-from ..core.registry_entities import PRODUCTION
+from ..core.registry import approvals, aliases
+from ..core.registry.entities import PRODUCTION
 from .experiments_view import message
 from .registry_dialogs import (
     AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog, register_from_run,
@@ -305,7 +305,7 @@ class ModelsActions:
             return
         name = t.model.name
         dialog = RollbackDialog(name, PRODUCTION, t.production, t.rollback_target, self)
-        self._ask(dialog, lambda v: self._act("rollback", f"roll back {name}@production", registry.rollback, name,
+        self._ask(dialog, lambda v: self._act("rollback", f"roll back {name}@production", aliases.rollback, name,
                                               alias=PRODUCTION, reason=v["comment"]))
 
     # -- results -----------------------------------------------------------------------------------

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QLabel, QSplitter, QStackedWidget, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..core import registry_view as rv
-from ..core.registry_entities import PRODUCTION
+from ..core.registry import summaries as rv
+from ..core.registry.entities import PRODUCTION
 from .empty_state import EmptyState
 from .model_list import ModelListPanel, section
 from .models_actions import ModelsActions
@@ -456,7 +456,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
 if __name__ == "__main__":  # python -m modeldesk.gui.models_view PROJECT [USER]
     import sys
 
-    from ..core.project import open_project
+    from ..core.storage.project import open_project
     from .app import create_application
 
     app = create_application()

@@ -18,9 +18,9 @@ from PySide6.QtWidgets import (
     QPlainTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..core import registry, registry_view
-from ..core.gates import GATE_TITLES
-from ..core.registry_entities import PRODUCTION
+from ..core.registry import versions as registry, summaries as registry_view
+from ..core.registry.gates import GATE_TITLES
+from ..core.registry.entities import PRODUCTION
 from .experiments_view import message
 from .runs_model import Jobs
 from .view_helpers import fmt_time, theme

@@ -21,10 +21,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core import artifacts as art
-from ..core import runs as runs_mod
-from ..core.compare import history_lengths, load_history
-from ..core.entities import Artifact, DatasetRecord, LoggedModel, Run
+from ..core.tracking import artifacts as art
+from ..core.tracking import runs as runs_mod
+from ..core.tracking.history import history_lengths, load_history
+from ..core.tracking.run_entities import Artifact, DatasetRecord, LoggedModel, Run
 from .artifacts_pane import ArtifactsPane
 from .view_helpers import (
     CopyTableView, TaskKeeper, check_only, checkable_item, checked_keys, fmt_duration, fmt_size, fmt_time,

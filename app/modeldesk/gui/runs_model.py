@@ -22,10 +22,10 @@ from PySide6.QtWidgets import (
     QAbstractItemView, QApplication, QHeaderView, QStyle, QStyleOptionHeader, QStyleOptionHeaderV2, QTableView,
 )
 
-from ..core import browse
-from ..core.browse import BASE_COLUMNS, Column
-from ..core.entities import Run
-from ..core.runs import RunQuery, runs_by_rid
+from ..core.tracking import browse
+from ..core.tracking.browse import BASE_COLUMNS, Column
+from ..core.tracking.run_entities import Run
+from ..core.tracking.runs import RunQuery, runs_by_rid
 from .app import monospace_font, muted_color, status_color
 from .view_helpers import selection_of, set_table_model
 from .workers import Task, start

@@ -27,7 +27,7 @@ CHUNK_ROWS = 10_000      # small enough that Cancel answers within a fraction of
 
 def _score(project, uri: str, in_path: str, out_path: str, proba: bool, chunk_rows: int, *, progress,
            should_stop):
-    from ..core.scoring import score_csv
+    from ..core.serving.scoring import score_csv
 
     return score_csv(project, uri, in_path, out_path, proba=proba, chunk_rows=chunk_rows, progress=progress,
                      should_stop=should_stop)

@@ -23,7 +23,7 @@ UriRole = Qt.ItemDataRole.UserRole
 
 def model_choices(project) -> list[tuple[str, list[tuple[str, str]]]]:
     """Registered models as (name, [(uri, description)]): aliases first, then versions newest first."""
-    from ..core import registry
+    from ..core.registry import versions as registry
 
     out = []
     for model in registry.list_models(project):
@@ -39,7 +39,7 @@ def model_choices(project) -> list[tuple[str, list[tuple[str, str]]]]:
 
 def check_uri(text: str) -> str:
     """The full form of a typed URI (``churn@production`` -> ``models:/churn@production``); UsageError if bad."""
-    from ..core.serving import full_uri
+    from ..core.serving.served_model import full_uri
 
     return full_uri(text.strip())
 

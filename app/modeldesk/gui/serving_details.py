@@ -31,8 +31,8 @@ STATUS_COLOURS = {RUNNING: "ok", STARTING: "muted", STOPPING: "muted", FAILED: "
 
 
 def _events_job(project, uri: str, limit: int = 500):
-    from ..core.artifacts import parse_model_uri
-    from ..core.serving import list_events
+    from ..core.tracking.artifacts import parse_model_uri
+    from ..core.serving.served_model import list_events
 
     parts = parse_model_uri(uri)
     name = parts[1] if parts[0] == "models" else None

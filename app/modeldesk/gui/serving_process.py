@@ -146,7 +146,7 @@ def fetch(url: str, want_metadata: bool) -> dict:
     """GET /health, /metrics (and /metadata) from a local server. Runs on a worker thread."""
     import urllib.request
 
-    from ..core.metrics_text import parse_metrics
+    from ..core.serving.metrics_text import parse_metrics
 
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback: never a proxy
 
@@ -394,7 +394,7 @@ class ServerProcess(QObject):
         """A copyable curl command for one row, built from the served signature."""
         if self.metadata is None or self.url is None:
             return None
-        from ..core.predictions import curl_example
+        from ..core.serving.examples import curl_example
 
         signature = self.metadata.get("signature") or {}
         if not signature.get("inputs"):

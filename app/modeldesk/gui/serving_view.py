@@ -328,7 +328,7 @@ def preview(argv: list[str] | None = None) -> int:
     """Open the Serving view alone: ``python -m modeldesk.gui.serving_view PROJECT [MODEL_URI]``."""
     import sys
 
-    from ..core.project import open_project
+    from ..core.storage.project import open_project
     from .app import create_application
 
     args = list(sys.argv[1:] if argv is None else argv)

@@ -5,7 +5,7 @@
 reviewers' comments. "Lineage" shows where the version came from: the run
 (a link that opens run details), sha256, metrics, params, datasets with
 fingerprints, environment and signature. The pane is handed a
-:class:`~modeldesk.core.registry_view.VersionDetails`; it reads nothing itself.
+:class:`~modeldesk.core.registry.summaries.VersionDetails`; it reads nothing itself.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
-from ..core.gates import GATE_TITLES
-from ..core.registry_entities import ApprovalRequest
-from ..core.registry_view import VersionDetails
+from ..core.registry.gates import GATE_TITLES
+from ..core.registry.entities import ApprovalRequest
+from ..core.registry.summaries import VersionDetails
 from .view_helpers import fmt_number, fmt_size, fmt_time, theme
 
 KEY_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "xgboost", "lightgbm", "modeldesk")

@@ -26,11 +26,12 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from ..core.errors import ModelDeskError
-from ..core.predictions import LogEntry, PredictionLog, curl_example
-from ..core.project import open_project
-from ..core.serving import ModelHolder, ServedModel, full_uri, load_served, record_event
-from ..core.signature import to_json
-from ..core.validation import DEFAULT_MAX_ROWS, ValidationError, model_input, validate_payload
+from ..core.serving.prediction_log import LogEntry, PredictionLog
+from ..core.serving.examples import curl_example
+from ..core.storage.project import open_project
+from ..core.serving.served_model import ModelHolder, ServedModel, full_uri, load_served, record_event
+from ..core.tracking.signature import to_json
+from ..core.serving.validation import DEFAULT_MAX_ROWS, ValidationError, model_input, validate_payload
 from .metrics import Metrics
 
 ENDPOINTS = ("/health", "/ping", "/version", "/metadata", "/predict", "/invocations", "/metrics")

@@ -1,0 +1,29 @@
+"""Resolving model URIs to logged models and loading them (sha256 verified).
+
+``runs:/<run_id>/<name>`` names a run's logged model; ``models:/<name>/<version>``
+and ``models:/<name>@<alias>`` (CLI short forms ``name/3``, ``name@alias``)
+name a registered version, which loads the exact bytes it was registered with.
+"""
+
+from __future__ import annotations
+
+from ..tracking.artifacts import get_logged_model, load_logged_model, parse_model_uri
+from ..tracking.run_entities import LoggedModel
+from ..storage.project import Project
+
+
+def resolve_model(project: Project, uri: str) -> LoggedModel:
+    """The logged model a URI names (a registered version resolves to its own copy)."""
+    parts = parse_model_uri(uri)
+    if parts[0] == "runs":
+        return get_logged_model(project, parts[1], parts[2])
+    from .versions import resolve_version
+
+    v = resolve_version(project, uri)
+    return LoggedModel(v.run_id, v.logged_model, v.sha256, v.size, v.flavor, v.signature, v.environment_sha256,
+                       v.input_example_sha256, v.created_at)
+
+
+def load_model(project: Project, uri: str):
+    """Load the model a URI names, refusing it if its bytes changed since logging."""
+    return load_logged_model(project, resolve_model(project, uri))

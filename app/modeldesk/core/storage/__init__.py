@@ -1,0 +1,1 @@
+"""The project file: opening, checking and migrating it, connections, content-addressed blobs."""

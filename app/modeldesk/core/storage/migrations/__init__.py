@@ -1,0 +1,24 @@
+"""The project file's schema, as ordered, named migrations.
+
+Rules (see docs/architecture.md): a released migration is never edited; each
+one spells its tables out literally; only migrations change the schema.
+``PRAGMA user_version`` always equals the number of migrations applied, kept
+in step with sqlite-utils' ``_sqlite_migrations`` records.
+"""
+
+from __future__ import annotations
+
+from .m001_initial import m001_initial
+from .m002_registry import m002_registry
+from .m003_predictions import m003_predictions
+
+MIGRATION_SET = "modeldesk"
+
+
+MIGRATIONS = [
+    ("m001_initial", m001_initial),
+    ("m002_registry", m002_registry),
+    ("m003_predictions", m003_predictions),
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,256 @@
+"""Reading runs: get one, search many, page through them, metric histories.
+
+Filtering and ordering happen in SQL (core.filters compiles the filter
+language); only the page or result set asked for is turned into Python
+objects. Run ids are passed to follow-up queries as one JSON array
+(``json_each``) instead of thousands of placeholders.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from .run_entities import Experiment, Run
+from ..errors import NotFoundError, UsageError
+from .filters import compile_filter, compile_order_by
+from ..storage.project import Project
+
+RUN_COLUMNS = "r.rid, r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id"
+RUN_JOINS = "JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pr ON pr.rid = r.parent_rid"
+
+
+def list_experiments(project: Project) -> list[Experiment]:
+    """All experiments with their run counts, by name."""
+    rows = project.read(
+        "SELECT e.id, e.name, e.created_at, (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id)"
+        " FROM experiments e ORDER BY e.name"
+    )
+    return [Experiment(*row) for row in rows]
+
+
+def experiment_ids(project: Project, experiments) -> list[int] | None:
+    """Ids for experiment names (or ids); None means all. Unknown names are an error."""
+    if experiments is None:
+        return None
+    if isinstance(experiments, (str, int)):
+        experiments = [experiments]
+    ids = []
+    for exp in experiments:
+        if isinstance(exp, int):
+            row = project.conn.execute("SELECT id FROM experiments WHERE id = ?", (exp,)).fetchone()
+        else:
+            row = project.conn.execute("SELECT id FROM experiments WHERE name = ?", (exp,)).fetchone()
+        if row is None:
+            known = ", ".join(e.name for e in list_experiments(project)) or "none yet"
+            raise NotFoundError(f"No experiment {exp!r} in {project.path}. Experiments: {known}.")
+        ids.append(row[0])
+    return ids
+
+
+@dataclass(frozen=True)
+class RunQuery:
+    """What a search asks for; the same object drives search_runs and GUI pages."""
+
+    experiments: tuple | None = None
+    filter: str | None = None
+    order_by: tuple = ()
+    search: str | None = None  # quick search over run names and tag values
+    parent_only: bool = False
+
+    def where(self, project: Project) -> tuple[str, list]:
+        clauses, args = [], []
+        ids = experiment_ids(project, list(self.experiments) if self.experiments is not None else None)
+        if ids is not None:
+            clauses.append(f"r.experiment_id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
+        compiled = compile_filter(self.filter)
+        clauses.append(compiled.sql)
+        args.extend(compiled.params)
+        if self.search and self.search.strip():
+            pattern = f"%{self.search.strip()}%"
+            clauses.append(
+                "(r.name LIKE ? OR r.id LIKE ? OR EXISTS (SELECT 1 FROM tags t WHERE t.run_rid = r.rid"
+                " AND (t.value LIKE ? OR t.key LIKE ?)))"
+            )
+            args.extend([pattern, pattern, pattern, pattern])
+        if self.parent_only:
+            clauses.append("r.parent_rid IS NULL")
+        return " AND ".join(f"({c})" for c in clauses) or "1", args
+
+
+def _query(experiments=None, filter=None, order_by=None, search=None) -> RunQuery:
+    if isinstance(order_by, str):
+        order_by = [order_by]
+    if isinstance(experiments, (str, int)):
+        experiments = [experiments]
+    return RunQuery(
+        experiments=tuple(experiments) if experiments is not None else None,
+        filter=filter,
+        order_by=tuple(order_by or ()),
+        search=search,
+    )
+
+
+def run_rids(project: Project, query: RunQuery, offset: int = 0, limit: int | None = None) -> list[int]:
+    """Internal row ids of the matching runs, in the query's order, one page."""
+    where, args = query.where(project)
+    order = compile_order_by(list(query.order_by))
+    sql = f"SELECT r.rid FROM runs r WHERE {where} ORDER BY {order.sql}"
+    params = args + order.params
+    if limit is not None:
+        sql += " LIMIT ? OFFSET ?"
+        params += [int(limit), int(offset)]
+    return [row[0] for row in project.conn.execute(sql, params)]
+
+
+def runs_by_rid(project: Project, rids: list[int], *, with_data: bool = True) -> list[Run]:
+    """Run objects for internal ids, in the given order."""
+    if not rids:
+        return []
+    ids = json.dumps(list(rids))
+    rows = project.read(
+        f"SELECT {RUN_COLUMNS} FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS} ORDER BY j.key", (ids,)
+    )
+    params: dict[int, dict] = {rid: {} for rid in rids}
+    metrics: dict[int, dict] = {rid: {} for rid in rids}
+    tags: dict[int, dict] = {rid: {} for rid in rids}
+    if with_data:
+        for table, target in (("params", params), ("tags", tags), ("latest_metrics", metrics)):
+            for rid, key, value in project.read(
+                f"SELECT x.run_rid, x.key, x.value FROM json_each(?) j JOIN {table} x ON x.run_rid = j.value",
+                (ids,),
+            ):
+                target[rid][key] = float("nan") if value is None and table == "latest_metrics" else value
+    return [
+        Run(id=r[1], name=r[2], experiment=r[3], status=r[4], user=r[5], start_time=r[6], end_time=r[7],
+            parent_id=r[8], params=params[r[0]], metrics=metrics[r[0]], tags=tags[r[0]])
+        for r in rows
+    ]
+
+
+def run_rid(project: Project, run_id: str) -> int:
+    row = project.conn.execute("SELECT rid FROM runs WHERE id = ?", (run_id,)).fetchone()
+    if row is None and isinstance(run_id, str) and 4 <= len(run_id) < 32:
+        matches = project.read("SELECT rid FROM runs WHERE id LIKE ? LIMIT 2", (run_id + "%",))
+        if len(matches) == 1:
+            row = matches[0]
+        elif matches:
+            raise UsageError(f"Run id prefix {run_id!r} is ambiguous; give more characters.")
+    if row is None:
+        raise NotFoundError(f"No run with id {run_id!r} in {project.path}. List runs with `modeldesk runs list`.")
+    return row[0]
+
+
+def get_run(project: Project, run_id: str) -> Run:
+    """One run with its params, latest metrics and tags (id or unique prefix)."""
+    return runs_by_rid(project, [run_rid(project, run_id)])[0]
+
+
+def search_runs(project: Project, experiments=None, filter: str | None = None, order_by=None,
+                max_results: int | None = None, search: str | None = None):
+    """Runs matching a filter as a DataFrame with MLflow-style column names.
+
+    Columns: run_id, run_name, experiment, status, user, start_time, end_time,
+    parent_run_id, then ``metrics.<k>`` (float, NaN when missing),
+    ``params.<k>`` and ``tags.<k>`` (text, None when missing).
+    """
+    import pandas as pd
+
+    query = _query(experiments, filter, order_by, search)
+    rids = run_rids(project, query, 0, max_results)
+    return runs_frame(project, rids, pd)
+
+
+def runs_frame(project: Project, rids: list[int], pd=None):
+    if pd is None:
+        import pandas as pd
+    import numpy as np
+
+    n = len(rids)
+    ids = json.dumps(rids)
+    base = project.read(
+        f"SELECT r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id"
+        f" FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS} ORDER BY j.key", (ids,)
+    )
+    cols = list(zip(*base)) if base else [()] * 8
+    data: dict[str, object] = {
+        "run_id": list(cols[0]),
+        "run_name": list(cols[1]),
+        "experiment": list(cols[2]),
+        "status": list(cols[3]),
+        "user": list(cols[4]),
+        "start_time": pd.to_datetime(np.array(cols[5], dtype="float64"), unit="s", utc=True),
+        "end_time": pd.to_datetime(np.array([np.nan if v is None else v for v in cols[6]], dtype="float64"),
+                                   unit="s", utc=True),
+        "parent_run_id": list(cols[7]),
+    }
+    for prefix, table, numeric in (("metrics", "latest_metrics", True), ("params", "params", False),
+                                   ("tags", "tags", False)):
+        rows = project.read(
+            f"SELECT j.key, x.key, x.value FROM json_each(?) j JOIN {table} x ON x.run_rid = j.value"
+            " ORDER BY x.key", (ids,))
+        columns: dict[str, object] = {}
+        for pos, key, value in rows:
+            col = columns.get(key)
+            if col is None:
+                col = columns[key] = np.full(n, np.nan) if numeric else [None] * n
+            col[pos] = np.nan if value is None else value
+        for key in sorted(columns):
+            data[f"{prefix}.{key}"] = columns[key]
+    return pd.DataFrame(data)
+
+
+def get_metric_history(project: Project, run_id: str, key: str, *, after_seq: int = 0):
+    """Every logged point of one metric: DataFrame step, value, timestamp, by step.
+
+    ``after_seq`` returns only chunks written after that sequence number (for
+    live curves); the frame's ``attrs["seq"]`` holds the last one read.
+    """
+    import numpy as np
+    import pandas as pd
+
+    rid = run_rid(project, run_id)
+    row = project.conn.execute("SELECT id FROM metric_keys WHERE name = ?", (key,)).fetchone()
+    chunks = [] if row is None else project.read(
+        "SELECT seq, steps, vals, timestamps FROM metric_chunks WHERE run_rid = ? AND key_id = ? AND seq > ?"
+        " ORDER BY seq", (rid, row[0], after_seq))
+    if not chunks and after_seq == 0:
+        known = metric_names(project, rid)
+        if key not in known and known:
+            raise NotFoundError(f"Run {run_id[:8]} has no metric {key!r}. Its metrics: {', '.join(known)}.")
+    steps = np.concatenate([np.frombuffer(c[1], dtype="<i8") for c in chunks]) if chunks else np.zeros(0, "int64")
+    values = np.concatenate([np.frombuffer(c[2], dtype="<f8") for c in chunks]) if chunks else np.zeros(0)
+    stamps = np.concatenate([np.frombuffer(c[3], dtype="<f8") for c in chunks]) if chunks else np.zeros(0)
+    if len(steps) > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
+        order = np.argsort(steps, kind="stable")
+        steps, values, stamps = steps[order], values[order], stamps[order]
+    # The arrays were just copied out of the chunks (writable, ours): hand them
+    # to pandas as they are instead of copying them again into one block.
+    frame = pd.DataFrame({"step": steps.astype("int64", copy=False), "value": values.astype("float64", copy=False),
+                          "timestamp": stamps.astype("float64", copy=False)}, copy=False)
+    frame.attrs["seq"] = chunks[-1][0] if chunks else after_seq
+    return frame
+
+
+def metric_names(project: Project, rid: int) -> list[str]:
+    return [r[0] for r in project.read("SELECT key FROM latest_metrics WHERE run_rid = ? ORDER BY key", (rid,))]
+
+
+def known_keys(project: Project, experiments=None) -> dict[str, list[str]]:
+    """Param, metric and tag keys used in the given experiments (for completion, columns)."""
+    ids = experiment_ids(project, experiments)
+    where = "1" if ids is None else f"r.experiment_id IN ({','.join('?' * len(ids))})"
+    args = ids or []
+    out = {}
+    for kind, table in (("params", "params"), ("metrics", "latest_metrics"), ("tags", "tags")):
+        out[kind] = [r[0] for r in project.read(
+            f"SELECT DISTINCT x.key FROM {table} x JOIN runs r ON r.rid = x.run_rid WHERE {where} ORDER BY x.key",
+            args)]
+    return out
+
+
+def child_runs(project: Project, run_id: str) -> list[Run]:
+    rid = run_rid(project, run_id)
+    rids = [r[0] for r in project.read("SELECT rid FROM runs WHERE parent_rid = ? ORDER BY start_time", (rid,))]
+    return runs_by_rid(project, rids)

@@ -1,0 +1,172 @@
+"""The project file: creation, pragmas, schema snapshot, refusal, migration."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from modeldesk.core.storage import migrations as schema
+from modeldesk.core.errors import ProjectError
+from modeldesk.core.storage.project import open_project
+
+SNAPSHOT = Path(__file__).parents[2] / "data" / "schema.sql"
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _schema_sql(path) -> str:
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name"
+    ).fetchall()
+    conn.close()
+    return "\n".join(" ".join(sql.split()) + ";" for _, _, sql in rows) + "\n"
+
+
+def test_new_project_has_wal_foreign_keys_and_schema_version(project):
+    conn = project.conn
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert conn.execute("PRAGMA busy_timeout").fetchone()[0] >= 10_000
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+    applied = [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+    assert applied == [name for name, _ in schema.MIGRATIONS]
+
+
+def test_schema_matches_snapshot(project):
+    """Only migrations change the schema; a change here must be a new migration."""
+    actual = _schema_sql(project.path)
+    if os.environ.get("MODELDESK_UPDATE_SNAPSHOT"):
+        SNAPSHOT.write_text(actual)
+    assert actual == SNAPSHOT.read_text(), (
+        "The schema after all migrations differs from tests/data/schema.sql. If the change is "
+        "intended (a new migration), rerun with MODELDESK_UPDATE_SNAPSHOT=1 and commit the snapshot."
+    )
+
+
+def test_reopening_does_not_rerun_migrations(project_path):
+    open_project(project_path).close()
+    before = _digest(project_path)
+    open_project(project_path).close()
+    assert _digest(project_path) == before
+
+
+def test_newer_schema_is_refused_untouched(project_path):
+    open_project(project_path).close()
+    conn = sqlite3.connect(project_path)
+    conn.execute(f"PRAGMA user_version = {schema.SCHEMA_VERSION + 1}")
+    conn.close()
+    before = _digest(project_path)
+    with pytest.raises(ProjectError, match="newer ModelDesk") as info:
+        open_project(project_path)
+    assert "Upgrade ModelDesk" in str(info.value)
+    assert _digest(project_path) == before
+    assert sorted(p.name for p in project_path.parent.iterdir()) == [project_path.name]
+
+
+def test_unknown_migration_name_is_refused_as_newer(project_path):
+    open_project(project_path).close()
+    conn = sqlite3.connect(project_path)
+    conn.execute(
+        "INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('modeldesk', 'm999_future', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    before = _digest(project_path)
+    with pytest.raises(ProjectError, match="newer ModelDesk"):
+        open_project(project_path)
+    assert _digest(project_path) == before
+
+
+def test_garbage_file_is_refused_untouched(project_path):
+    project_path.write_bytes(os.urandom(5000))
+    before = _digest(project_path)
+    with pytest.raises(ProjectError, match="not an SQLite file"):
+        open_project(project_path)
+    assert _digest(project_path) == before
+    assert sorted(p.name for p in project_path.parent.iterdir()) == [project_path.name]
+
+
+def test_text_file_is_refused(project_path):
+    project_path.write_text("name,value\na,1\n")
+    with pytest.raises(ProjectError, match="not a ModelDesk project"):
+        open_project(project_path)
+
+
+def test_truncated_file_is_refused_untouched(project_path, md):
+    md.set_experiment("e")
+    with md.start_run():
+        md.log_artifact(os.urandom(300_000), name="big.bin")
+    md.set_project(project_path.parent / "other.mdesk")  # closes, checkpoints the WAL
+    data = project_path.read_bytes()
+    project_path.write_bytes(data[: len(data) // 2])
+    before = _digest(project_path)
+    with pytest.raises(ProjectError, match="truncated"):
+        open_project(project_path)
+    assert _digest(project_path) == before
+
+
+def test_foreign_sqlite_database_is_refused(project_path):
+    conn = sqlite3.connect(project_path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY)")
+    conn.close()
+    before = _digest(project_path)
+    with pytest.raises(ProjectError, match="not a ModelDesk project"):
+        open_project(project_path)
+    assert _digest(project_path) == before
+
+
+def test_missing_project_without_create(tmp_path):
+    with pytest.raises(ProjectError, match="modeldesk init"):
+        open_project(tmp_path / "nope.mdesk", create=False)
+
+
+def test_folder_is_refused(tmp_path):
+    with pytest.raises(ProjectError, match="folder"):
+        open_project(tmp_path)
+
+
+def test_older_file_is_backed_up_then_migrated(project_path, monkeypatch):
+    proj = open_project(project_path)
+    with proj.write() as w:
+        w.execute("INSERT INTO experiments (name, created_at) VALUES ('kept', 1.0)")
+    proj.close()
+
+    def _m_test_extra(db):
+        db.execute("CREATE TABLE extra_table (id INTEGER PRIMARY KEY)")
+
+    monkeypatch.setattr(schema, "MIGRATIONS", schema.MIGRATIONS + [("m_test_extra", _m_test_extra)])
+    monkeypatch.setattr("modeldesk.core.storage.project.MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr("modeldesk.core.storage.project.SCHEMA_VERSION", len(schema.MIGRATIONS))
+    proj = open_project(project_path)
+    try:
+        assert proj.backup_path is not None and proj.backup_path.exists()
+        assert proj.read("PRAGMA user_version")[0][0] == len(schema.MIGRATIONS)
+        assert proj.read("SELECT name FROM experiments") == [("kept",)]
+        assert proj.read("SELECT name FROM sqlite_master WHERE name = 'extra_table'")
+        backup = sqlite3.connect(proj.backup_path)
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == schema.SCHEMA_VERSION
+        assert backup.execute("SELECT name FROM experiments").fetchall() == [("kept",)]
+        backup.close()
+    finally:
+        proj.close()
+
+
+def test_several_processes_creating_one_file_at_once(tmp_path):
+    path = tmp_path / "race.mdesk"
+    code = "import sys; from modeldesk.core.storage.project import open_project; open_project(sys.argv[1]).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stderr=subprocess.PIPE) for _ in range(4)]
+    for proc in procs:
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode()
+    conn = sqlite3.connect(path)
+    assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(schema.MIGRATIONS)
+    conn.close()
