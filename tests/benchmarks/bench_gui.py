@@ -326,7 +326,7 @@ def in_process(big: Path, curves: Path, long_curves: Path) -> None:
 def compare_steps(app, window, curves: Path, long_curves: Path, meter: StallMeter) -> None:
     label = f"open a comparison of {N_CURVES} runs with {N_POINTS:,}-point curves"
     try:
-        from modeldesk.gui import compare_view  # noqa: F401
+        from modeldesk.gui.compare import compare_view  # noqa: F401
     except ImportError:
         row(label, None, 1.0, None, "compare view: not available yet")
         return
@@ -359,7 +359,7 @@ def _idle(view) -> bool:
 def open_comparison(app, window, path: Path, meter: StallMeter, label: str, points: int):
     from PySide6.QtWidgets import QApplication
 
-    from modeldesk.gui import compare_view
+    from modeldesk.gui.compare import compare_view
 
     view = window.experiments
     window.open(path)

@@ -15,7 +15,7 @@ os.environ["XDG_CONFIG_HOME"] = _SESSION_SETTINGS
 import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from modeldesk.gui import qt_compat  # noqa: E402
+from modeldesk.gui.kit import qt_compat  # noqa: E402
 
 qt_compat.apply()  # PySide6 6.12.0's reference-count bugs would abort the test process
 
@@ -72,7 +72,7 @@ def window(qtbot):
 
 @pytest.fixture
 def view(qtbot):
-    from modeldesk.gui.experiments_view import ExperimentsView
+    from modeldesk.gui.experiments.experiments_view import ExperimentsView
 
     v = ExperimentsView()
     qtbot.addWidget(v)

@@ -131,7 +131,7 @@ def main(argv: list[str]) -> int:
     app = create_application()
 
     from modeldesk.gui.main_window import VIEWS, MainWindow
-    from modeldesk.gui.view_helpers import selection_of
+    from modeldesk.gui.kit.tables import selection_of
 
     shots = Shots(app, out)
     win = MainWindow(user=USER)

@@ -13,7 +13,7 @@ from registry_support import log_run, logreg, shown_project_view
 from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
 from modeldesk.core.storage.project import open_project
-from modeldesk.gui.audit_view import ACTION, DETAILS, MODEL, SEQ, AuditView
+from modeldesk.gui.audit.audit_view import ACTION, DETAILS, MODEL, SEQ, AuditView
 
 
 @pytest.fixture

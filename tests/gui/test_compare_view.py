@@ -15,8 +15,8 @@ from PySide6.QtGui import QBrush, QGuiApplication, QImage  # noqa: E402
 
 from modeldesk.core.tracking import compare as cmp  # noqa: E402
 from modeldesk.core.tracking import history  # noqa: E402
-from modeldesk.gui.compare_view import CompareView, open_compare  # noqa: E402
-from modeldesk.gui.view_helpers import theme  # noqa: E402
+from modeldesk.gui.compare.compare_view import CompareView, open_compare  # noqa: E402
+from modeldesk.gui.kit.theme import theme  # noqa: E402
 
 WAIT = 15_000
 T0 = 1_700_000_000.0
@@ -30,7 +30,7 @@ RUNS = (  # name, lr, kernel, final auc, dataset shift
 @pytest.fixture(autouse=True)
 def _workers_done():
     yield
-    from modeldesk.gui.compare_panels import history_pool
+    from modeldesk.gui.compare.compare_panels import history_pool
 
     QThreadPool.globalInstance().waitForDone(15_000)
     history_pool().waitForDone(15_000)
@@ -219,7 +219,7 @@ def test_smoothing_slider_changes_the_displayed_data(qtbot, three_runs):
 
 
 def test_smoothing_many_points_runs_in_a_worker(qtbot, three_runs, monkeypatch):
-    from modeldesk.gui import compare_panels
+    from modeldesk.gui.compare import compare_panels
 
     import threading
 
@@ -346,7 +346,7 @@ def label_rects(chart):
 def test_parallel_labels_are_elided_to_the_room_between_axes(qtbot, families):
     from PySide6.QtGui import QFont, QFontMetricsF
 
-    from modeldesk.gui.charts_parallel import LABEL_MARGIN, LABEL_PT
+    from modeldesk.gui.charts.parallel import LABEL_MARGIN, LABEL_PT
 
     project, ids = families
     view = open_view(qtbot, project, list(ids.values()))
@@ -543,7 +543,7 @@ def test_live_run_curves_grow_on_refresh(qtbot, three_runs):
 # -- long histories: previews, zoom, interactions that stay responsive ----------------------------------
 def long_histories(n_runs=10, points=1_000_000, buckets=None):
     """``n_runs`` noisy histories of ``points`` points (steps and timestamps shared), with previews."""
-    from modeldesk.gui.charts_curves import preview_buckets
+    from modeldesk.gui.charts.curves import preview_buckets
 
     steps = np.arange(points, dtype="float64")
     stamps = T0 + steps * 0.01
@@ -555,8 +555,8 @@ def long_histories(n_runs=10, points=1_000_000, buckets=None):
 
 
 def chart_with(qtbot, histories, chart=None):
-    from modeldesk.gui.charts_curves import CurvesChart
-    from modeldesk.gui.view_helpers import run_colour
+    from modeldesk.gui.charts.curves import CurvesChart
+    from modeldesk.gui.kit.theme import run_colour
 
     chart = chart or CurvesChart()
     qtbot.addWidget(chart)
@@ -620,7 +620,7 @@ def test_legend_has_one_entry_per_run_and_hides_its_curves(qtbot, three_runs):
 
 def test_x_axis_smoothing_and_zoom_on_ten_million_points_keep_the_gui_responsive(qtbot, qapp):
     """10 x 1,000,000 points: each interaction redraws previews (or a slice) a few curves per turn."""
-    from modeldesk.gui.compare_panels import CurvesPanel
+    from modeldesk.gui.compare.compare_panels import CurvesPanel
 
     histories = long_histories()
     panel = CurvesPanel(project=None)
@@ -652,7 +652,7 @@ def test_x_axis_smoothing_and_zoom_on_ten_million_points_keep_the_gui_responsive
 
 def test_clicked_run_is_selected_in_the_main_windows_runs_table(qtbot, window, three_runs, project_path, gui):
     """A comparison opened from the Experiments view selects there the run clicked in its charts."""
-    from modeldesk.gui.runs_model import RunIdRole
+    from modeldesk.gui.experiments.runs_model import RunIdRole
 
     project, ids = three_runs
     window.open(project_path)
@@ -686,8 +686,8 @@ def test_clicked_run_is_selected_in_the_main_windows_runs_table(qtbot, window, t
 
 def test_a_first_metric_logged_once_does_not_squeeze_the_other_plots(qtbot, qapp):
     """The plots share the first one's x axis: it must span every plot's steps, not only its own dot."""
-    from modeldesk.gui.charts_curves import CurvesChart
-    from modeldesk.gui.view_helpers import run_colour
+    from modeldesk.gui.charts.curves import CurvesChart
+    from modeldesk.gui.kit.theme import run_colour
 
     chart = CurvesChart()
     qtbot.addWidget(chart)

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from modeldesk.core.tracking import runs as core_runs
 from modeldesk.core.tracking.browse import Column
-from modeldesk.gui.runs_model import PAGE_SIZE, RunIdRole
+from modeldesk.gui.experiments.runs_model import PAGE_SIZE, RunIdRole
 
 
 
@@ -222,7 +222,7 @@ def test_no_match_and_no_runs_empty_states(qtbot, gui, view, md, project_path):
 
 
 def test_column_chooser_is_remembered_per_experiment(qtbot, gui, view, sample):
-    from modeldesk.gui.experiments_view import ExperimentsView
+    from modeldesk.gui.experiments.experiments_view import ExperimentsView
 
     path, _ = sample
     gui.open_in_view(qtbot, view, path)
@@ -294,9 +294,9 @@ def click_context_entry(qtbot, view, row: int, label: str) -> None:
 def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.compare_panels import history_pool
-    from modeldesk.gui.compare_view import CompareView
-    from modeldesk.gui.run_details import RunDetailsWidget
+    from modeldesk.gui.compare.compare_panels import history_pool
+    from modeldesk.gui.compare.compare_view import CompareView
+    from modeldesk.gui.runs.run_details import RunDetailsWidget
 
     path, ids = sample
     gui.open_in_view(qtbot, view, path)
@@ -325,12 +325,12 @@ def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample
 def fake_views(monkeypatch):
     calls = []
     # Each fake "window" is the call it records, so a test can check what the view hands back.
-    compare = types.ModuleType("modeldesk.gui.compare_view")
+    compare = types.ModuleType("modeldesk.gui.compare.compare_view")
     compare.open_compare = lambda project, run_ids, parent: calls.append(("compare", project, run_ids)) or calls[-1]
-    details = types.ModuleType("modeldesk.gui.run_details")
+    details = types.ModuleType("modeldesk.gui.runs.run_details")
     details.open_run_details = lambda project, run_id, parent: calls.append(("details", project, run_id)) or calls[-1]
-    monkeypatch.setitem(sys.modules, "modeldesk.gui.compare_view", compare)
-    monkeypatch.setitem(sys.modules, "modeldesk.gui.run_details", details)
+    monkeypatch.setitem(sys.modules, "modeldesk.gui.compare.compare_view", compare)
+    monkeypatch.setitem(sys.modules, "modeldesk.gui.runs.run_details", details)
     return calls
 
 
@@ -379,9 +379,9 @@ def test_opening_details_and_compare_returns_the_window(qtbot, gui, view, sample
 def test_returned_windows_are_the_real_ones_and_can_be_awaited(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.compare_panels import history_pool
-    from modeldesk.gui.compare_view import CompareView
-    from modeldesk.gui.run_details import RunDetailsWidget
+    from modeldesk.gui.compare.compare_panels import history_pool
+    from modeldesk.gui.compare.compare_view import CompareView
+    from modeldesk.gui.runs.run_details import RunDetailsWidget
 
     path, ids = sample
     gui.open_in_view(qtbot, view, path)
@@ -468,7 +468,7 @@ def test_search_placeholder_is_readable(qtbot, view, window, sample):
 
 
 def test_missing_views_say_so(qtbot, gui, view, sample, monkeypatch):
-    monkeypatch.setitem(sys.modules, "modeldesk.gui.compare_view", None)
+    monkeypatch.setitem(sys.modules, "modeldesk.gui.compare.compare_view", None)
     path, _ = sample
     gui.open_in_view(qtbot, view, path)
     view.compare(["a", "b"])

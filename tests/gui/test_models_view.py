@@ -14,9 +14,9 @@ from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
 from modeldesk.core.storage.project import open_project
 from modeldesk.core.registry.settings import update_settings
-from modeldesk.gui.models_actions import REPORT_LATER, SERVE_LATER
-from modeldesk.gui.models_view import RUN_COLUMN, ModelsView
-from modeldesk.gui.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
+from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_LATER
+from modeldesk.gui.registry.models_view import RUN_COLUMN, ModelsView
+from modeldesk.gui.registry.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
 
 
 @pytest.fixture
@@ -114,7 +114,7 @@ def test_lists_models_versions_lineage_and_review(qtbot, mview, churn, project_p
         assert needle in lineage, needle
 
     opened = []
-    monkeypatch.setattr("modeldesk.gui.run_details.open_run_details",
+    monkeypatch.setattr("modeldesk.gui.runs.run_details.open_run_details",
                         lambda project, run_id, parent=None: opened.append(run_id))
     index = mview.versions.index(1, RUN_COLUMN)
     qtbot.mouseClick(mview.table.viewport(), Qt.LeftButton, pos=mview.table.visualRect(index).center())

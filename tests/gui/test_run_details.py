@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QBuffer, QIODevice, Qt, QThreadPool  # noqa: E402
 from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter  # noqa: E402
 
-from modeldesk.gui.run_details import RunDetailsWidget, open_run_details  # noqa: E402
+from modeldesk.gui.runs.run_details import RunDetailsWidget, open_run_details  # noqa: E402
 
 WAIT = 10_000
 
@@ -101,7 +101,7 @@ def test_details_show_params_metrics_tags_datasets_environment_artifacts(qtbot, 
 def test_datasets_table_keeps_numbers_under_their_headers(qtbot, logged_run):
     from PySide6.QtWidgets import QHeaderView
 
-    from modeldesk.gui.run_details import DATASET_HEADERS
+    from modeldesk.gui.runs.run_details import DATASET_HEADERS
 
     project, run_id, _ = logged_run
     widget = open_widget(qtbot, project, run_id)

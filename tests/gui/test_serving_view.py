@@ -99,7 +99,7 @@ def project(served):
 
 @pytest.fixture
 def sview(qtbot, project):
-    from modeldesk.gui.serving_view import ServingView
+    from modeldesk.gui.serving.serving_view import ServingView
 
     v = ServingView()
     qtbot.addWidget(v)
@@ -380,7 +380,7 @@ def test_the_view_follows_an_alias_to_its_new_version(qtbot, sview, served, md):
 
 
 def test_metrics_history_turns_counters_into_rates():
-    from modeldesk.gui.serving_process import MetricsHistory, Totals
+    from modeldesk.gui.serving.serving_process import MetricsHistory, Totals
 
     def page(requests, errors, p50=None):
         samples = {

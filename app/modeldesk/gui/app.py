@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalett
 from PySide6.QtWidgets import QApplication
 
 from ..core.version import __version__
-from . import qt_compat
+from .kit import qt_compat
 
 _STATUS = {  # (light, dark)
     "RUNNING": ("#1565c0", "#64b5f6"),

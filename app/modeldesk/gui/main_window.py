@@ -26,12 +26,13 @@ from PySide6.QtWidgets import (
 from ..core.version import __version__
 from ..core.tracking import browse
 from ..core.storage.project import open_project
-from .empty_state import COMING, EmptyState, coming_view
-from .audit_view import AuditView
-from .experiments_view import ExperimentsView, message
-from .models_view import ModelsView
-from .runs_model import Jobs
-from .serving_view import ServingView
+from .kit.empty_state import COMING, EmptyState, coming_view
+from .audit.audit_view import AuditView
+from .experiments.experiments_view import ExperimentsView
+from .kit.dialogs import message
+from .registry.models_view import ModelsView
+from .experiments.runs_model import Jobs
+from .serving.serving_view import ServingView
 from .settings import Settings
 
 VIEWS = ("Experiments", "Models", "Serving", "Monitoring", "Audit")
@@ -363,7 +364,8 @@ class MainWindow(QMainWindow):
         the ~1 s pyqtgraph takes to import."""
         def work() -> None:
             try:
-                from . import compare_view, run_details  # noqa: F401  (they import numpy and pyqtgraph)
+                from .compare import compare_view  # noqa: F401  (imports numpy and pyqtgraph)
+                from .runs import run_details  # noqa: F401
             except Exception:  # only a head start: the views import what they need themselves
                 pass
             # The libraries above leave ~140k long-lived objects; a full garbage

@@ -1,0 +1,1 @@
+"""The Audit view: the hash-chained audit log and its verification."""

@@ -1,0 +1,1 @@
+"""Charts, handed plain data, emitting signals: the only package that imports pyqtgraph."""

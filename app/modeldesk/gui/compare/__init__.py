@@ -1,0 +1,1 @@
+"""Comparing runs: what differed (table), curves, scatter and parallel coordinates."""

@@ -1,0 +1,1 @@
+"""The Experiments view: experiment list, filter bar, and the lazily paged runs table."""

@@ -1,0 +1,609 @@
+"""The Experiments view: experiment list, filter bar and the lazily paged runs table.
+
+Every query goes through core from a worker (the runs model, list_experiments,
+known_keys); this module only arranges widgets and forwards user intent. Run
+details and comparison belong to their own views, opened through
+:meth:`ExperimentsView.open_details` and :meth:`ExperimentsView.compare`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+
+from PySide6.QtCore import QItemSelectionModel, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox, QSplitter, QStackedWidget, QToolButton, QTreeWidget,
+    QTreeWidgetItem, QVBoxLayout, QWidget,
+)
+
+from ...core.tracking import browse, runs
+from ...core.tracking.browse import Column
+from ...core.tracking.runs import RunQuery
+from .column_chooser import ColumnChooser
+from ..kit.empty_state import EmptyState
+from .filter_bar import FilterBar
+from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
+from ..settings import Settings
+from ..kit.dialogs import message
+from ..kit.tables import selection_of
+
+MAX_COMPARE = 50
+ALL = -1  # the "All experiments" entry
+_WIDTHS = {"run_name": 170, "run_id": 74, "status": 80, "user": 64, "start_time": 116, "duration": 72}
+_MAX_WIDTH = 200   # a longer title is elided (its tooltip has it whole)
+NO_RUNS = ("No runs yet",
+           "Log one with <code>md.start_run</code>:<pre>import modeldesk as md\n"
+           "md.set_project(\"{path}\")\nmd.set_experiment(\"churn\")\nwith md.start_run():\n"
+           "    md.log_metric(\"val_auc\", 0.91)</pre>")
+
+
+def _tsv_job(project, rids, columns):
+    return browse.runs_tsv(runs.runs_by_rid(project, rids), columns), len(rids)
+
+
+def _experiments_job(project, session: int):
+    return session, runs.list_experiments(project)
+
+
+def _keys_job(project, experiments, session: int, tag):
+    started = time.perf_counter()
+    return session, tag, browse.key_stats(project, experiments), time.perf_counter() - started
+
+
+def _run_rid_job(project, session: int, run_id: str):
+    return session, run_id, runs.run_rid(project, run_id)
+
+
+def _open_view(parent, opener, label: str, *args) -> QWidget | None:
+    """Open a window through ``opener`` and return it; a failure is a message, not a crash."""
+    try:
+        return opener(*args, parent)
+    except Exception as exc:  # a view failing to open must not take the window with it
+        message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
+        return None
+
+
+def _unavailable(parent, label: str, exc: ImportError) -> None:
+    message(parent, QMessageBox.Information, label, f"The {label.lower()} view is not available in this build ({exc}).")
+
+
+class ExperimentsView(QWidget):
+    """Experiments on the left, their runs on the right."""
+
+    experimentsLoaded = Signal(list)   # [Experiment]
+    selectionCountChanged = Signal(int)
+
+    def __init__(self, settings: Settings | None = None, parent=None):
+        super().__init__(parent)
+        self.settings = settings or Settings()
+        self.project = None
+        self._session = 0       # bumped per project: late results of another project are dropped
+        self.experiments: list = []
+        self.keys: dict[str, list[str]] = {"params": [], "metrics": [], "tags": []}
+        self.key_stats: dict[str, list] = {}
+        self._experiment: int | None = None     # None = all experiments
+        self._new_search = True
+        self._keys_wanted = False
+        self._keys_read = (time.monotonic(), 0.0)   # when, and how long it took
+        self._saved: tuple = ((), None, 0)
+        self._widths: dict[str, int] = {}     # column spec -> width, kept across model resets
+        self.model = RunsModel(self)
+        self.jobs = self.model.jobs
+        self._build()
+        self._connect()
+
+    # -- layout -------------------------------------------------------------------
+    def _build(self) -> None:
+        self.experiment_list = QTreeWidget()
+        self.experiment_list.setObjectName("experimentList")
+        self.experiment_list.setHeaderLabels(["Experiment", "Runs"])
+        self.experiment_list.setRootIsDecorated(False)
+        self.experiment_list.setUniformRowHeights(True)
+        self.experiment_list.setStyleSheet("QTreeWidget#experimentList::item { padding: 3px 2px; }")
+        header = self.experiment_list.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeToContents)
+        self.filter_bar = FilterBar()
+        self.columns_button = QToolButton(text="Columns…", toolTip="Choose params, metrics and tags to show")
+        self.compare_button = QToolButton(text="Compare", toolTip="Compare the selected runs (Ctrl+Shift+C)")
+        self.table = RunsTable(self.model)
+        self.empty = EmptyState("No runs yet", "", actions=("Clear filter",))
+        self.empty.buttons["Clear filter"].hide()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.table)
+        self.stack.addWidget(self.empty)
+        self.footer = QLabel()
+        self.footer.setObjectName("runsFooter")
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.filter_bar, 1)
+        top.addWidget(self.columns_button, 0, Qt.AlignTop)
+        top.addWidget(self.compare_button, 0, Qt.AlignTop)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(6, 6, 6, 4)
+        rl.setSpacing(6)
+        rl.addLayout(top)
+        rl.addWidget(self.stack, 1)
+        rl.addWidget(self.footer)
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(6, 6, 0, 4)
+        ll.addWidget(self.experiment_list)
+        self.splitter = QSplitter(Qt.Horizontal)
+        self.splitter.setObjectName("experimentsSplitter")
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([210, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.splitter)
+
+        self.compare_action = QAction("Compare Selected Runs", self, shortcut=QKeySequence("Ctrl+Shift+C"))
+        self.details_action = QAction("Open Run Details", self)
+        self.copy_action = QAction("Copy Rows as TSV", self, shortcut=QKeySequence.Copy)
+        self.copy_id_action = QAction("Copy Run ID", self)
+        self.register_action = QAction("Register Model…", self)
+        self.refresh_action = QAction("Refresh", self, shortcut=QKeySequence.Refresh)
+        for action in (self.compare_action, self.copy_action, self.refresh_action):
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            self.addAction(action)
+        self.compare_button.setDefaultAction(self.compare_action)
+        self.compare_button.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self._update_actions()
+
+    def _connect(self) -> None:
+        self.experiment_list.currentItemChanged.connect(self._on_experiment_changed)
+        self.filter_bar.filterApplied.connect(lambda _t: self._search())
+        self.filter_bar.searchChanged.connect(lambda _t: self._search())
+        self.columns_button.clicked.connect(self.choose_columns)
+        self.compare_action.triggered.connect(self.compare_selected)
+        self.details_action.triggered.connect(self.details_of_current)
+        self.copy_action.triggered.connect(self.copy_selected)
+        self.copy_id_action.triggered.connect(self.copy_current_id)
+        self.register_action.triggered.connect(self.register_current)
+        self.refresh_action.triggered.connect(self.refresh)
+        self.table.activated.connect(self._on_activated)
+        self.table.customContextMenuRequested.connect(self._context_menu)
+        selection_of(self.table).selectionChanged.connect(self._update_actions)
+        self.empty.actionTriggered.connect(lambda _n: self.filter_bar.set_filter("") or
+                                           self.filter_bar.search.clear())
+        self.model.resolved.connect(self._on_resolved)
+        self.model.loadingChanged.connect(lambda _b: self._update_footer())
+        self.model.failed.connect(self._on_failed)
+        self.model.modelAboutToBeReset.connect(self._save_view_state)
+        self.model.modelReset.connect(self._restore_view_state)
+
+    # -- project and experiments ---------------------------------------------------
+    def set_project(self, project) -> None:
+        """Show ``project`` (None: nothing); loads its experiments off-thread."""
+        self.project = project
+        self._session += 1
+        self.experiments = []
+        self._experiment = None
+        self.experiment_list.clear()
+        self.filter_bar.set_filter("", apply=False)
+        self.filter_bar.applied = ""
+        self.filter_bar.search.blockSignals(True)
+        self.filter_bar.search.clear()
+        self.filter_bar.search.blockSignals(False)
+        self.model.set_project(project)
+        self.stack.setCurrentWidget(self.table)
+        self.footer.clear()
+        if project is not None:
+            self.reload_experiments()
+
+    def reload_experiments(self) -> None:
+        if self.project is not None:
+            self.jobs.start(_experiments_job, self.project, self._session, done=self._on_experiments,
+                            failed=self._on_failed)
+
+    def refresh(self) -> None:
+        """Runs may have been logged: update counts and rows in place (and the
+        known keys, as often as reading them is cheap enough)."""
+        read_at, cost = self._keys_read
+        if time.monotonic() - read_at > max(5.0, 50 * cost):
+            self._keys_wanted = True
+        self.reload_experiments()
+        self.model.refresh()
+
+    def _on_experiments(self, result) -> None:
+        session, experiments = result
+        if session != self._session or self.project is None:
+            return
+        self.experiments = experiments
+        current = self.experiment_list.currentItem()
+        keep = current.data(0, Qt.UserRole) if current is not None else None
+        total = sum(e.run_count for e in experiments)
+        self.experiment_list.blockSignals(True)
+        self.experiment_list.clear()
+        items = {}
+        for exp_id, name, count in [(ALL, "All experiments", total)] + [
+                (e.id, e.name, e.run_count) for e in experiments]:
+            item = QTreeWidgetItem(self.experiment_list, [name, f"{count:,}"])
+            item.setData(0, Qt.UserRole, exp_id)
+            item.setTextAlignment(1, Qt.AlignRight | Qt.AlignVCenter)
+            item.setToolTip(0, name)
+            if exp_id == ALL:
+                font = item.font(0)
+                font.setItalic(True)
+                item.setFont(0, font)
+            items[exp_id] = item
+        self.experiment_list.blockSignals(False)
+        self.experimentsLoaded.emit(experiments)
+        if keep in items:
+            self.experiment_list.blockSignals(True)
+            self.experiment_list.setCurrentItem(items[keep])
+            self.experiment_list.blockSignals(False)
+            return
+        remembered = self.settings.last_experiment(self.project.path)
+        by_name = {e.name: e.id for e in experiments}
+        if remembered == "*":
+            choice = ALL
+        else:
+            choice = by_name.get(remembered, experiments[0].id if experiments else ALL)
+        self.experiment_list.setCurrentItem(items[choice])
+
+    def select_experiment(self, name: str | None) -> None:
+        """Select an experiment by name (None: all experiments)."""
+        target = ALL if name is None else next((e.id for e in self.experiments if e.name == name), None)
+        for i in range(self.experiment_list.topLevelItemCount()):
+            item = self.experiment_list.topLevelItem(i)
+            if item.data(0, Qt.UserRole) == target:
+                self.experiment_list.setCurrentItem(item)
+
+    def experiment_name(self) -> str | None:
+        return next((e.name for e in self.experiments if e.id == self._experiment), None)
+
+    def _on_experiment_changed(self, item, _previous=None) -> None:
+        if item is None or self.project is None:
+            return
+        exp_id = item.data(0, Qt.UserRole)
+        self._experiment = None if exp_id == ALL else exp_id
+        name = self.experiment_name()
+        self.settings.set_last_experiment(self.project.path, name or "*")
+        saved = self.settings.columns(self.project.path, name)
+        columns = [Column.parse(s) for s in saved if s.partition(".")[0] in browse.KINDS] if saved else []
+        self.model.set_columns(columns)
+        self._widths.clear()      # another experiment: its columns start at their default widths
+        self._apply_widths()
+        self.keys = {"params": [], "metrics": [], "tags": []}
+        self.filter_bar.set_keys(self.keys)
+        self._keys_wanted = True   # read once the first page is in: it gets both cores first
+        self._search(order_by=DEFAULT_ORDER)  # each experiment opens newest first
+
+    def _load_keys(self) -> None:
+        self._keys_wanted = False
+        if self.project is not None:
+            experiments = None if self._experiment is None else [self._experiment]
+            self.jobs.start(_keys_job, self.project, experiments, self._session, self._experiment,
+                            done=self._on_keys, failed=self._on_failed)
+
+    def _on_keys(self, result) -> None:
+        session, tag, stats, cost = result
+        if session != self._session or tag != self._experiment or self.project is None:
+            return
+        self._keys_read = (time.monotonic(), cost)
+        self.key_stats = stats
+        self.keys = browse.key_names(stats)
+        self.filter_bar.set_keys(self.keys)
+        if self.settings.columns(self.project.path, self.experiment_name()) is None:
+            self.model.set_columns(browse.default_columns(stats))
+            self._apply_widths()
+
+    # -- searching -----------------------------------------------------------------------
+    def current_query(self) -> RunQuery:
+        return RunQuery(
+            experiments=None if self._experiment is None else (self._experiment,),
+            filter=self.filter_bar.applied or None,
+            search=self.filter_bar.search.text().strip() or None,
+            order_by=self.model.query.order_by,
+        )
+
+    def _search(self, order_by: tuple | None = None) -> None:
+        if self.project is None or self.experiment_list.currentItem() is None:
+            return
+        self._new_search = True
+        query = self.current_query()
+        self.model.set_query(query if order_by is None else replace(query, order_by=order_by))
+        self._update_footer()
+
+    def _on_resolved(self, count: int) -> None:
+        if self._keys_wanted:
+            self._load_keys()
+        query = self.model.query
+        if count:
+            self.stack.setCurrentWidget(self.table)
+        elif query.filter or query.search:
+            self.empty.set_text("No runs match", "Nothing here matches the filter or search. "
+                                "Change it, or clear it to see every run.")
+            self.empty.buttons["Clear filter"].show()
+            self.stack.setCurrentWidget(self.empty)
+        else:
+            self.empty.set_text(NO_RUNS[0], NO_RUNS[1].format(path=self.project.path))
+            self.empty.buttons["Clear filter"].hide()
+            self.stack.setCurrentWidget(self.empty)
+        self._sync_sort_indicator()
+        self._update_footer()
+
+    def _on_failed(self, text: str) -> None:
+        if self.project is None:
+            return
+        if self._keys_wanted:
+            self._load_keys()
+        self.footer.setText(f"<span style='color:#d32f2f'>⚠ {text}</span>")
+
+    def _update_footer(self) -> None:
+        count = self.model.rowCount()
+        query = self.model.query
+        parts = [f"{count:,} run{'s' if count != 1 else ''}"]
+        if query.filter or query.search:
+            parts[0] += " match"
+        selected = self.selected_count()
+        if selected:
+            parts.append(f"{selected:,} selected")
+        if self.model.loading:
+            parts.append("loading…")
+        self.footer.setText(" · ".join(parts))
+
+    # -- columns -----------------------------------------------------------------------------
+    def choose_columns(self) -> None:
+        title = self.experiment_name() or "All experiments"
+        dialog = ColumnChooser(self.key_stats or self.keys, self.model.columns, title, self)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: self.set_columns(dialog.chosen()))
+        dialog.open()
+        self.column_dialog = dialog
+
+    def set_columns(self, columns: list[Column]) -> None:
+        """Show these params/metrics/tags, remembered for this experiment."""
+        self.model.set_columns(columns)
+        self.settings.set_columns(self.project.path, self.experiment_name(),
+                                  [c.spec for c in self.model.columns if c not in browse.BASE_COLUMNS])
+        self._apply_widths()
+
+    def _apply_widths(self) -> None:
+        """Column widths: the ones the table had before its last reset (a search,
+        a sort, a new column: what the user dragged stays), else fixed widths for
+        the attributes and one from the title for the rest, either leaving room
+        for the whole title beside the sort arrow, up to ``_MAX_WIDTH``."""
+        for i, col in enumerate(self.model.columns):
+            width = self._widths.get(col.spec)
+            if width is None:
+                width = _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
+                    max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
+                width = max(width, min(_MAX_WIDTH, self.table.header_width(i)))
+            self.table.setColumnWidth(i, width)
+        self._sync_sort_indicator()
+
+    def _sync_sort_indicator(self) -> None:
+        column, order = self.model.sort_column()
+        header = self.table.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator(column, order)
+        header.blockSignals(False)
+        header.viewport().update()
+
+    # -- selection, kept across resets ------------------------------------------------------
+    def selected_rows(self) -> list[int]:
+        return self.table.selected_rows()
+
+    def selected_count(self) -> int:
+        return len(self.table.selected_rows())
+
+    def _save_view_state(self) -> None:
+        self._saved = self.table.view_state()
+        header = self.table.horizontalHeader()
+        if header.count() == len(self.model.columns):      # Qt forgets widths on a reset: keep them by column
+            self._widths.update({c.spec: header.sectionSize(i) for i, c in enumerate(self.model.columns)
+                                 if header.sectionSize(i) > 0})
+
+    def _restore_view_state(self) -> None:
+        self._apply_widths()
+        self.table.restore_view_state(self._saved, keep_scroll=not self._new_search)
+        self._new_search = False
+        self._update_actions()
+
+    def _update_actions(self, *_args) -> None:
+        n = self.selected_count()
+        self.compare_action.setEnabled(n >= 2)
+        self.compare_action.setText(f"Compare {n} Selected Runs" if n >= 2 else "Compare Selected Runs")
+        self.details_action.setEnabled(n >= 1)
+        self.copy_action.setEnabled(n >= 1)
+        self.copy_id_action.setEnabled(n >= 1)
+        self.register_action.setEnabled(n == 1)
+        self.selectionCountChanged.emit(n)
+        self._update_footer()
+
+    # -- acting on runs ---------------------------------------------------------------------------
+    def open_details(self, run_id: str) -> QWidget | None:
+        """Open the run details window for ``run_id`` and return it (None when it
+        could not open; a message says why).
+
+        The window is shown at once and fills itself from workers: connect to its
+        ``loaded`` signal (or check ``details``) to know when the data is in.
+        """
+        try:
+            from ..runs.run_details import open_run_details  # pyqtgraph: imported on first use, not at start-up
+        except ImportError as exc:
+            return _unavailable(self, "Run details", exc)
+        return _open_view(self, open_run_details, "Run details", self.project, run_id)
+
+    def compare(self, run_ids: list[str]) -> QWidget | None:
+        """Open the comparison window for ``run_ids`` and return it (None when it
+        could not open; a message says why). A run clicked in its charts is
+        selected here.
+
+        The window is shown at once and loads the comparison from workers:
+        connect to its ``comparisonLoaded`` / ``curvesLoaded`` signals (or check
+        ``comparison``) to know when the data is in.
+        """
+        try:
+            from ..compare.compare_view import open_compare  # pyqtgraph: imported on first use, not at start-up
+        except ImportError as exc:
+            return _unavailable(self, "Compare", exc)
+        view = _open_view(self, open_compare, "Compare", self.project, list(run_ids))
+        if view is not None and hasattr(view, "runSelected"):
+            view.runSelected.connect(self.select_run)
+        return view
+
+    def select_run(self, run_id: str) -> None:
+        """Select ``run_id`` in the runs table and scroll to it; the footer says so when
+        the experiment, filter or search shown leaves it out."""
+        if self.project is not None:
+            self.jobs.start(_run_rid_job, self.project, self._session, run_id, done=self._on_run_found,
+                            failed=self._on_failed)
+
+    def _on_run_found(self, result) -> None:
+        session, run_id, rid = result
+        if session != self._session:
+            return
+        rows = self.model.rows_for_rids([rid])
+        if not rows:
+            self.footer.setText(f"Run {run_id[:8]} is not in this list: change the experiment, filter or "
+                                "search to see it.")
+            return
+        index = self.model.index(rows[0], 0)
+        selection_of(self.table).setCurrentIndex(
+            index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
+        self.table.scrollTo(index, self.table.ScrollHint.PositionAtCenter)
+
+    def compare_selected(self) -> QWidget | None:
+        """Compare the selected runs (2 to ``MAX_COMPARE``), in row order.
+
+        Returns the compare window when it opened at once, which it does when the
+        selected rows are loaded (rows on screen are); None when there was nothing
+        to compare, or when some runs are read off-thread first: the window then
+        opens when they arrive (see :meth:`compare` to open one for known ids).
+        """
+        rows = self.selected_rows()
+        if len(rows) < 2:
+            return None
+        if len(rows) > MAX_COMPARE:
+            message(self, QMessageBox.Information, "Compare",
+                    f"{len(rows):,} runs are selected; compare at most {MAX_COMPARE} at a time.")
+            return None
+        session = self._session
+        opened: list = []
+
+        def found(runs_: list) -> None:
+            if session == self._session:  # still the same project
+                opened.append(self.compare([r.id for r in runs_]))
+
+        self.model.fetch_runs(rows, found)
+        return opened[0] if opened else None
+
+    def details_of_current(self) -> QWidget | None:
+        """Open the details of the current run (Open Run Details) and return the
+        window, as :meth:`open_details` does (None without a loaded current run)."""
+        index = self.table.currentIndex()
+        return self._on_activated(index) if index.isValid() else None
+
+    def _on_activated(self, index) -> QWidget | None:
+        run_id = self.model.data(index, RunIdRole)
+        return self.open_details(run_id) if run_id else None
+
+    def register_current(self) -> None:
+        """Register the current run's logged model in the registry (a dialog picks the name)."""
+        run_id = self.model.data(self.table.currentIndex(), RunIdRole)
+        if run_id:
+            from ..registry.registry_dialogs import register_from_run
+
+            _open_view(self, register_from_run, "Register model", self.project, run_id)
+
+    def copy_current_id(self) -> None:
+        run_id = self.model.data(self.table.currentIndex(), RunIdRole)
+        if run_id:
+            QGuiApplication.clipboard().setText(run_id)
+
+    def copy_selected(self) -> None:
+        """Selected rows to the clipboard as TSV (loaded off-thread when many)."""
+        rows = self.selected_rows()
+        if not rows:
+            return
+        columns = self.model.columns
+        loaded = [self.model.run_at(r) for r in rows]
+        if len(rows) <= 1000 and all(loaded):
+            self._copied((browse.runs_tsv(loaded, columns), len(rows)))
+        else:
+            self.footer.setText(f"Copying {len(rows):,} runs…")
+            self.jobs.start(_tsv_job, self.project, self.model.rids_for_rows(rows), columns,
+                            done=self._copied, failed=self._on_failed)
+
+    def _copied(self, result) -> None:
+        text, n = result
+        QGuiApplication.clipboard().setText(text)
+        self._update_footer()
+        self.footer.setText(self.footer.text() + f" · copied {n:,} row{'s' if n != 1 else ''}")
+
+    def _context_menu(self, pos) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            if not selection_of(self.table).isRowSelected(index.row()):
+                self.table.selectRow(index.row())
+            selection_of(self.table).setCurrentIndex(index, QItemSelectionModel.NoUpdate)
+        menu = QMenu(self)
+        for action in (self.compare_action, self.details_action, self.register_action, None, self.copy_id_action,
+                       self.copy_action):
+            menu.addSeparator() if action is None else menu.addAction(action)
+        self.context_menu = menu
+        menu.popup(self.table.viewport().mapToGlobal(pos))
+
+    def changeEvent(self, event) -> None:
+        if event.type() == event.Type.PaletteChange:  # light/dark switch: recolour statuses
+            self.model._forget_cells()
+            self.table.viewport().update()
+        super().changeEvent(event)
+
+    # -- state --------------------------------------------------------------------------------------
+    def save_state(self) -> None:
+        self.settings.set_bytes("experiments/splitter", self.splitter.saveState())
+
+    def restore_state(self) -> None:
+        state = self.settings.bytes("experiments/splitter")
+        if state is not None:
+            self.splitter.restoreState(state)
+
+
+def _sample_project(path) -> None:
+    """A small project to look at the view without a real one."""
+    import random
+
+    import modeldesk as md
+
+    md.set_project(path)
+    rng = random.Random(1)
+    for exp in ("churn", "fraud"):
+        md.set_experiment(exp)
+        for i in range(60):
+            with md.start_run(name=f"{exp}-{i:02d}"):
+                md.log_params({"max_depth": rng.randint(2, 12), "model": rng.choice(["rf", "gbm"])})
+                md.set_tags({"owner": rng.choice(["ana", "bo"])})
+                for step in range(5):
+                    md.log_metrics({"val_auc": rng.uniform(0.7, 0.95), "loss": rng.uniform(0.1, 0.6)}, step=step)
+    md.flush()
+
+
+if __name__ == "__main__":  # python -m modeldesk.gui.experiments.experiments_view [PROJECT]
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from ...core.storage.project import open_project
+    from ..app import create_application
+
+    app = create_application()
+    path = sys.argv[1] if len(sys.argv) > 1 else None
+    if path is None:
+        path = Path(tempfile.mkdtemp()) / "sample.mdesk"
+        _sample_project(path)
+    view = ExperimentsView()
+    view.resize(1200, 700)
+    view.set_project(open_project(path, create=False))
+    view.show()
+    sys.exit(app.exec())

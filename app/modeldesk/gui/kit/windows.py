@@ -1,0 +1,64 @@
+"""Top-level windows: shown non-modal and kept alive, found again, brought to front; views that reload when shown."""
+
+from __future__ import annotations
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+
+class ReloadWhenShown:
+    """Mixin for a view that follows a project (put it before QWidget).
+
+    ``refresh()`` (the project changed) reloads at once while the view is shown
+    and otherwise only marks it stale; the next show reloads. The view defines
+    ``project`` and ``reload()``, and ``reload()`` clears ``_stale``.
+    """
+
+    _stale = False
+
+    def refresh(self) -> None:
+        """The project changed (another process, another view): reload now if shown, else when next shown."""
+        if self.project is None:
+            return
+        if not self.isVisible():
+            self._stale = True
+            return
+        self.reload()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self.reload()
+
+
+_OPEN_WINDOWS: set[QWidget] = set()
+
+
+def show_as_window(widget: QWidget, title: str, size: tuple[int, int]) -> QWidget:
+    """Show ``widget`` as its own non-modal top-level window and keep it alive until closed."""
+    widget.setWindowFlag(Qt.WindowType.Window, True)
+    widget.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    widget.setWindowTitle(title)
+    widget.resize(*size)
+    _OPEN_WINDOWS.add(widget)
+    widget.show()
+    widget.raise_()
+    return widget
+
+
+def open_windows(kind: type) -> list[QWidget]:
+    """The windows of class ``kind`` opened with :func:`show_as_window` and not closed yet."""
+    return [w for w in _OPEN_WINDOWS if isinstance(w, kind)]
+
+
+def bring_to_front(widget: QWidget) -> QWidget:
+    """Show an already open window again: restored if minimised, raised, focused."""
+    if widget.isMinimized():
+        widget.showNormal()
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()
+    return widget
+
+
+def forget_window(widget: QWidget) -> None:
+    _OPEN_WINDOWS.discard(widget)

@@ -1,0 +1,1 @@
+"""The Models view: the model registry, its reviews, approvals and rollback."""

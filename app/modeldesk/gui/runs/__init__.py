@@ -1,0 +1,1 @@
+"""One run in full: params, metrics, curves, datasets, environment and artifacts."""

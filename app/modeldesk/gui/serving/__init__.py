@@ -1,0 +1,1 @@
+"""The Serving view: model servers started from the app, their live figures, and batch scoring."""
