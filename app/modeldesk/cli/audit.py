@@ -11,9 +11,9 @@ import json
 
 import click
 
-from .cli import Context, pass_ctx
-from .cli_registry import print_json, print_table
-from .core.errors import RefusedError
+from ._common import Context, pass_ctx
+from ._common import print_json, print_table
+from ..core.errors import RefusedError
 
 
 @click.group()
@@ -36,7 +36,7 @@ def audit_verify(ctx: Context) -> None:
     Example:
       modeldesk audit verify
     """
-    from .core.audit import verify
+    from ..core.audit import verify
 
     result = verify(ctx.project())
     for warning in result.warnings:
@@ -59,7 +59,7 @@ def audit_list(ctx: Context, model: str | None, action: str | None, limit: int |
     Example:
       modeldesk audit list --model churn --action alias --format json
     """
-    from .core.audit import list_entries
+    from ..core.audit import list_entries
 
     entries = list_entries(ctx.project(), model=model, action=action, limit=limit)
     if fmt == "json":

@@ -13,14 +13,14 @@ import sys
 
 import click
 
-from .cli import Context, pass_ctx
-from .cli_registry import acting
-from .core.errors import UsageError
+from ._common import Context, pass_ctx
+from ._common import acting
+from ..core.errors import UsageError
 
 
 def _project_path(ctx: Context) -> str:
-    from .core.errors import NotFoundError
-    from .core.storage.project import default_project_path
+    from ..core.errors import NotFoundError
+    from ..core.storage.project import default_project_path
 
     path = ctx.project_path or default_project_path()
     import os
@@ -66,7 +66,7 @@ def serve(ctx: Context, model_uri, host, port, token, threads, no_log, max_body_
       curl -s localhost:5005/predict -H 'Content-Type: application/json' \\
            -d '{"records": [{"age": 41, "plan": "pro"}]}'
     """
-    from .server.runner import serve as run
+    from ..server.runner import serve as run
 
     code = run(_project_path(ctx), model_uri, host=host, port=port, token=token, threads=threads,
                log_predictions=not no_log, max_body=int(max_body_mb * 2**20), max_rows=max_rows,
@@ -103,7 +103,7 @@ def score(ctx: Context, model_uri, input_csv, output, proba, chunk_rows) -> None
     Example:
       modeldesk score churn@production customers.csv -o scored.csv --proba
     """
-    from .core.serving.scoring import score_csv
+    from ..core.serving.scoring import score_csv
 
     project = ctx.project()
     with click.progressbar(length=1000, label="Scoring", file=sys.stderr, show_percent=True) as bar:
@@ -149,7 +149,7 @@ def labels_import(ctx: Context, file) -> None:
       printf 'request_id,label\\n4f1c0e...,1\\n' > outcomes.csv
       modeldesk labels import outcomes.csv
     """
-    from .core.serving.prediction_log import import_labels
+    from ..core.serving.prediction_log import import_labels
 
     result = import_labels(ctx.project(), file)
     click.echo(result.summary())
@@ -157,10 +157,3 @@ def labels_import(ctx: Context, file) -> None:
         click.echo(f"  {example}", err=True)
     if result.lines and not result.labeled_rows:
         sys.exit(1)
-
-
-def register(cli: click.Group) -> None:
-    """Add the serving commands to the `modeldesk` group."""
-    cli.add_command(serve)
-    cli.add_command(score)
-    cli.add_command(labels)

@@ -10,55 +10,11 @@ usage exits 2.
 from __future__ import annotations
 
 import dataclasses
-import json
-import time
 
 import click
 
-from .cli import Context, pass_ctx
-from .core.errors import RefusedError
-
-
-class _Version(click.ParamType):
-    """A version number: 3 or v3."""
-
-    name = "VERSION"
-
-    def convert(self, value, param, ctx):
-        text = str(value).strip()
-        digits = text[1:] if text[:1] in ("v", "V") else text
-        if not digits.isdigit() or int(digits) < 1:
-            self.fail(f"{value!r} is not a version number like 3.", param, ctx)
-        return int(digits)
-
-
-VERSION = _Version()
-
-
-def _set_user(ctx: click.Context, _param, value):
-    if value:
-        ctx.find_object(Context).user = value
-    return value
-
-
-def acting(fn):
-    """Also accept `--as USER` after the command, where people tend to type it."""
-    return click.option("--as", "as_user", metavar="USER", expose_value=False, callback=_set_user,
-                        is_eager=True, help="Act as USER (also: modeldesk --as USER ..., $MODELDESK_USER).")(fn)
-
-
-def _when(at: float | None) -> str:
-    return "" if at is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
-
-
-def print_table(header: list[str], rows: list[list]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in [header] + rows:
-        click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-
-
-def print_json(value) -> None:
-    click.echo(json.dumps(value, indent=2, default=str))
+from ._common import VERSION, Context, acting, pass_ctx, print_json, print_table, when
+from ..core.errors import RefusedError
 
 
 def _gate_lines(req) -> None:
@@ -70,7 +26,7 @@ def _gate_lines(req) -> None:
 
 
 def _state(project, req) -> str:
-    from .core.registry.settings import get_settings
+    from ..core.registry.settings import get_settings
 
     if req.status == "completed":
         return f"Completed: {req.model}@{req.target_alias} is now v{req.version}."
@@ -106,7 +62,7 @@ def models_list(ctx: Context, fmt: str) -> None:
     Example:
       modeldesk models list
     """
-    from .core.registry.versions import list_models
+    from ..core.registry.versions import list_models
 
     found = list_models(ctx.project())
     if fmt == "json":
@@ -117,7 +73,7 @@ def models_list(ctx: Context, fmt: str) -> None:
         return
     print_table(["name", "versions", "latest", "aliases", "created_by", "created_at"],
                  [[m.name, m.version_count, m.latest_version or "",
-                   ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()), m.created_by, _when(m.created_at)]
+                   ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()), m.created_by, when(m.created_at)]
                   for m in found])
 
 
@@ -134,9 +90,9 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
       modeldesk models show churn
       modeldesk models show churn 3
     """
-    from .core.registry import approvals, aliases, versions as registry
-    from .core.registry.settings import get_settings
-    from .core.tracking.runs import get_run
+    from ..core.registry import approvals, aliases, versions as registry
+    from ..core.registry.settings import get_settings
+    from ..core.tracking.runs import get_run
 
     project = ctx.project()
     if version is not None:
@@ -153,7 +109,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
                      "alias_history": [dataclasses.asdict(h) for h in history]})
         return
     metric = (settings.primary_metric or "").removeprefix("metrics.")
-    click.echo(f"Model {name}  created by {model.created_by} at {_when(model.created_at)}")
+    click.echo(f"Model {name}  created by {model.created_by} at {when(model.created_at)}")
     click.echo("Aliases: " + (", ".join(f"{a} → v{v}" for a, v in model.aliases.items()) or "none"))
     click.echo(f"Rules: {settings.required_approvals} approval(s), four-eyes {'on' if settings.four_eyes else 'off'}, "
                + (f"primary metric {metric} ({settings.metric_direction} is better, tolerance {settings.tolerance:g})"
@@ -164,7 +120,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
         run = get_run(project, v.run_id)
         value = run.metrics.get(metric) if metric else None
         rows.append([v.version, v.status, ",".join(v.aliases), "" if value is None else f"{value:.4g}",
-                     v.created_by, _when(v.created_at), f"{v.run_id[:8]} {run.name}"])
+                     v.created_by, when(v.created_at), f"{v.run_id[:8]} {run.name}"])
     click.echo("Versions:")
     print_table(["  version", "status", "aliases", metric or "metric", "created_by", "created_at", "run"],
                  [[f"  {r[0]}"] + r[1:] for r in rows])
@@ -180,11 +136,11 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
         for h in history:
             frm = f"v{h.from_version}" if h.from_version is not None else "unset"
             why = f": {h.reason}" if h.reason else ""
-            click.echo(f"  {_when(h.at)}  {h.alias} {frm} → v{h.to_version}  {h.kind} by {h.actor}{why}")
+            click.echo(f"  {when(h.at)}  {h.alias} {frm} → v{h.to_version}  {h.kind} by {h.actor}{why}")
 
 
 def _show_version(project, name: str, version: int, fmt: str) -> None:
-    from .core.registry import approvals, versions as registry
+    from ..core.registry import approvals, versions as registry
 
     lineage = registry.version_lineage(project, name, version)
     v, run = lineage.version, lineage.run
@@ -198,7 +154,7 @@ def _show_version(project, name: str, version: int, fmt: str) -> None:
     click.echo(f"{name} v{v.version}  status {v.status}" + (f"  aliases {', '.join(v.aliases)}" if v.aliases else ""))
     click.echo(f"  source  {v.source}  (run {run.name!r}, experiment {run.experiment}, {run.status})")
     click.echo(f"  sha256  {v.sha256}  {v.size:,} bytes")
-    click.echo(f"  registered by {v.created_by} at {_when(v.created_at)}")
+    click.echo(f"  registered by {v.created_by} at {when(v.created_at)}")
     inputs = v.signature.get("inputs") or []
     cols = ", ".join(f"{f['name']} {f['type']}" for f in inputs[:6]) + (" …" if len(inputs) > 6 else "")
     click.echo(f"  inputs  {len(inputs)}: {cols}")
@@ -209,12 +165,12 @@ def _show_version(project, name: str, version: int, fmt: str) -> None:
     for d in lineage.datasets:
         click.echo(f"  dataset {d.name} ({d.role}) {d.rows}×{d.columns} fingerprint {d.fingerprint[:16]}")
     for r in reqs:
-        click.echo(f"Request #{r.id} → {r.target_alias} by {r.requested_by} at {_when(r.requested_at)}: {r.status}"
+        click.echo(f"Request #{r.id} → {r.target_alias} by {r.requested_by} at {when(r.requested_at)}: {r.status}"
                    + (f" ({r.comment})" if r.comment else ""))
         _gate_lines(r)
         for rev in r.reviews:
             said = f": {rev.comment}" if rev.comment else ""
-            click.echo(f"  {rev.decision.rstrip('e')}ed by {rev.reviewer} at {_when(rev.at)}{said}")
+            click.echo(f"  {rev.decision.rstrip('e')}ed by {rev.reviewer} at {when(rev.at)}{said}")
 
 
 @models.command("register")
@@ -232,8 +188,8 @@ def models_register(ctx: Context, run_id: str, name: str, artifact: str) -> None
     Example:
       modeldesk models register 3f2a9c1e churn
     """
-    from .core.registry import versions as registry
-    from .core.tracking.artifacts import get_logged_model, parse_model_uri
+    from ..core.registry import versions as registry
+    from ..core.tracking.artifacts import get_logged_model, parse_model_uri
 
     project = ctx.project()
     if run_id.startswith("runs:/"):
@@ -266,7 +222,7 @@ def models_request(ctx: Context, name: str, version: int, to: str, comment: str)
     Example:
       modeldesk --as ana models request churn 3 --to production --comment "beats v2 on March data"
     """
-    from .core.registry.approvals import request_promotion
+    from ..core.registry.approvals import request_promotion
 
     project = ctx.project()
     req = request_promotion(project, name, version, to=to, comment=comment, actor=project.user)
@@ -301,7 +257,7 @@ def models_approve(ctx: Context, name: str, version: int, comment: str, to: str 
     Example:
       modeldesk --as ben models approve churn 3 --comment "checked the lift chart"
     """
-    from .core.registry.approvals import approve
+    from ..core.registry.approvals import approve
 
     project = ctx.project()
     req = approve(project, name, version, comment=comment, actor=project.user, to=to)
@@ -323,7 +279,7 @@ def models_reject(ctx: Context, name: str, version: int, comment: str, to: str |
     Example:
       modeldesk --as ben models reject churn 3 --comment "recall on the new segment is too low"
     """
-    from .core.registry.approvals import reject
+    from ..core.registry.approvals import reject
 
     project = ctx.project()
     req = reject(project, name, version, comment=comment, actor=project.user, to=to)
@@ -344,7 +300,7 @@ def models_withdraw(ctx: Context, name: str, version: int, comment: str, to: str
     Example:
       modeldesk --as ana models withdraw churn 3
     """
-    from .core.registry.approvals import withdraw
+    from ..core.registry.approvals import withdraw
 
     project = ctx.project()
     req = withdraw(project, name, version, actor=project.user, to=to, comment=comment)
@@ -370,7 +326,7 @@ def models_override(ctx: Context, name: str, version: int, gate: str, reason: st
     Example:
       modeldesk --as ben models override churn 3 --gate metric --reason "0.2% lower AUC, 3x faster"
     """
-    from .core.registry.approvals import override_gate
+    from ..core.registry.approvals import override_gate
 
     project = ctx.project()
     req = override_gate(project, name, version, gate, reason=reason, actor=project.user, to=to)
@@ -391,7 +347,7 @@ def models_rollback(ctx: Context, name: str, alias: str, reason: str) -> None:
     Example:
       modeldesk --as ben models rollback churn --reason "v3 mislabels new customers"
     """
-    from .core.registry.aliases import rollback
+    from ..core.registry.aliases import rollback
 
     project = ctx.project()
     move = rollback(project, name, alias=alias, reason=reason, actor=project.user)
@@ -414,7 +370,7 @@ def models_alias(ctx: Context, name: str, alias: str, version: int, reason: str)
     Example:
       modeldesk models alias churn staging 3
     """
-    from .core.registry.aliases import set_alias
+    from ..core.registry.aliases import set_alias
 
     project = ctx.project()
     move = set_alias(project, name, alias, version, actor=project.user, reason=reason)
@@ -434,8 +390,8 @@ def models_requests(ctx: Context, name: str | None, show_all: bool) -> None:
     Example:
       modeldesk --as ben models requests
     """
-    from .core.registry.approvals import check_review, list_requests
-    from .core.registry.settings import get_settings
+    from ..core.registry.approvals import check_review, list_requests
+    from ..core.registry.settings import get_settings
 
     project = ctx.project()
     reqs = list_requests(project, name, status=None if show_all else "pending", for_reviewer=project.user)
@@ -446,7 +402,7 @@ def models_requests(ctx: Context, name: str | None, show_all: bool) -> None:
     for r in reqs:
         yours = r.is_open and check_review(r, get_settings(project, r.model), project.user, "reject")[0]
         gates = "blocked: " + ",".join(g.gate for g in r.blocking_gates) if r.blocking_gates else "passed"
-        rows.append([f"#{r.id}", r.model, f"v{r.version}", r.target_alias, r.requested_by, _when(r.requested_at),
+        rows.append([f"#{r.id}", r.model, f"v{r.version}", r.target_alias, r.requested_by, when(r.requested_at),
                      r.status, len(r.approvals), gates, "you" if yours else ""])
     print_table(["id", "model", "version", "to", "requested_by", "at", "status", "approvals", "gates", "review"], rows)
 
@@ -469,7 +425,7 @@ def models_settings(ctx: Context, model, required_approvals, four_eyes, primary_
     Example:
       modeldesk models settings --required-approvals 2 --primary-metric metrics.roc_auc --tolerance 0.005
     """
-    from .core.registry.settings import get_settings, update_settings
+    from ..core.registry.settings import get_settings, update_settings
 
     project = ctx.project()
     changes = dict(required_approvals=required_approvals, four_eyes=four_eyes, primary_metric=primary_metric,
@@ -487,11 +443,3 @@ def models_settings(ctx: Context, model, required_approvals, four_eyes, primary_
     click.echo(f"  direction           {s.metric_direction} is better")
     click.echo(f"  tolerance           {s.tolerance:g}")
     click.echo(f"  approvers           {', '.join(s.approvers) or 'anyone (but the requester, with four-eyes)'}")
-
-
-def register(cli: click.Group) -> None:
-    """Add the registry and audit commands to the `modeldesk` group."""
-    from .cli_audit import audit
-
-    cli.add_command(models)
-    cli.add_command(audit)
