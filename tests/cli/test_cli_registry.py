@@ -59,8 +59,8 @@ def test_design_flow_end_to_end(cli, runs, project_path):
 
     code, _, err = cli("models", "approve", "churn", "1", user="ana")
     assert code == 1
-    assert ("ana requested this promotion; the four-eyes rule needs another reviewer. Ask a teammate to run "
-            "`modeldesk models approve churn 1`.") in err
+    assert ("ana requested this promotion; the four-eyes rule needs another reviewer.\n"
+            "  Ask a teammate to run: modeldesk models approve churn 1") in err
     code, out, err = cli("models", "approve", "churn", "1", "--comment", "looks right", user="ben")
     assert code == 0, err
     assert "ben approved request #1" in out and "churn@production is now v1" in out
@@ -200,3 +200,16 @@ def test_real_process_exit_codes_and_modeldesk_user(runs, project_path):
     assert code == 0 and "ben approved" in out, err
     code, out, _ = run("audit", "verify", user="ben")
     assert code == 0 and "chain intact" in out
+
+
+def test_every_core_hint_is_rendered_as_a_command():
+    """Each face speaks its own words: the CLI turns every kind of core hint into a command line."""
+    from modeldesk.cli._common import hint_command
+    from modeldesk.core.errors import HINT_ACTIONS, Hint
+
+    for action in HINT_ACTIONS:
+        text = hint_command(Hint(action, model="churn", version=2, alias="production", gate="metric", path="t.mdesk"))
+        assert "modeldesk " in text, action
+    assert hint_command(Hint("approve", model="churn", version=2)) == \
+        "Ask a teammate to run: modeldesk models approve churn 2"
+    assert hint_command(None) == ""

@@ -292,7 +292,8 @@ def test_request_then_four_eyes_then_approve(qtbot, mview, churn, project_path):
     assert not mview.approve_action.isEnabled()
     assert mview.approve_action.toolTip() == (
         "ana requested this promotion; the four-eyes rule needs another reviewer. "
-        "Ask a teammate to run `modeldesk models approve churn 1`.")
+        "Ask a teammate to approve it in the Models view.")
+    assert "modeldesk " not in mview.approve_action.toolTip()   # the GUI speaks of buttons, not commands
     assert not mview.buttons["approve"].isEnabled()
     assert mview.withdraw_action.isEnabled()
 
@@ -511,3 +512,16 @@ def test_main_window_shows_the_registry_and_refreshes_it_live(qtbot, window, chu
     window.nav.setCurrentRow(VIEWS.index("Audit"))
     assert window.views.currentWidget() is window.audit
     qtbot.waitUntil(lambda: len(window.audit.entries) == len(audit.list_entries(project)), timeout=8000)
+
+
+def test_every_core_hint_is_a_sentence_about_the_app():
+    """Each face speaks its own words: no core hint reaches the GUI as a shell command."""
+    from modeldesk.core.errors import HINT_ACTIONS, Hint, Reason
+    from modeldesk.gui.kit.hints import hint_sentence, with_hint
+
+    for action in HINT_ACTIONS:
+        sentence = hint_sentence(Hint(action, model="churn", version=2, alias="production", gate="metric"))
+        assert sentence.endswith(".") and "modeldesk " not in sentence and "`" not in sentence, action
+    reason = Reason("Only ana can withdraw it.", Hint("reject", model="churn", version=2))
+    assert with_hint(reason) == "Only ana can withdraw it. A reviewer can reject it with Reject… in the Models view."
+    assert with_hint("plain") == "plain"

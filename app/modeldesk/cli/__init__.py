@@ -14,7 +14,7 @@ import click
 
 from ..core.version import __version__
 from ..core.errors import ModelDeskError
-from ._common import Context
+from ._common import Context, with_hint
 from .audit import audit
 from .models import models
 from .project import demo, init, ui
@@ -55,7 +55,7 @@ def main(argv=None) -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except ModelDeskError as exc:
-        click.echo(f"Error: {exc}", err=True)
+        click.echo(with_hint(f"Error: {exc}", exc.hint), err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)

@@ -8,6 +8,8 @@ import time
 
 import click
 
+from ..core.errors import Hint
+
 class Context:
     def __init__(self, project_path: str | None, user: str | None):
         self.project_path = project_path
@@ -107,3 +109,28 @@ def fmt_duration(seconds: float) -> str:
     if seconds < 3600:
         return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
     return f"{seconds // 3600:.0f}h{(seconds % 3600) // 60:02.0f}m"
+
+
+def hint_command(hint: Hint | None) -> str:
+    """The CLI's words for a core hint: the command to run (empty when there is no hint)."""
+    if hint is None:
+        return ""
+    m, v = hint.model or "NAME", hint.version if hint.version is not None else "VERSION"
+    return {
+        "init": f"Create one with: modeldesk init {hint.path or 'PATH'}",
+        "register": "Register one with: modeldesk models register RUN_ID NAME",
+        "request": f"Ask for it with: modeldesk models request {m} {v} --to {hint.alias or 'production'}",
+        "approve": f"Ask a teammate to run: modeldesk models approve {m} {v}",
+        "withdraw": f"To take it back, run: modeldesk models withdraw {m} {v}",
+        "reject": f"A reviewer runs: modeldesk models reject {m} {v} --comment \"...\"",
+        "override": f"An approver runs: modeldesk models override {m} {v} --gate {hint.gate or 'GATE'} --reason \"...\"",
+        "set_primary_metric": "Set one with: modeldesk models settings --primary-metric metrics.roc_auc",
+        "list_runs": "List runs with: modeldesk runs list",
+        "score_file": "Score a file with: modeldesk score MODEL_URI INPUT.csv -o OUTPUT.csv",
+    }[hint.action]
+
+
+def with_hint(text: str, hint: Hint | None) -> str:
+    """``text`` followed by the hint's command, on its own line when there is one."""
+    command = hint_command(hint)
+    return f"{text}\n  {command}" if command else text

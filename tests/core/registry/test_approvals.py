@@ -13,7 +13,7 @@ from registry_support import log_run, logreg, tamper_blob
 
 from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
-from modeldesk.core.errors import IntegrityError, NotFoundError, RefusedError, UsageError
+from modeldesk.core.errors import Hint, IntegrityError, NotFoundError, RefusedError, UsageError
 from modeldesk.core.registry.settings import get_settings, update_settings
 
 
@@ -33,8 +33,8 @@ def test_four_eyes_refuses_the_requester_and_a_teammate_approves(churn):
     approvals.request_promotion(churn, "churn", 1, actor="ana")
     with pytest.raises(RefusedError) as info:
         approvals.approve(churn, "churn", 1, actor="ana")
-    assert str(info.value) == ("ana requested this promotion; the four-eyes rule needs another reviewer. "
-                               "Ask a teammate to run `modeldesk models approve churn 1`.")
+    assert str(info.value) == "ana requested this promotion; the four-eyes rule needs another reviewer."
+    assert info.value.hint == Hint("approve", model="churn", version=1)
     assert production(churn) is None
     req = approvals.approve(churn, "churn", 1, actor="ben", comment="AUC holds on March data")
     assert req.status == "completed" and req.closed_by == "ben"
@@ -82,8 +82,9 @@ def test_reject_needs_a_comment_and_closes_the_request(churn):
 
 def test_requester_cannot_reject_their_own_request_but_can_withdraw(churn):
     approvals.request_promotion(churn, "churn", 1, actor="ana")
-    with pytest.raises(RefusedError, match="models withdraw churn 1"):
+    with pytest.raises(RefusedError, match="does not let them reject it") as info:
         approvals.reject(churn, "churn", 1, comment="oops", actor="ana")
+    assert info.value.hint == Hint("withdraw", model="churn", version=1)
 
 
 def test_failed_gate_blocks_approval_until_an_approver_overrides_with_a_reason(churn, md):
@@ -94,9 +95,9 @@ def test_failed_gate_blocks_approval_until_an_approver_overrides_with_a_reason(c
     registry.register_model(churn, f"runs:/{md_run}/model", "churn")
     req = approvals.request_promotion(churn, "churn", 3, actor="ana")
     assert [g.gate for g in req.blocking_gates] == ["metric"]
-    with pytest.raises(RefusedError, match="Gate metric failed: roc_auc 0.9 vs production v2 0.96.*models "
-                                           "override churn 3 --gate metric"):
+    with pytest.raises(RefusedError, match="Gate metric failed: roc_auc 0.9 vs production v2 0.96.*override") as info:
         approvals.approve(churn, "churn", 3, actor="ben")
+    assert info.value.hint == Hint("override", model="churn", version=3, gate="metric")
     with pytest.raises(UsageError, match="needs a written reason"):
         approvals.override_gate(churn, "churn", 3, "metric", reason=" ", actor="ben")
     with pytest.raises(RefusedError, match="dan is not an approver; approvers are ana, ben, cara"):
@@ -165,8 +166,9 @@ def test_several_open_requests_need_to_say_which(churn):
 
 
 def test_no_request_and_production_protection(churn):
-    with pytest.raises(NotFoundError, match="has no promotion request.*models request churn 1 --to production"):
+    with pytest.raises(NotFoundError, match="has no promotion request") as info:
         approvals.approve(churn, "churn", 1, actor="ben")
+    assert info.value.hint == Hint("request", model="churn", version=1, alias="production")
     with pytest.raises(RefusedError, match="production is protected"):
         aliases.set_alias(churn, "churn", "production", 1)
 
@@ -198,8 +200,8 @@ def test_tampered_artifact_is_refused_at_approval(churn, project_path):
 def test_allowed_actions_match_the_refusals(churn):
     approvals.request_promotion(churn, "churn", 1, actor="ana")
     ana = approvals.allowed_actions(churn, "churn", 1, "ana")
-    assert ana["approve"] == (False, "ana requested this promotion; the four-eyes rule needs another reviewer. "
-                                     "Ask a teammate to run `modeldesk models approve churn 1`.")
+    assert ana["approve"] == (False, "ana requested this promotion; the four-eyes rule needs another reviewer.")
+    assert ana["approve"][1].hint == Hint("approve", model="churn", version=1)
     assert ana["withdraw"][0] and not ana["reject"][0] and not ana["rollback"][0]
     ben = approvals.allowed_actions(churn, "churn", 1, "ben")
     assert ben["approve"] == (True, "") and ben["reject"][0] and not ben["withdraw"][0]

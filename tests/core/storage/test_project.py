@@ -125,8 +125,9 @@ def test_foreign_sqlite_database_is_refused(project_path):
 
 
 def test_missing_project_without_create(tmp_path):
-    with pytest.raises(ProjectError, match="modeldesk init"):
+    with pytest.raises(ProjectError, match="No project at") as info:
         open_project(tmp_path / "nope.mdesk", create=False)
+    assert info.value.hint.action == "init" and info.value.hint.path.endswith("nope.mdesk")
 
 
 def test_folder_is_refused(tmp_path):

@@ -264,8 +264,9 @@ def test_get_run_by_prefix_and_unknown(md):
     with md.start_run() as run:
         pass
     assert md.get_run(run.id[:8]).id == run.id
-    with pytest.raises(NotFoundError, match="runs list"):
+    with pytest.raises(NotFoundError, match="No run with id") as info:
         md.get_run("0000000000000000000000000000000z")
+    assert info.value.hint.action == "list_runs"
 
 
 def test_logging_without_active_run_starts_one(md):

@@ -7,7 +7,7 @@ import sqlite3
 from .. import clock
 from .. import audit
 from ..storage.blobs import get_blob
-from ..errors import RefusedError, UsageError
+from ..errors import Hint, RefusedError, UsageError
 from ..storage.project import Project
 from .entities import PRODUCTION, AliasMove
 from .settings import get_settings, may_govern
@@ -56,8 +56,8 @@ def set_alias(project: Project, name: str, alias: str, version: int, *, actor: s
     actor = actor or project.user
     if alias == PRODUCTION:
         raise RefusedError(
-            f"production is protected: a version reaches it only through an approved request. "
-            f"Run `modeldesk models request {name} {version} --to production` and ask a reviewer to approve it.")
+            "production is protected: a version reaches it only through an approved request.",
+            hint=Hint("request", model=name, version=version, alias=PRODUCTION))
     with project.write() as w:
         v = version_of(w, name, version)
         if alias_holder(w, model_id(w, name), alias) == v.version:
@@ -108,8 +108,8 @@ def rollback(project: Project, name: str, *, alias: str = PRODUCTION, reason: st
         if current is None or target is None:
             what = f"{name}@{alias} is not set" if current is None else \
                 f"v{current} is the first version that held {name}@{alias}"
-            raise RefusedError(f"Nothing to roll back to: {what}. "
-                               "Promote another version with `modeldesk models request` instead.")
+            raise RefusedError(f"Nothing to roll back to: {what}. Promote another version instead.",
+                               hint=Hint("request", model=name, alias=alias))
         if alias == PRODUCTION:
             ok, why = may_govern(get_settings(project, name), actor)
             if not ok:

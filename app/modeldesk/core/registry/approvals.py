@@ -24,7 +24,7 @@ import sqlite3
 from .. import clock
 from .. import audit
 from ..storage.blobs import get_blob
-from ..errors import NotFoundError, RefusedError, UsageError
+from ..errors import Hint, NotFoundError, Reason, RefusedError, UsageError
 from .gates import GATES, run_gates
 from ..storage.project import Project
 from .versions import alias_holder, check_alias, model_id, version_of
@@ -109,8 +109,8 @@ def _open_request(conn: sqlite3.Connection, name: str, version: int, to: str | N
         raise UsageError(f"{name} v{version} has open requests to {targets}; say which with --to ALIAS.")
     if not found:
         target = f" to {to}" if to else ""
-        raise NotFoundError(f"{name} v{version} has no promotion request{target}. Ask for one with "
-                            f"`modeldesk models request {name} {version} --to {to or PRODUCTION}`.")
+        raise NotFoundError(f"{name} v{version} has no promotion request{target}.",
+                            hint=Hint("request", model=name, version=version, alias=to or PRODUCTION))
     last = found[-1]
     by = f" by {last.closed_by}" if last.closed_by else ""
     raise RefusedError(f"Request #{last.id} ({name} v{version} → {last.target_alias}) is already "
@@ -139,11 +139,13 @@ def check_review(req: ApprovalRequest | None, settings: RegistrySettings, user: 
     verb = {"approve": "approve", "reject": "reject", "override": "override a gate of"}[action]
     if settings.four_eyes and user == req.requested_by:
         if action == "approve":
-            return False, (f"{user} requested this promotion; the four-eyes rule needs another reviewer. "
-                           f"Ask a teammate to run `modeldesk models approve {req.model} {req.version}`.")
-        hint = (f" To take it back, run `modeldesk models withdraw {req.model} {req.version}`."
-                if action == "reject" else " Ask another approver.")
-        return False, f"{user} requested this promotion; the four-eyes rule does not let them {verb} it.{hint}"
+            return False, Reason(f"{user} requested this promotion; the four-eyes rule needs another reviewer.",
+                                 Hint("approve", model=req.model, version=req.version))
+        if action == "reject":
+            return False, Reason(f"{user} requested this promotion; the four-eyes rule does not let them {verb} it.",
+                                 Hint("withdraw", model=req.model, version=req.version))
+        return False, Reason(f"{user} requested this promotion; the four-eyes rule does not let them {verb} it. "
+                             "Ask another approver.")
     if action != "override":
         done = next((r for r in req.reviews if r.reviewer == user), None)
         if done is not None:
@@ -152,9 +154,9 @@ def check_review(req: ApprovalRequest | None, settings: RegistrySettings, user: 
     if action == "approve" and req.blocking_gates:
         names = ", ".join(g.gate for g in req.blocking_gates)
         first = req.blocking_gates[0]
-        return False, (f"Gate {names} failed: {first.message} A failed gate blocks approval. Fix the model and "
-                       f"request again, or an approver can override it: `modeldesk models override {req.model} "
-                       f"{req.version} --gate {first.gate} --reason \"...\"`.")
+        return False, Reason(f"Gate {names} failed: {first.message} A failed gate blocks approval. Fix the model "
+                             "and request again, or an approver can override the gate.",
+                             Hint("override", model=req.model, version=req.version, gate=first.gate))
     return True, ""
 
 
@@ -165,8 +167,8 @@ def check_withdraw(req: ApprovalRequest | None, user: str) -> tuple[bool, str]:
     if not req.is_open:
         return False, f"Request #{req.id} is already {req.status}."
     if user != req.requested_by:
-        return False, (f"Only {req.requested_by}, who made request #{req.id}, can withdraw it; a reviewer "
-                       f"rejects it instead: `modeldesk models reject {req.model} {req.version} --comment \"...\"`.")
+        return False, Reason(f"Only {req.requested_by}, who made request #{req.id}, can withdraw it; a reviewer "
+                             "rejects it instead.", Hint("reject", model=req.model, version=req.version))
     return True, ""
 
 
@@ -265,7 +267,7 @@ def _review_or_refuse(w, project, name, version, to, actor, action) -> ApprovalR
     req = _open_request(w, name, version, to)
     ok, why = check_review(req, get_settings(project, name), actor, action)
     if not ok:
-        raise RefusedError(why)
+        raise RefusedError(why, hint=getattr(why, "hint", None))
     return req
 
 
@@ -299,8 +301,8 @@ def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistryS
         was = f"v{req.baseline_version}" if req.baseline_version is not None else "unset"
         raise RefusedError(
             f"production of {req.model} changed from {was} to v{production} since the gates of request "
-            f"#{req.id} ran, so they compared with the wrong version. Request again: "
-            f"`modeldesk models request {req.model} {req.version} --to {req.target_alias}`.")
+            f"#{req.id} ran, so they compared with the wrong version. Request again.",
+            hint=Hint("request", model=req.model, version=req.version, alias=req.target_alias))
     v = version_of(w, req.model, req.version)
     get_blob(w, v.sha256, what=f"model {req.model} v{req.version}")   # refuse an artifact changed since the gates
     now = clock.now()
@@ -321,8 +323,8 @@ def reject(project: Project, name: str, version: int, *, comment: str, actor: st
     """Reject the open request of a version; a comment saying why is required."""
     actor = actor or project.user
     if not comment or not str(comment).strip():
-        raise UsageError(f"A rejection needs a comment that tells the requester why, e.g. "
-                         f"`modeldesk models reject {name} {version} --comment \"recall dropped on new data\"`.")
+        raise UsageError("A rejection needs a comment that tells the requester why, e.g. "
+                         "\"recall dropped on new data\".", hint=Hint("reject", model=name, version=version))
     with project.write() as w:
         req = _review_or_refuse(w, project, name, version, to, actor, "reject")
         now = clock.now()
@@ -344,7 +346,7 @@ def withdraw(project: Project, name: str, version: int, *, actor: str | None = N
         req = _open_request(w, name, version, to)
         ok, why = check_withdraw(req, actor)
         if not ok:
-            raise RefusedError(why)
+            raise RefusedError(why, hint=getattr(why, "hint", None))
         now = clock.now()
         w.execute("UPDATE promotion_requests SET status = 'withdrawn', closed_by = ?, closed_at = ? WHERE id = ?",
                   (actor, now, req.id))

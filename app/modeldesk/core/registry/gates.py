@@ -156,8 +156,7 @@ def metric_gate(project: Project, candidate: ModelVersion, baseline: ModelVersio
     """Compare the runs' primary metric with production's, by direction and tolerance."""
     metric = settings.primary_metric
     if not metric:
-        return _result("metric", True, "Passed: no primary metric is set. Set one with "
-                                       "`modeldesk models settings --primary-metric metrics.roc_auc`.", metric=None)
+        return _result("metric", True, "Passed: no primary metric is set in the registry settings.", metric=None)
     key = metric.removeprefix("metrics.")
     direction, tol = settings.metric_direction, settings.tolerance
     try:

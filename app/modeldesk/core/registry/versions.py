@@ -17,7 +17,7 @@ import sqlite3
 from .. import clock
 from .. import audit
 from ..tracking.artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
-from ..errors import NotFoundError, UsageError
+from ..errors import Hint, NotFoundError, UsageError
 from ..storage.project import Project
 from .entities import Lineage, ModelVersion, RegisteredModel
 from ..tracking.runs import get_run, run_rid
@@ -50,9 +50,9 @@ def model_id(conn: sqlite3.Connection, name: str) -> int:
     row = conn.execute("SELECT id FROM registered_models WHERE name = ?", (name,)).fetchone()
     if row is None:
         known = [r[0] for r in conn.execute("SELECT name FROM registered_models ORDER BY name")]
-        hint = f"Models: {', '.join(known)}." if known else \
-            "No model is registered yet: `modeldesk models register RUN_ID NAME`."
-        raise NotFoundError(f"No registered model {name!r}. {hint}")
+        if known:
+            raise NotFoundError(f"No registered model {name!r}. Models: {', '.join(known)}.")
+        raise NotFoundError(f"No registered model {name!r}: no model is registered yet.", hint=Hint("register"))
     return row[0]
 
 

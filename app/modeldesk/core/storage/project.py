@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import ProjectError, ProjectPathError
+from ..errors import Hint, ProjectError, ProjectPathError
 from .migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 from ..version import __version__
 
@@ -63,7 +63,7 @@ def check_file(path: Path) -> int:
     if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
         raise ProjectError(
             f"{path} is not a ModelDesk project: it is not an SQLite file. "
-            "Open a .mdesk file, or create a new project with `modeldesk init`."
+            "Open a .mdesk file, or create a new project.", hint=Hint("init")
         )
     page_size = struct.unpack(">H", header[16:18])[0]
     page_size = 65536 if page_size == 1 else page_size
@@ -109,7 +109,7 @@ def check_file(path: Path) -> int:
     if version == 0 and tables - {"_sqlite_migrations"}:
         raise ProjectError(
             f"{path} is an SQLite database but not a ModelDesk project. "
-            "Choose a .mdesk file, or create one with `modeldesk init`."
+            "Choose a .mdesk file, or create a new project.", hint=Hint("init")
         )
     return version
 
@@ -138,7 +138,7 @@ class Project:
                 raise ProjectPathError(f"Cannot create {self.path}: folder {self.path.parent} does not exist.")
             version = 0
         else:
-            raise ProjectPathError(f"No project at {self.path}. Create it with `modeldesk init {self.path}`.")
+            raise ProjectPathError(f"No project at {self.path}.", hint=Hint("init", path=str(self.path)))
         if 0 < version < SCHEMA_VERSION:
             self.backup_path = self._backup(version)
         self._migrate()

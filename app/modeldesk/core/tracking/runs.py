@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 
 from .run_entities import Experiment, Run
-from ..errors import NotFoundError, UsageError
+from ..errors import Hint, NotFoundError, UsageError
 from .filters import compile_filter, compile_order_by
 from ..storage.project import Project
 
@@ -138,7 +138,7 @@ def run_rid(project: Project, run_id: str) -> int:
         elif matches:
             raise UsageError(f"Run id prefix {run_id!r} is ambiguous; give more characters.")
     if row is None:
-        raise NotFoundError(f"No run with id {run_id!r} in {project.path}. List runs with `modeldesk runs list`.")
+        raise NotFoundError(f"No run with id {run_id!r} in {project.path}.", hint=Hint("list_runs"))
     return row[0]
 
 

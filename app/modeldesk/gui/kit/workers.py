@@ -73,7 +73,9 @@ class Task(QRunnable):
             from ...core.errors import ModelDeskError
 
             if isinstance(exc, ModelDeskError):
-                message = str(exc)
+                from .hints import with_hint
+
+                message = with_hint(str(exc), exc.hint)
             else:
                 message = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()

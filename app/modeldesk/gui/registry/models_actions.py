@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolButton, QWid
 
 from ...core.registry import approvals, aliases
 from ...core.registry.entities import PRODUCTION
+from ..kit.hints import with_hint
 from ..kit.dialogs import message
 from .registry_dialogs import (
     AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog, register_from_run,
@@ -121,7 +122,7 @@ class ModelsActions:
                 ok, tip = False, "Loading the version…"
             else:
                 ok, why = d.allowed[key]
-                tip = docs[key] if ok else why
+                tip = docs[key] if ok else with_hint(why)
             action.setEnabled(ok)
             action.setToolTip(tip)
         t = self.table_data
