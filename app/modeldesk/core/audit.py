@@ -25,6 +25,7 @@ from typing import Any
 
 from . import clock
 from .storage.project import Project
+from .storage.rows import build, named
 from .registry.entities import AuditEntry, AuditVerification
 
 GENESIS = "0" * 64
@@ -98,12 +99,13 @@ def record(project: Project, *, action: str, actor: str | None = None, model: st
                       details=details)
 
 
-def _entry(row) -> AuditEntry:
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    """The one place an audit_log row becomes an AuditEntry (columns named as its fields)."""
     try:
-        details = json.loads(row[6])
+        details = json.loads(row["details"])
     except ValueError:
-        details = {"unreadable": row[6]}
-    return AuditEntry(row[0], row[1], row[2], row[3], row[4], row[5], details, row[7], row[8])
+        details = {"unreadable": row["details"]}
+    return build(AuditEntry, row, details=details)
 
 
 def list_entries(project: Project, model: str | None = None, action: str | None = None,
@@ -127,7 +129,7 @@ def list_entries(project: Project, model: str | None = None, action: str | None 
     if limit is not None:
         sql = f"SELECT * FROM ({base} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
         args.append(int(limit))
-    return [_entry(row) for row in project.read(sql, args)]
+    return [_entry(row) for row in named(project.conn, sql, args)]
 
 
 def _describe(row) -> str:

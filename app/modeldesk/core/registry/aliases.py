@@ -9,13 +9,15 @@ from .. import audit
 from ..storage.blobs import get_blob
 from ..errors import Hint, RefusedError, UsageError
 from ..storage.project import Project
+from ..storage.rows import build, named
 from .entities import PRODUCTION, AliasMove
 from .settings import get_settings, may_govern
 from .versions import alias_holder, check_alias, model_id, version_of
 
 def _moves(conn: sqlite3.Connection, where: str, args) -> list[AliasMove]:
-    return [AliasMove(*r) for r in conn.execute(
-        "SELECT m.name, h.alias, h.from_version, h.to_version, h.kind, h.actor, h.reason, h.request_id, h.at"
+    return [build(AliasMove, r) for r in named(
+        conn, "SELECT m.name AS model, h.alias AS alias, h.from_version AS from_version, h.to_version AS to_version,"
+        " h.kind AS kind, h.actor AS actor, h.reason AS reason, h.request_id AS request_id, h.at AS at"
         f" FROM alias_history h JOIN registered_models m ON m.id = h.model_id WHERE {where} ORDER BY h.id", args)]
 
 

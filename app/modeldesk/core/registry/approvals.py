@@ -27,29 +27,35 @@ from ..storage.blobs import get_blob
 from ..errors import Hint, NotFoundError, Reason, RefusedError, UsageError
 from .gates import GATES, run_gates
 from ..storage.project import Project
+from ..storage.rows import build, named
 from .versions import alias_holder, check_alias, model_id, version_of
 from .aliases import move_alias, previous_version, refresh_version_status
 from .entities import PRODUCTION, ApprovalRequest, GateResult, Override, RegistrySettings, Review
 from .settings import get_settings, may_govern
 
 ACTIONS = ("request", "approve", "reject", "withdraw", "override", "rollback", "set_alias")
-_R_COLUMNS = ("r.id, m.name, r.version, r.target_alias, r.requested_by, r.requested_at, r.comment, r.status,"
-              " r.baseline_version, r.closed_by, r.closed_at, r.superseded_by")
+# Named as ApprovalRequest's fields: see _requests.
+_R_COLUMNS = ("r.id AS id, m.name AS model, r.version AS version, r.target_alias AS target_alias,"
+              " r.requested_by AS requested_by, r.requested_at AS requested_at, r.comment AS comment,"
+              " r.status AS status, r.baseline_version AS baseline_version, r.closed_by AS closed_by,"
+              " r.closed_at AS closed_at, r.superseded_by AS superseded_by")
 _R_FROM = "promotion_requests r JOIN registered_models m ON m.id = r.model_id"
 
 
 # -- reading -------------------------------------------------------------------------
 def _requests(conn: sqlite3.Connection, where: str, args=()) -> list[ApprovalRequest]:
     out = []
-    for row in conn.execute(f"SELECT {_R_COLUMNS} FROM {_R_FROM} WHERE {where} ORDER BY r.id", args).fetchall():
-        overrides = {g: Override(g, a, reason, at) for g, a, reason, at in conn.execute(
-            "SELECT gate, approver, reason, at FROM gate_overrides WHERE request_id = ?", (row[0],))}
-        gates = tuple(GateResult(g, bool(p), msg, json.loads(d), at, overrides.get(g)) for g, p, msg, d, at in
-                      conn.execute("SELECT gate, passed, message, details, ran_at FROM gate_results"
-                                   " WHERE request_id = ? ORDER BY position", (row[0],)))
-        reviews = tuple(Review(*r) for r in conn.execute(
-            "SELECT reviewer, decision, comment, at FROM reviews WHERE request_id = ? ORDER BY id", (row[0],)))
-        out.append(ApprovalRequest(*row, gates=gates, reviews=reviews))
+    for row in named(conn, f"SELECT {_R_COLUMNS} FROM {_R_FROM} WHERE {where} ORDER BY r.id", args):
+        rid = row["id"]
+        overrides = {o["gate"]: build(Override, o) for o in named(
+            conn, "SELECT gate, approver, reason, at FROM gate_overrides WHERE request_id = ?", (rid,))}
+        gates = tuple(build(GateResult, g, passed=bool(g["passed"]), details=json.loads(g["details"]),
+                            override=overrides.get(g["gate"]))
+                      for g in named(conn, "SELECT gate, passed, message, details, ran_at FROM gate_results"
+                                           " WHERE request_id = ? ORDER BY position", (rid,)))
+        reviews = tuple(build(Review, r) for r in named(
+            conn, "SELECT reviewer, decision, comment, at FROM reviews WHERE request_id = ? ORDER BY id", (rid,)))
+        out.append(build(ApprovalRequest, row, gates=gates, reviews=reviews))
     return out
 
 

@@ -14,6 +14,7 @@ from typing import Any, Iterable
 
 from . import approvals, aliases, versions as registry
 from ..storage.project import Project
+from ..storage.rows import build, named
 from .entities import PRODUCTION, AliasMove, ApprovalRequest, Lineage, ModelVersion, RegisteredModel, RegistrySettings
 from .settings import get_settings
 from ..tracking.runs import run_rid, runs_by_rid
@@ -208,18 +209,20 @@ class RunModels:
 
 def runs_with_models(project: Project, limit: int = 5000) -> list[RunModels]:
     """Runs with a logged model, newest first (the register dialog's choices)."""
-    rows = project.read(
-        "SELECT r.rid, r.id, r.name, e.name, r.status, r.user, r.start_time, group_concat(lm.name, char(31))"
-        " FROM logged_models lm JOIN runs r ON r.rid = lm.run_rid JOIN experiments e ON e.id = r.experiment_id"
+    rows = named(
+        project.conn, "SELECT r.rid AS rid, r.id AS run_id, r.name AS run_name, e.name AS experiment,"
+        " r.status AS status, r.user AS user, r.start_time AS start_time,"
+        " group_concat(lm.name, char(31)) AS models FROM logged_models lm JOIN runs r ON r.rid = lm.run_rid JOIN experiments e ON e.id = r.experiment_id"
         " GROUP BY r.rid ORDER BY r.start_time DESC, r.rid DESC LIMIT ?", (int(limit),))
     registered: dict[int, list[str]] = {}
     for rid, model, version in project.read(
             "SELECT v.run_rid, m.name, v.version FROM model_versions v JOIN registered_models m"
             " ON m.id = v.model_id ORDER BY m.name, v.version"):
         registered.setdefault(rid, []).append(f"{model} v{version}")
-    metrics = {r.id: r.metrics for r in runs_by_rid(project, [row[0] for row in rows])} if rows else {}
-    return [RunModels(r[1], r[2], r[3], r[4], r[5], r[6], tuple(sorted(r[7].split("\x1f"))),
-                      tuple(registered.get(r[0], ())), dict(metrics.get(r[1], {}))) for r in rows]
+    metrics = {r.id: r.metrics for r in runs_by_rid(project, [row["rid"] for row in rows])} if rows else {}
+    return [build(RunModels, r, skip=("rid",), models=tuple(sorted(r["models"].split("\x1f"))),
+                  registered=tuple(registered.get(r["rid"], ())), metrics=dict(metrics.get(r["run_id"], {})))
+            for r in rows]
 
 
 # -- audit entries for a table ---------------------------------------------------------------------

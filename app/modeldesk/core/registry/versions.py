@@ -19,13 +19,17 @@ from .. import audit
 from ..tracking.artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
 from ..errors import Hint, NotFoundError, UsageError
 from ..storage.project import Project
+from ..storage.rows import build, named
 from .entities import Lineage, ModelVersion, RegisteredModel
 from ..tracking.runs import get_run, run_rid
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")
-_V_COLUMNS = ("m.name, v.version, r.id, v.logged_model, v.sha256, v.size, v.flavor, v.signature,"
-              " v.input_example_sha256, v.environment_sha256, v.status, v.created_by, v.created_at, v.model_id")
+# Named as ModelVersion's fields (plus the model's id, to find its aliases): see _versions.
+_V_COLUMNS = ("m.name AS name, v.version AS version, r.id AS run_id, v.logged_model AS logged_model,"
+              " v.sha256 AS sha256, v.size AS size, v.flavor AS flavor, v.signature AS signature,"
+              " v.input_example_sha256 AS input_example_sha256, v.environment_sha256 AS environment_sha256,"
+              " v.status AS status, v.created_by AS created_by, v.created_at AS created_at, v.model_id AS model_id")
 _V_FROM = "model_versions v JOIN registered_models m ON m.id = v.model_id JOIN runs r ON r.rid = v.run_rid"
 
 
@@ -56,14 +60,16 @@ def model_id(conn: sqlite3.Connection, name: str) -> int:
     return row[0]
 
 
-def _to_versions(conn: sqlite3.Connection, rows) -> list[ModelVersion]:
+def _versions(conn: sqlite3.Connection, where: str, args=(), order: str = "v.version") -> list[ModelVersion]:
+    """The versions matching ``where``: the one place model_versions rows become ModelVersion objects."""
+    rows = named(conn, f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE {where} ORDER BY {order}", args)
     aliases: dict[tuple, list] = {}
-    for mid in {r[13] for r in rows}:
+    for mid in {r["model_id"] for r in rows}:
         for alias, version in conn.execute(
                 "SELECT alias, version FROM aliases WHERE model_id = ? ORDER BY alias", (mid,)):
             aliases.setdefault((mid, version), []).append(alias)
-    return [ModelVersion(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], r[9], r[10], r[11],
-                         r[12], tuple(aliases.get((r[13], r[1]), ()))) for r in rows]
+    return [build(ModelVersion, r, skip=("model_id",), signature=json.loads(r["signature"]),
+                  aliases=tuple(aliases.get((r["model_id"], r["version"]), ()))) for r in rows]
 
 
 def version_of(conn: sqlite3.Connection, name: str, version: int) -> ModelVersion:
@@ -73,13 +79,12 @@ def version_of(conn: sqlite3.Connection, name: str, version: int) -> ModelVersio
         version = int(version)
     except (TypeError, ValueError):
         raise UsageError(f"A version is a number like 3, not {version!r}.") from None
-    rows = conn.execute(f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE v.model_id = ? AND v.version = ?",
-                        (mid, version)).fetchall()
+    rows = _versions(conn, "v.model_id = ? AND v.version = ?", (mid, version))
     if not rows:
         known = [str(r[0]) for r in conn.execute(
             "SELECT version FROM model_versions WHERE model_id = ? ORDER BY version", (mid,))]
         raise NotFoundError(f"Model {name!r} has no version {version}; its versions: {', '.join(known) or 'none'}.")
-    return _to_versions(conn, rows)[0]
+    return rows[0]
 
 
 def get_version(project: Project, name: str, version: int) -> ModelVersion:
@@ -90,26 +95,26 @@ def get_version(project: Project, name: str, version: int) -> ModelVersion:
 def list_versions(project: Project, name: str) -> list[ModelVersion]:
     """All versions of ``name``, oldest first."""
     mid = model_id(project.conn, name)
-    return _to_versions(project.conn, project.read(
-        f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE v.model_id = ? ORDER BY v.version", (mid,)))
+    return _versions(project.conn, "v.model_id = ?", (mid,))
 
 
 def versions_of_run(project: Project, run_id: str) -> list[ModelVersion]:
     """Versions registered from a run (the Experiments view's "registered as")."""
     rid = run_rid(project, run_id)
-    return _to_versions(project.conn, project.read(
-        f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE v.run_rid = ? ORDER BY m.name, v.version", (rid,)))
+    return _versions(project.conn, "v.run_rid = ?", (rid,), order="m.name, v.version")
 
 
 def list_models(project: Project) -> list[RegisteredModel]:
     """Every registered model, by name, with its latest version and aliases."""
-    rows = project.read(
-        "SELECT m.id, m.name, m.description, m.created_by, m.created_at, MAX(v.version), COUNT(v.version)"
-        " FROM registered_models m LEFT JOIN model_versions v ON v.model_id = m.id GROUP BY m.id ORDER BY m.name")
+    rows = named(project.conn,
+                 "SELECT m.id AS id, m.name AS name, m.description AS description, m.created_by AS created_by,"
+                 " m.created_at AS created_at, MAX(v.version) AS latest_version, COUNT(v.version) AS version_count"
+                 " FROM registered_models m LEFT JOIN model_versions v ON v.model_id = m.id"
+                 " GROUP BY m.id ORDER BY m.name")
     aliases: dict[int, dict] = {}
     for mid, alias, version in project.read("SELECT model_id, alias, version FROM aliases ORDER BY alias"):
         aliases.setdefault(mid, {})[alias] = version
-    return [RegisteredModel(r[1], r[2], r[3], r[4], r[5], r[6], aliases.get(r[0], {})) for r in rows]
+    return [build(RegisteredModel, r, skip=("id",), aliases=aliases.get(r["id"], {})) for r in rows]
 
 
 def model_exists(project: Project, name: str) -> bool:
@@ -203,25 +208,25 @@ def registered_as(project: Project, name: str, run_id: str, artifact: str = "mod
     if row is None:
         return None
     rid = run_rid(project, run_id)
-    sql = f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE v.model_id = ? AND v.run_rid = ? AND v.logged_model = ?"
+    where = "v.model_id = ? AND v.run_rid = ? AND v.logged_model = ?"
     args = [row[0], rid, artifact]
     if sha256:
-        sql += " AND v.sha256 = ?"
+        where += " AND v.sha256 = ?"
         args.append(sha256)
-    rows = project.read(sql + " ORDER BY v.version LIMIT 1", args)
-    return _to_versions(project.conn, rows)[0] if rows else None
+    rows = _versions(project.conn, where, args, order="v.version LIMIT 1")
+    return rows[0] if rows else None
 
 
 def find_version_for(project: Project, logged, name: str | None = None) -> ModelVersion | None:
     """The registered version holding a logged model's exact bytes (in model ``name``), if any."""
     rid = run_rid(project, logged.run_id)
-    sql = f"SELECT {_V_COLUMNS} FROM {_V_FROM} WHERE v.run_rid = ? AND v.logged_model = ? AND v.sha256 = ?"
+    where = "v.run_rid = ? AND v.logged_model = ? AND v.sha256 = ?"
     args: list = [rid, logged.name, logged.sha256]
     if name:
-        sql += " AND m.name = ?"
+        where += " AND m.name = ?"
         args.append(name)
-    rows = project.read(sql + " ORDER BY m.name, v.version LIMIT 1", args)
-    return _to_versions(project.conn, rows)[0] if rows else None
+    rows = _versions(project.conn, where, args, order="m.name, v.version LIMIT 1")
+    return rows[0] if rows else None
 
 
 def version_lineage(project: Project, name: str, version: int) -> Lineage:

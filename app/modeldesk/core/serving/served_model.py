@@ -20,6 +20,7 @@ from .. import clock
 from ..tracking.run_entities import LoggedModel
 from ..errors import ModelDeskError, RefusedError
 from ..storage.project import Project
+from ..storage.rows import build, named
 
 
 @dataclass(frozen=True)
@@ -274,7 +275,6 @@ class ServingEvent:
 
 def list_events(project: Project, limit: int = 200) -> list[ServingEvent]:
     """The latest serving events, newest first."""
-    rows = project.read(
-        "SELECT time, event, model_uri, model_name, version, run_id, sha256, user, detail FROM serving_events"
-        " ORDER BY id DESC LIMIT ?", (limit,))
-    return [ServingEvent(*r[:8], json.loads(r[8])) for r in rows]
+    rows = named(project.conn, "SELECT time, event, model_uri, model_name, version, run_id, sha256, user, detail"
+                               " FROM serving_events ORDER BY id DESC LIMIT ?", (limit,))
+    return [build(ServingEvent, r, detail=json.loads(r["detail"])) for r in rows]

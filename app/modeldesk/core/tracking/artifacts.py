@@ -17,6 +17,7 @@ from ..storage.blobs import get_blob, put_blob
 from .run_entities import Artifact, DatasetRecord, LoggedModel
 from ..errors import NotFoundError, UsageError
 from ..storage.project import Project
+from ..storage.rows import build, named
 from .runs import run_rid
 
 SAMPLE_CAP = 10_000
@@ -51,12 +52,9 @@ def log_artifact(project: Project, rid: int, source, name: str | None = None) ->
 
 def list_artifacts(project: Project, run_id: str) -> list[Artifact]:
     rid = run_rid(project, run_id)
-    return [
-        Artifact(run_id, *row)
-        for row in project.read(
-            "SELECT path, sha256, size, created_at FROM artifacts WHERE run_rid = ? ORDER BY path", (rid,)
-        )
-    ]
+    rows = named(project.conn, "SELECT path, sha256, size, created_at FROM artifacts WHERE run_rid = ? ORDER BY path",
+                 (rid,))
+    return [build(Artifact, row, run_id=run_id) for row in rows]
 
 
 def read_artifact(project: Project, run_id: str, name: str) -> bytes:
@@ -134,11 +132,12 @@ def log_dataset(project: Project, rid: int, data, *, name: str = "dataset", role
 
 def list_datasets(project: Project, run_id: str) -> list[DatasetRecord]:
     rid = run_rid(project, run_id)
-    rows = project.read(
-        "SELECT d.fingerprint, rd.name, rd.role, rd.target, d.rows, d.columns, d.profile, d.sample_sha256,"
-        " d.sample_rows FROM run_datasets rd JOIN datasets d ON d.fingerprint = rd.fingerprint"
+    rows = named(
+        project.conn, "SELECT d.fingerprint AS fingerprint, rd.name AS name, rd.role AS role, rd.target AS target,"
+        " d.rows AS rows, d.columns AS columns, d.profile AS profile, d.sample_sha256 AS sample_sha256,"
+        " d.sample_rows AS sample_rows FROM run_datasets rd JOIN datasets d ON d.fingerprint = rd.fingerprint"
         " WHERE rd.run_rid = ? ORDER BY rd.role, rd.name", (rid,))
-    return [DatasetRecord(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7], r[8]) for r in rows]
+    return [build(DatasetRecord, r, profile=json.loads(r["profile"])) for r in rows]
 
 
 def load_dataset_sample(project: Project, fingerprint: str):
