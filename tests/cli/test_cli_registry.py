@@ -213,3 +213,16 @@ def test_every_core_hint_is_rendered_as_a_command():
     assert hint_command(Hint("approve", model="churn", version=2)) == \
         "Ask a teammate to run: modeldesk models approve churn 2"
     assert hint_command(None) == ""
+
+
+def test_weakening_rules_is_proposed_then_confirmed_by_a_second_approver(cli, md):
+    code, out, err = cli("models", "settings", "--approvers", "ben,cara", user="ben")
+    assert code == 0, err
+    code, out, err = cli("models", "settings", "--no-four-eyes", user="ben")
+    assert code == 0, err
+    assert "four-eyes           on" in out and "Proposed by ben" in out and "--confirm" in out
+    code, _, err = cli("models", "settings", "--confirm", user="Ben")
+    assert code == 1 and "second approver" in err
+    code, out, err = cli("models", "settings", "--confirm", user="cara")
+    assert code == 0, err
+    assert "Confirmed" in out and "four-eyes           off" in out and "Proposed by" not in out

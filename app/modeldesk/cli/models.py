@@ -10,6 +10,7 @@ usage exits 2.
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import click
 
@@ -415,23 +416,33 @@ def models_requests(ctx: Context, name: str | None, show_all: bool) -> None:
 @click.option("--higher-is-better/--lower-is-better", "higher", default=None, help="Metric direction.")
 @click.option("--tolerance", type=float, help="How much worse than production still passes (metric units).")
 @click.option("--approvers", metavar="A,B", help="Who may approve (comma-separated; '' for anyone).")
+@click.option("--confirm", is_flag=True, help="Confirm the change another approver proposed (weakening rules).")
 @acting
 @pass_ctx
 def models_settings(ctx: Context, model, required_approvals, four_eyes, primary_metric, higher, tolerance,
-                    approvers) -> None:
+                    approvers, confirm) -> None:
     """Show or change the approval rules (project-wide, or --model for one model).
+
+    With an approvers list, a change that weakens the rules (four-eyes off,
+    fewer approvals, approvers changed) is only proposed until a second
+    approver confirms it with --confirm. A user with an open request cannot
+    change the rules.
 
     \b
     Example:
       modeldesk models settings --required-approvals 2 --primary-metric metrics.roc_auc --tolerance 0.005
+      modeldesk --as cara models settings --confirm
     """
-    from ..core.registry.settings import get_settings, update_settings
+    from ..core.registry.settings import get_settings, pending_change, update_settings
 
     project = ctx.project()
     changes = dict(required_approvals=required_approvals, four_eyes=four_eyes, primary_metric=primary_metric,
                    metric_direction=None if higher is None else ("higher" if higher else "lower"),
                    tolerance=tolerance, approvers=approvers)
-    if any(v is not None for v in changes.values()):
+    if confirm:
+        s = update_settings(project, model=model, actor=project.user, confirm=True)
+        click.echo("Confirmed the proposed change.")
+    elif any(v is not None for v in changes.values()):
         s = update_settings(project, model=model, actor=project.user, **changes)
     else:
         s = get_settings(project, model)
@@ -443,3 +454,9 @@ def models_settings(ctx: Context, model, required_approvals, four_eyes, primary_
     click.echo(f"  direction           {s.metric_direction} is better")
     click.echo(f"  tolerance           {s.tolerance:g}")
     click.echo(f"  approvers           {', '.join(s.approvers) or 'anyone (but the requester, with four-eyes)'}")
+    pending = pending_change(project, model)
+    if pending:
+        scope_opt = f" --model {model}" if model else ""
+        click.echo(f"Proposed by {pending['by']}, waiting for a second approver ({', '.join(pending['weakens'])}):")
+        click.echo(f"  {json.dumps(pending['changes'])}")
+        click.echo(f"  Another approver confirms with: modeldesk --as NAME models settings{scope_opt} --confirm")

@@ -8,9 +8,10 @@ from .. import clock
 from .. import audit
 from ..storage.blobs import get_blob
 from ..errors import Hint, RefusedError, UsageError
+from ..identity import check_user
 from ..storage.project import Project
 from ..storage.rows import build, named
-from .entities import PRODUCTION, AliasMove
+from .entities import PRODUCTION, AliasMove, is_protected
 from .settings import get_settings, may_govern
 from .versions import alias_holder, check_alias, model_id, version_of
 
@@ -26,15 +27,19 @@ def alias_history(project: Project, name: str, alias: str | None = None) -> list
     mid = model_id(project.conn, name)
     if alias is None:
         return _moves(project.conn, "h.model_id = ?", (mid,))
-    return _moves(project.conn, "h.model_id = ? AND h.alias = ?", (mid, alias))
+    return _moves(project.conn, "h.model_id = ? AND h.alias = ?", (mid, alias.strip().lower()))
 
 
-def move_alias(conn: sqlite3.Connection, *, name: str, alias: str, to_version: int, kind: str, actor: str,
-               reason: str = "", request_id: int | None = None) -> AliasMove:
+def _move_alias(conn: sqlite3.Connection, *, name: str, alias: str, to_version: int, kind: str, actor: str,
+                reason: str = "", request_id: int | None = None) -> AliasMove:
     """Point ``alias`` at ``to_version`` and record the move (inside a write transaction).
 
-    No rule checks here: callers (approvals, rollback, set_alias) apply them.
+    Private to the registry: callers (approvals, rollback, set_alias) apply the
+    rules first. A protected alias moves only as a completed request's
+    promotion or a rollback; anything else is refused here too.
     """
+    if is_protected(alias) and kind not in ("promote", "rollback"):
+        raise RefusedError(f"{alias} is protected: it moves only through an approved request or a rollback.")
     mid = model_id(conn, name)
     before = alias_holder(conn, mid, alias)
     now = clock.now()
@@ -54,18 +59,18 @@ def move_alias(conn: sqlite3.Connection, *, name: str, alias: str, to_version: i
 def set_alias(project: Project, name: str, alias: str, version: int, *, actor: str | None = None,
               reason: str = "") -> AliasMove:
     """Point an unprotected alias (staging, champion, ...) at ``version`` directly."""
-    check_alias(alias)
-    actor = actor or project.user
-    if alias == PRODUCTION:
+    alias = check_alias(alias)
+    actor = check_user(actor or project.user)
+    if is_protected(alias):
         raise RefusedError(
-            "production is protected: a version reaches it only through an approved request.",
-            hint=Hint("request", model=name, version=version, alias=PRODUCTION))
+            f"{alias} is protected: a version reaches it only through an approved request.",
+            hint=Hint("request", model=name, version=version, alias=alias))
     with project.write() as w:
         v = version_of(w, name, version)
         if alias_holder(w, model_id(w, name), alias) == v.version:
             raise UsageError(f"{alias} already points at {name} v{v.version}; nothing to do.")
-        return move_alias(w, name=name, alias=alias, to_version=v.version, kind="set", actor=actor,
-                          reason=reason)
+        return _move_alias(w, name=name, alias=alias, to_version=v.version, kind="set", actor=actor,
+                           reason=reason)
 
 
 def _previous(moves: list[AliasMove]) -> int | None:
@@ -99,8 +104,8 @@ def rollback(project: Project, name: str, *, alias: str = PRODUCTION, reason: st
     artifact no longer verifies, or (for production, when an approvers list
     is set) when ``actor`` is not an approver.
     """
-    check_alias(alias)
-    actor = actor or project.user
+    alias = check_alias(alias)
+    actor = check_user(actor or project.user)
     if not reason or not str(reason).strip():
         raise UsageError("A rollback needs a reason, e.g. --reason \"v3 misclassifies new customers\".")
     with project.write() as w:
@@ -112,14 +117,14 @@ def rollback(project: Project, name: str, *, alias: str = PRODUCTION, reason: st
                 f"v{current} is the first version that held {name}@{alias}"
             raise RefusedError(f"Nothing to roll back to: {what}. Promote another version instead.",
                                hint=Hint("request", model=name, alias=alias))
-        if alias == PRODUCTION:
+        if is_protected(alias):
             ok, why = may_govern(get_settings(project, name), actor)
             if not ok:
                 raise RefusedError(f"{actor} cannot roll back production: {why}")
         previous = version_of(w, name, target)
         get_blob(w, previous.sha256, what=f"model {name} v{target}")   # refuse a tampered artifact
-        return move_alias(w, name=name, alias=alias, to_version=target, kind="rollback", actor=actor,
-                          reason=str(reason).strip())
+        return _move_alias(w, name=name, alias=alias, to_version=target, kind="rollback", actor=actor,
+                           reason=str(reason).strip())
 
 
 def refresh_version_status(conn: sqlite3.Connection, name: str, version: int) -> str:

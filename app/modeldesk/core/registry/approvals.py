@@ -25,20 +25,21 @@ from .. import clock
 from .. import audit
 from ..storage.blobs import get_blob
 from ..errors import Hint, NotFoundError, Reason, RefusedError, UsageError
+from ..identity import check_user, same_user
 from .gates import GATES, run_gates
 from ..storage.project import Project
 from ..storage.rows import build, named
 from .versions import alias_holder, check_alias, model_id, version_of
-from .aliases import move_alias, previous_version, refresh_version_status
+from .aliases import _move_alias, previous_version, refresh_version_status
 from .entities import PRODUCTION, ApprovalRequest, GateResult, Override, RegistrySettings, Review
-from .settings import get_settings, may_govern
+from .settings import get_settings, may_govern, rules_from_json, rules_json
 
 ACTIONS = ("request", "approve", "reject", "withdraw", "override", "rollback", "set_alias")
 # Named as ApprovalRequest's fields: see _requests.
 _R_COLUMNS = ("r.id AS id, m.name AS model, r.version AS version, r.target_alias AS target_alias,"
               " r.requested_by AS requested_by, r.requested_at AS requested_at, r.comment AS comment,"
               " r.status AS status, r.baseline_version AS baseline_version, r.closed_by AS closed_by,"
-              " r.closed_at AS closed_at, r.superseded_by AS superseded_by")
+              " r.closed_at AS closed_at, r.superseded_by AS superseded_by, r.rules AS rules")
 _R_FROM = "promotion_requests r JOIN registered_models m ON m.id = r.model_id"
 
 
@@ -55,7 +56,7 @@ def _requests(conn: sqlite3.Connection, where: str, args=()) -> list[ApprovalReq
                                            " WHERE request_id = ? ORDER BY position", (rid,)))
         reviews = tuple(build(Review, r) for r in named(
             conn, "SELECT reviewer, decision, comment, at FROM reviews WHERE request_id = ? ORDER BY id", (rid,)))
-        out.append(build(ApprovalRequest, row, gates=gates, reviews=reviews))
+        out.append(build(ApprovalRequest, row, gates=gates, reviews=reviews, rules=rules_from_json(row["rules"])))
     return out
 
 
@@ -134,16 +135,21 @@ def pending_request(project: Project, name: str, version: int, to: str | None = 
 # -- rules (shared by the actions and allowed_actions) ----------------------------------
 def check_review(req: ApprovalRequest | None, settings: RegistrySettings, user: str,
                  action: str) -> tuple[bool, str]:
-    """May ``user`` approve / reject / override on ``req``? (ok, reason when not)."""
+    """May ``user`` approve / reject / override on ``req``? (ok, reason when not)
+
+    The rules stored with the request when it was opened decide it; ``settings``
+    (today's) only for requests opened before rules were stored.
+    """
     if req is None:
         return False, "There is no open request for this version."
     if not req.is_open:
         return False, f"Request #{req.id} is already {req.status}."
+    settings = req.rules or settings
     ok, why = may_govern(settings, user)
     if not ok:
         return False, why
     verb = {"approve": "approve", "reject": "reject", "override": "override a gate of"}[action]
-    if settings.four_eyes and user == req.requested_by:
+    if settings.four_eyes and same_user(user, req.requested_by):
         if action == "approve":
             return False, Reason(f"{user} requested this promotion; the four-eyes rule needs another reviewer.",
                                  Hint("approve", model=req.model, version=req.version))
@@ -153,7 +159,7 @@ def check_review(req: ApprovalRequest | None, settings: RegistrySettings, user: 
         return False, Reason(f"{user} requested this promotion; the four-eyes rule does not let them {verb} it. "
                              "Ask another approver.")
     if action != "override":
-        done = next((r for r in req.reviews if r.reviewer == user), None)
+        done = next((r for r in req.reviews if same_user(r.reviewer, user)), None)
         if done is not None:
             return False, (f"{user} already {done.decision.rstrip('e')}ed request #{req.id}; each reviewer counts once "
                            f"({len(req.approvals)} approval(s) so far).")
@@ -172,7 +178,7 @@ def check_withdraw(req: ApprovalRequest | None, user: str) -> tuple[bool, str]:
         return False, "There is no open request for this version."
     if not req.is_open:
         return False, f"Request #{req.id} is already {req.status}."
-    if user != req.requested_by:
+    if not same_user(user, req.requested_by):
         return False, Reason(f"Only {req.requested_by}, who made request #{req.id}, can withdraw it; a reviewer "
                              "rejects it instead.", Hint("reject", model=req.model, version=req.version))
     return True, ""
@@ -223,8 +229,8 @@ def request_promotion(project: Project, name: str, version: int, *, to: str = PR
     even when a gate fails (it is then blocked until overridden); check
     ``.blocking_gates`` on the result.
     """
-    check_alias(to)
-    actor = actor or project.user
+    to = check_alias(to)
+    actor = check_user(actor or project.user)
     settings = get_settings(project, name)
     for _attempt in range(3):
         candidate = version_of(project.conn, name, version)
@@ -246,11 +252,11 @@ def request_promotion(project: Project, name: str, version: int, *, to: str = PR
                           " WHERE id = ?", (actor, now, o.id))
             rid = w.execute(
                 "INSERT INTO promotion_requests (model_id, version, target_alias, requested_by, requested_at,"
-                " comment, status, baseline_version) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?)",
-                (mid, candidate.version, to, actor, now, comment or "", base_v)).lastrowid
+                " comment, status, baseline_version, rules) VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?)",
+                (mid, candidate.version, to, actor, now, comment or "", base_v, rules_json(settings))).lastrowid
             audit.append(w, actor=actor, action="request.create", model=name, version=candidate.version, at=now,
                          details={"request_id": rid, "alias": to, "comment": comment or "",
-                                  "baseline_version": base_v})
+                                  "baseline_version": base_v, "rules": json.loads(rules_json(settings))})
             for o in old:
                 w.execute("UPDATE promotion_requests SET superseded_by = ? WHERE id = ?", (rid, o.id))
                 audit.append(w, actor=actor, action="request.supersede", model=name, version=o.version, at=now,
@@ -284,10 +290,10 @@ def approve(project: Project, name: str, version: int, *, comment: str = "", act
     One transaction: the review, and (when it is the last one needed) the
     alias move, the request's completion and their audit entries.
     """
-    actor = actor or project.user
+    actor = check_user(actor or project.user)
     with project.write() as w:
         req = _review_or_refuse(w, project, name, version, to, actor, "approve")
-        settings = get_settings(project, name)
+        settings = req.rules or get_settings(project, name)
         now = clock.now()
         w.execute("INSERT INTO reviews (request_id, reviewer, decision, comment, at) VALUES (?, ?, 'approve', ?, ?)",
                   (req.id, actor, comment or "", now))
@@ -313,7 +319,7 @@ def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistryS
     get_blob(w, v.sha256, what=f"model {req.model} v{req.version}")   # refuse an artifact changed since the gates
     now = clock.now()
     if alias_holder(w, mid, req.target_alias) != req.version:
-        move_alias(w, name=req.model, alias=req.target_alias, to_version=req.version, kind="promote",
+        _move_alias(w, name=req.model, alias=req.target_alias, to_version=req.version, kind="promote",
                    actor=actor, reason=req.comment, request_id=req.id)
     w.execute("UPDATE promotion_requests SET status = 'completed', closed_by = ?, closed_at = ? WHERE id = ?",
               (actor, now, req.id))
@@ -327,7 +333,7 @@ def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistryS
 def reject(project: Project, name: str, version: int, *, comment: str, actor: str | None = None,
            to: str | None = None) -> ApprovalRequest:
     """Reject the open request of a version; a comment saying why is required."""
-    actor = actor or project.user
+    actor = check_user(actor or project.user)
     if not comment or not str(comment).strip():
         raise UsageError("A rejection needs a comment that tells the requester why, e.g. "
                          "\"recall dropped on new data\".", hint=Hint("reject", model=name, version=version))
@@ -347,7 +353,7 @@ def reject(project: Project, name: str, version: int, *, comment: str, actor: st
 def withdraw(project: Project, name: str, version: int, *, actor: str | None = None, to: str | None = None,
              comment: str = "") -> ApprovalRequest:
     """The requester takes their open request back."""
-    actor = actor or project.user
+    actor = check_user(actor or project.user)
     with project.write() as w:
         req = _open_request(w, name, version, to)
         ok, why = check_withdraw(req, actor)
@@ -368,7 +374,7 @@ def override_gate(project: Project, name: str, version: int, gate: str, *, reaso
 
     An override is not an approval: the request still needs its reviews.
     """
-    actor = actor or project.user
+    actor = check_user(actor or project.user)
     if gate not in GATES:
         raise UsageError(f"Unknown gate {gate!r}; gates: {', '.join(GATES)}.")
     if not reason or not str(reason).strip():

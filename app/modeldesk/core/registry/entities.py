@@ -9,9 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..identity import user_key
 from ..tracking.run_entities import DatasetRecord, Run
 
 PRODUCTION = "production"
+PROTECTED_ALIASES = frozenset({PRODUCTION})
+
+
+def is_protected(alias: str) -> bool:
+    """Whether ``alias`` moves only through an approved request (compared case-insensitively:
+    ``Production`` is ``production``)."""
+    return isinstance(alias, str) and alias.strip().casefold() in PROTECTED_ALIASES
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,16 @@ class ApprovalRequest:
     superseded_by: int | None
     gates: tuple[GateResult, ...] = ()
     reviews: tuple[Review, ...] = ()
+    rules: "RegistrySettings | None" = None   # the rules in force when it was opened (None: opened before m004)
 
     @property
     def approvals(self) -> tuple[str, ...]:
-        return tuple(r.reviewer for r in self.reviews if r.decision == "approve")
+        """The approving reviewers, one per person (names compared in normal form)."""
+        seen: dict[str, str] = {}
+        for r in self.reviews:
+            if r.decision == "approve":
+                seen.setdefault(user_key(r.reviewer), r.reviewer)
+        return tuple(seen.values())
 
     @property
     def blocking_gates(self) -> tuple[GateResult, ...]:

@@ -18,6 +18,7 @@ from .. import clock
 from .. import audit
 from ..tracking.artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
 from ..errors import Hint, NotFoundError, UsageError
+from ..identity import check_user
 from ..storage.project import Project
 from ..storage.rows import build, named
 from .entities import Lineage, ModelVersion, RegisteredModel
@@ -42,11 +43,12 @@ def check_name(name: str) -> str:
 
 
 def check_alias(alias: str) -> str:
-    """A valid alias (a word starting with a letter, never a bare number), or UsageError."""
-    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias):
+    """A valid alias in its stored form, lower case (a word starting with a letter, never a
+    bare number), or UsageError. Aliases are case-insensitive: ``Production`` is ``production``."""
+    if not isinstance(alias, str) or not _ALIAS.fullmatch(alias.strip()):
         raise UsageError(f"Bad alias {alias!r}: use a word starting with a letter, e.g. production, "
                          "staging, champion.")
-    return alias
+    return alias.strip().lower()
 
 
 def model_id(conn: sqlite3.Connection, name: str) -> int:
@@ -135,7 +137,8 @@ def alias_version(project: Project, name: str, alias: str) -> int | None:
 
 def alias_holder(conn: sqlite3.Connection, mid: int, alias: str) -> int | None:
     """The version ``alias`` of model id ``mid`` points at, read through ``conn``."""
-    row = conn.execute("SELECT version FROM aliases WHERE model_id = ? AND alias = ?", (mid, alias)).fetchone()
+    row = conn.execute("SELECT version FROM aliases WHERE model_id = ? AND alias = ?",
+                       (mid, alias.strip().lower())).fetchone()
     return row[0] if row else None
 
 
@@ -162,7 +165,7 @@ def register_model(project: Project, source: str, name: str, *, artifact: str = 
     returns the existing version instead of adding a duplicate.
     """
     check_name(name)
-    actor = actor or project.user
+    actor = check_user(actor or project.user)
     if isinstance(source, str) and source.startswith("models:/"):
         raise UsageError(f"Register a run's logged model (runs:/<run_id>/<name>), not {source!r}.")
     if isinstance(source, str) and source.startswith("runs:/"):
