@@ -8,6 +8,8 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["MODELDESK_USER"] = "tester"
 os.environ.pop("MODELDESK_PROJECT", None)
+# What ModelDesk remembers per machine (the audit heads it has seen) goes to a scratch folder.
+os.environ["XDG_DATA_HOME"] = __import__("tempfile").mkdtemp(prefix="modeldesk-test-data-")
 
 import pytest  # noqa: E402
 

@@ -60,6 +60,13 @@ def set_project(path=None, *, user: str | None = None):
             _project.close()
         _project = project_mod.open_project(path, user=user)
         _tracker = tracking.Tracker(_project)
+        from .core.audit import on_open
+
+        warning = on_open(_project)
+        if warning:
+            import warnings
+
+            warnings.warn(f"{warning} Run `modeldesk audit verify`.", RuntimeWarning, stacklevel=2)
         _experiment = None
         _env_sha = None
         return _project

@@ -226,3 +226,23 @@ def test_weakening_rules_is_proposed_then_confirmed_by_a_second_approver(cli, md
     code, out, err = cli("models", "settings", "--confirm", user="cara")
     assert code == 0, err
     assert "Confirmed" in out and "four-eyes           off" in out and "Proposed by" not in out
+
+
+def test_audit_verify_catches_an_sql_alias_move_and_checks_an_expected_head(cli, md, project_path):
+    import sqlite3
+
+    md.register_model(f"runs:/{log_run(md, roc_auc=0.95)}/model", "churn")
+    md.register_model(f"runs:/{log_run(md, roc_auc=0.96)}/model", "churn")
+    for v in (1, 2):
+        assert cli("models", "request", "churn", v, user="ana")[0] == 0
+        assert cli("models", "approve", "churn", v, user="ben")[0] == 0
+    code, out, err = cli("audit", "verify")
+    assert code == 0, err
+    head = out.splitlines()[-1].split()[1]              # "Head: SEQ:HASH  (check it later ...)"
+    assert cli("audit", "verify", "--expect-head", head)[0] == 0
+    assert cli("audit", "verify", "--expect-head", "7")[0] == 2
+    with sqlite3.connect(project_path) as conn:
+        conn.execute("UPDATE aliases SET version = 1 WHERE alias = 'production'")
+    code, out, err = cli("audit", "verify")
+    assert code == 1
+    assert "production of churn points to v1, but the last logged move put v2 there" in err

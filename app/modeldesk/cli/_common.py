@@ -20,8 +20,13 @@ class Context:
         if self._project is None:
             from ..core.storage.project import default_project_path, open_project
 
+            from ..core.audit import on_open
+
             path = self.project_path or default_project_path()
             self._project = open_project(path, create=create, user=self.user)
+            warning = on_open(self._project)
+            if warning:
+                click.echo(f"Warning: {warning} Run `modeldesk audit verify`.", err=True)
         return self._project
 
 

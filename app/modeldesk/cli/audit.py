@@ -28,22 +28,33 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option("--expect-head", metavar="SEQ:HASH", default=None,
+              help="Also check the log still holds this entry (a head printed earlier, e.g. in a report or CI).")
 @pass_ctx
-def audit_verify(ctx: Context) -> None:
-    """Check the hash chain; exit 1 naming the first edited, deleted or reordered entry.
+def audit_verify(ctx: Context, expect_head: str | None) -> None:
+    """Check the hash chain, and that the registry matches it; exit 1 naming what is wrong.
+
+    Catches edited, deleted or reordered entries, a cut log or an older copy of
+    the file (against the head this machine saw before, or --expect-head), and
+    aliases, versions, requests or reviews changed around ModelDesk.
 
     \b
     Example:
       modeldesk audit verify
+      modeldesk audit verify --expect-head 42:3f2a9c1e5b7d
     """
-    from ..core.audit import verify
+    from ..core.audit import parse_head
+    from ..core.registry.ledger import verify_project
 
-    result = verify(ctx.project())
+    expected = parse_head(expect_head) if expect_head else None
+    result = verify_project(ctx.project(), expect_head=expected)
     for warning in result.warnings:
         click.echo(f"Warning: {warning}", err=True)
     if not result.ok:
         raise RefusedError(f"Audit log check FAILED: {result.message}")
     click.echo(result.message)
+    if result.head_hash:
+        click.echo(f"Head: {result.entries}:{result.head_hash}  (check it later with --expect-head)")
 
 
 @audit.command("list")

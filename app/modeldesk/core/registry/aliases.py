@@ -12,6 +12,7 @@ from ..identity import check_user
 from ..storage.project import Project
 from ..storage.rows import build, named
 from .entities import PRODUCTION, AliasMove, is_protected
+from .ledger import checked_sha256
 from .settings import get_settings, may_govern
 from .versions import alias_holder, check_alias, model_id, version_of
 
@@ -122,7 +123,7 @@ def rollback(project: Project, name: str, *, alias: str = PRODUCTION, reason: st
             if not ok:
                 raise RefusedError(f"{actor} cannot roll back production: {why}")
         previous = version_of(w, name, target)
-        get_blob(w, previous.sha256, what=f"model {name} v{target}")   # refuse a tampered artifact
+        get_blob(w, checked_sha256(project, previous), what=f"model {name} v{target}")   # refuse a tampered one
         return _move_alias(w, name=name, alias=alias, to_version=target, kind="rollback", actor=actor,
                            reason=str(reason).strip())
 

@@ -32,6 +32,7 @@ from ..storage.rows import build, named
 from .versions import alias_holder, check_alias, model_id, version_of
 from .aliases import _move_alias, previous_version, refresh_version_status
 from .entities import PRODUCTION, ApprovalRequest, GateResult, Override, RegistrySettings, Review
+from .ledger import checked_sha256
 from .settings import get_settings, may_govern, rules_from_json, rules_json
 
 ACTIONS = ("request", "approve", "reject", "withdraw", "override", "rollback", "set_alias")
@@ -302,11 +303,11 @@ def approve(project: Project, name: str, version: int, *, comment: str = "", act
                      details={"request_id": req.id, "alias": req.target_alias, "comment": comment or "",
                               "approvals": len(approvals), "required": settings.required_approvals})
         if len(approvals) >= settings.required_approvals:
-            _complete(w, req, approvals, settings, actor)
+            _complete(project, w, req, approvals, settings, actor)
     return get_request(project, req.id)
 
 
-def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistrySettings, actor: str) -> None:
+def _complete(project: Project, w, req: ApprovalRequest, approvals: list[str], settings: RegistrySettings, actor: str) -> None:
     mid = model_id(w, req.model)
     production = alias_holder(w, mid, PRODUCTION)
     if production != req.baseline_version and production != req.version:
@@ -316,7 +317,7 @@ def _complete(w, req: ApprovalRequest, approvals: list[str], settings: RegistryS
             f"#{req.id} ran, so they compared with the wrong version. Request again.",
             hint=Hint("request", model=req.model, version=req.version, alias=req.target_alias))
     v = version_of(w, req.model, req.version)
-    get_blob(w, v.sha256, what=f"model {req.model} v{req.version}")   # refuse an artifact changed since the gates
+    get_blob(w, checked_sha256(project, v), what=f"model {req.model} v{req.version}")   # changed since the gates?
     now = clock.now()
     if alias_holder(w, mid, req.target_alias) != req.version:
         _move_alias(w, name=req.model, alias=req.target_alias, to_version=req.version, kind="promote",

@@ -57,8 +57,10 @@ def artifact_gate(project: Project, v: ModelVersion):
 
     from ..storage.blobs import get_blob
 
+    from .ledger import checked_sha256
+
     try:
-        data = get_blob(project.conn, v.sha256, what=f"model {v.name} v{v.version}")
+        data = get_blob(project.conn, checked_sha256(project, v), what=f"model {v.name} v{v.version}")
     except ModelDeskError as exc:
         return _result("artifact", False, str(exc), sha256=v.sha256), None
     try:

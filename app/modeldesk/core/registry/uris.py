@@ -19,8 +19,11 @@ def resolve_model(project: Project, uri: str) -> LoggedModel:
         return get_logged_model(project, parts[1], parts[2])
     from .versions import resolve_version
 
+    from .ledger import checked_sha256
+
     v = resolve_version(project, uri)
-    return LoggedModel(v.run_id, v.logged_model, v.sha256, v.size, v.flavor, v.signature, v.environment_sha256,
+    sha256 = checked_sha256(project, v)   # against its registration in the audit log, before any unpickling
+    return LoggedModel(v.run_id, v.logged_model, sha256, v.size, v.flavor, v.signature, v.environment_sha256,
                        v.input_example_sha256, v.created_at)
 
 

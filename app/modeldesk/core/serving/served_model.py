@@ -164,12 +164,14 @@ class ModelHolder:
 
     def __init__(self, project: Project, uri: str, *, interval: float = 2.0,
                  on_switch: Callable[[ServedModel, ServedModel], None] | None = None,
-                 on_error: Callable[[str], None] | None = None, initial: ServedModel | None = None):
+                 on_error: Callable[[str], None] | None = None, initial: ServedModel | None = None,
+                 on_refused: Callable[[str], None] | None = None):
         self.project, self.uri, self.interval = project, uri, interval
         self.current: ServedModel = initial or load_served(project, uri)
-        self.on_switch, self.on_error = on_switch, on_error
+        self.on_switch, self.on_error, self.on_refused = on_switch, on_error, on_refused
         self.switches = 0
         self.reload_errors = 0
+        self.refused: str | None = None   # why the last alias move was not followed (None: following)
         self._failed_sha: str | None = None
         self._last_error: str | None = None
         self._stop = threading.Event()
@@ -206,6 +208,15 @@ class ModelHolder:
                 return False
         if logged.sha256 == self._failed_sha:
             return False     # already refused; wait for the alias to move again
+        why = self._unbacked_move()
+        if why is not None:
+            if why != self.refused:
+                self.refused = why
+                record_event(self.project, "reload_refused", old, self.uri, reason=why)
+                if self.on_refused is not None:
+                    self.on_refused(f"not following {self.uri}: {why}; still serving v{old.version}")
+            return False
+        self.refused = None
         try:
             new = load_served(self.project, self.uri)
         except ModelDeskError as exc:
@@ -219,6 +230,17 @@ class ModelHolder:
             self.on_switch(old, new)
         return True
 
+    def _unbacked_move(self) -> str | None:
+        """For an alias URI, why its current target is not backed by a verifying log entry (None: it is)."""
+        from ..registry.ledger import alias_is_backed
+        from ..registry.versions import alias_version
+        from ..tracking.artifacts import parse_model_uri
+
+        parts = parse_model_uri(self.uri)
+        if parts[0] != "models" or parts[3] is None:
+            return None
+        return alias_is_backed(self.project, parts[1], parts[3], alias_version(self.project, parts[1], parts[3]))
+
     def _report(self, message: str) -> None:
         """Count a failure; tell on_error once per distinct message (polling repeats them)."""
         self.reload_errors += 1
@@ -229,7 +251,7 @@ class ModelHolder:
 
 
 # -- events ------------------------------------------------------------------------------
-EVENTS = ("start", "stop", "switch", "reload_failed")
+EVENTS = ("start", "stop", "switch", "reload_failed", "reload_refused")
 
 
 def record_event(project: Project, event: str, served: ServedModel | None, uri: str, **detail) -> None:
