@@ -207,3 +207,36 @@ def test_any_cell_either_passes_or_is_a_named_422(values):
                 assert err.status == 422 and "'v'" in err.message
             else:
                 assert batch.n_rows == len(values)
+
+
+# -- strict parsing (issue 9, item 6) ------------------------------------------------------------
+STRICT = {"inputs": [{"name": "x", "type": "double", "nullable": False},
+                     {"name": "when", "type": "datetime", "nullable": False}], "input_kind": "dataframe"}
+
+
+@pytest.mark.parametrize("text", ["1_000", "\uff11\uff12", "0x1f", "1,5", "1.5.2", " ", "12abc"])
+def test_numbers_are_json_numbers_or_plain_ascii_decimals(text):
+    if not text.strip():
+        fails({"records": [{"x": text, "when": "2026-01-01"}]}, "null_value", "x", sig=STRICT)
+    else:
+        fails({"records": [{"x": text, "when": "2026-01-01"}]}, "wrong_type", "x", "not a number", sig=STRICT)
+
+
+@pytest.mark.parametrize("text", ["1000", "-2.5e3", "+.5", " 7 "])
+def test_plain_decimal_strings_are_numbers(text):
+    assert check({"records": [{"x": text, "when": "2026-01-01"}]}, sig=STRICT).frame["x"][0] == float(text)
+
+
+@pytest.mark.parametrize("text", ["", "  ", "nan", "NaN", "null"])
+def test_a_blank_or_nan_date_is_a_missing_value(text):
+    fails({"records": [{"x": 1, "when": text}]}, "null_value", "when", sig=STRICT)
+
+
+@pytest.mark.parametrize("text", ["1,5", "5", "May 3 2026", "03/05/2026", "2026", "tomorrow"])
+def test_dates_are_iso_8601_only(text):
+    fails({"records": [{"x": 1, "when": text}]}, "wrong_type", "when", "ISO 8601", sig=STRICT)
+
+
+@pytest.mark.parametrize("text", ["2026-05-03", "2026-05-03T14:30:00", "2026-05-03T14:30:00Z", "2026-05-03 14:30"])
+def test_iso_dates_pass(text):
+    assert check({"records": [{"x": 1, "when": text}]}, sig=STRICT).frame["when"][0].year == 2026

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+from datetime import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +156,10 @@ def _frame(fields: list, arrays: list) -> pd.DataFrame:
 
 
 # -- per-type conversion ------------------------------------------------------------------
+_DECIMAL = re.compile(r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?|inf|infinity)", re.ASCII | re.IGNORECASE)
+_ISO_START = re.compile(r"\d{4}-\d{2}-\d{2}(?:$|[T ]\d{2}:\d{2})", re.ASCII)
+
+
 def _is_null(v: Any, text: bool = True) -> bool:
     """None, NaN, an absent key; and, where text may spell it, "", NA, null, ..."""
     if v is None or v is _MISSING:
@@ -179,8 +185,9 @@ def _convert(f: dict, values: list, text: bool = False) -> tuple[np.ndarray, lis
     out = np.empty(len(values), dtype=object)
     convert = {"boolean": _to_bool, "string": _to_str, "category": _category_converter(f),
                "datetime": _to_datetime}.get(kind, lambda v: v)
+    blank_is_null = text or kind == "datetime"   # a blank or "nan" date is a missing value, in JSON too
     for i, v in enumerate(values):
-        if _is_null(v, text):
+        if _is_null(v, blank_is_null):
             out[i] = None
             if not nullable:
                 problems.append(_null_problem(f, i, v))
@@ -241,11 +248,10 @@ def _to_float(v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float, str)):
         raise _Bad(f"expected a number, got {_kind(v)}" + (f" ({_show(v)})" if isinstance(v, bool) else ""))
     if isinstance(v, str):
-        try:
-            x = float(v.strip())
-        except ValueError:
-            raise _Bad(f"{_show(v)} is not a number") from None
-        return x
+        text = v.strip()
+        if not _DECIMAL.fullmatch(text):   # no "1_000", "１２", "0x1f" or "1,5": plain ASCII decimals only
+            raise _Bad(f"{_show(v)} is not a number")
+        return float(text)
     try:
         return float(v)
     except OverflowError:
@@ -292,10 +298,13 @@ def _category_converter(f: dict):
 def _to_datetime(v: Any):
     if not isinstance(v, str):
         raise _Bad(f"expected an ISO 8601 date/time string, got {_kind(v)}")
+    text = v.strip()
+    if not _ISO_START.match(text):   # "1,5" or "May 3" would otherwise parse as some date
+        raise _Bad(f"{_show(v)} is not an ISO 8601 date/time (e.g. 2026-05-03 or 2026-05-03T14:30:00Z)")
     try:
-        return pd.Timestamp(v.strip())
+        return pd.Timestamp(datetime.fromisoformat(text))
     except (ValueError, TypeError, OverflowError):
-        raise _Bad(f"{_show(v)} is not an ISO 8601 date/time") from None
+        raise _Bad(f"{_show(v)} is not an ISO 8601 date/time (e.g. 2026-05-03 or 2026-05-03T14:30:00Z)") from None
 
 
 def _finish(f: dict, arr: np.ndarray):
