@@ -80,7 +80,7 @@ def test_cells_are_formatted_for_reading(qtbot, gui, view, sample):
 
 
 def test_number_and_time_formats():
-    from modeldesk.core.tracking.browse import format_duration, format_number
+    from modeldesk.core.text import fmt_duration as format_duration, fmt_number_short as format_number
 
     assert [format_number(v) for v in (0.91234, 12.0, 1234.5, 123456.0, 1e-5, float("nan"), None)] == \
         ["0.9123", "12.00", "1234", "1.235e5", "1.000e-5", "NaN", "—"]

@@ -4,11 +4,11 @@ version arguments, formats, and table/JSON printing. Imports no command module."
 from __future__ import annotations
 
 import json
-import time
 
 import click
 
 from ..core.errors import Hint
+from ..core.text import fmt_duration, fmt_number
 
 class Context:
     def __init__(self, project_path: str | None, user: str | None):
@@ -64,10 +64,6 @@ def acting(fn):
                         is_eager=True, help="Act as USER (also: modeldesk --as USER ..., $MODELDESK_USER).")(fn)
 
 
-def when(at: float | None) -> str:
-    return "" if at is None else time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(at))
-
-
 def print_table(header: list[str], rows: list[list]) -> None:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in [header] + rows:
@@ -92,28 +88,11 @@ def print_runs_table(frame) -> None:
         dur = "" if end is None or str(end) == "NaT" else fmt_duration((end - start).total_seconds())
         row = [values["run_id"][:8], values["run_name"], values["experiment"], values["status"],
                start.strftime("%Y-%m-%d %H:%M:%S"), dur]
-        row += [fmt_num(values[c]) for c in metric_cols]
+        row += [fmt_number(values[c], nan="") for c in metric_cols]
         rows.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
     for row in [header] + rows:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths)).rstrip())
-
-
-def fmt_num(v) -> str:
-    try:
-        if v != v:
-            return ""
-        return f"{v:.6g}"
-    except TypeError:
-        return str(v)
-
-
-def fmt_duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    if seconds < 3600:
-        return f"{seconds // 60:.0f}m{seconds % 60:02.0f}s"
-    return f"{seconds // 3600:.0f}h{(seconds % 3600) // 60:02.0f}m"
 
 
 def hint_command(hint: Hint | None) -> str:

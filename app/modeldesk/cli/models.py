@@ -14,7 +14,8 @@ import json
 
 import click
 
-from ._common import VERSION, Context, acting, pass_ctx, print_json, print_table, when
+from ..core.text import fmt_time
+from ._common import VERSION, Context, acting, pass_ctx, print_json, print_table
 from ..core.errors import RefusedError
 
 
@@ -74,7 +75,7 @@ def models_list(ctx: Context, fmt: str) -> None:
         return
     print_table(["name", "versions", "latest", "aliases", "created_by", "created_at"],
                  [[m.name, m.version_count, m.latest_version or "",
-                   ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()), m.created_by, when(m.created_at)]
+                   ", ".join(f"{a}=v{v}" for a, v in m.aliases.items()), m.created_by, fmt_time(m.created_at)]
                   for m in found])
 
 
@@ -110,7 +111,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
                      "alias_history": [dataclasses.asdict(h) for h in history]})
         return
     metric = (settings.primary_metric or "").removeprefix("metrics.")
-    click.echo(f"Model {name}  created by {model.created_by} at {when(model.created_at)}")
+    click.echo(f"Model {name}  created by {model.created_by} at {fmt_time(model.created_at)}")
     click.echo("Aliases: " + (", ".join(f"{a} → v{v}" for a, v in model.aliases.items()) or "none"))
     click.echo(f"Rules: {settings.required_approvals} approval(s), four-eyes {'on' if settings.four_eyes else 'off'}, "
                + (f"primary metric {metric} ({settings.metric_direction} is better, tolerance {settings.tolerance:g})"
@@ -121,7 +122,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
         run = get_run(project, v.run_id)
         value = run.metrics.get(metric) if metric else None
         rows.append([v.version, v.status, ",".join(v.aliases), "" if value is None else f"{value:.4g}",
-                     v.created_by, when(v.created_at), f"{v.run_id[:8]} {run.name}"])
+                     v.created_by, fmt_time(v.created_at), f"{v.run_id[:8]} {run.name}"])
     click.echo("Versions:")
     print_table(["  version", "status", "aliases", metric or "metric", "created_by", "created_at", "run"],
                  [[f"  {r[0]}"] + r[1:] for r in rows])
@@ -137,7 +138,7 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
         for h in history:
             frm = f"v{h.from_version}" if h.from_version is not None else "unset"
             why = f": {h.reason}" if h.reason else ""
-            click.echo(f"  {when(h.at)}  {h.alias} {frm} → v{h.to_version}  {h.kind} by {h.actor}{why}")
+            click.echo(f"  {fmt_time(h.at)}  {h.alias} {frm} → v{h.to_version}  {h.kind} by {h.actor}{why}")
 
 
 def _show_version(project, name: str, version: int, fmt: str) -> None:
@@ -155,7 +156,7 @@ def _show_version(project, name: str, version: int, fmt: str) -> None:
     click.echo(f"{name} v{v.version}  status {v.status}" + (f"  aliases {', '.join(v.aliases)}" if v.aliases else ""))
     click.echo(f"  source  {v.source}  (run {run.name!r}, experiment {run.experiment}, {run.status})")
     click.echo(f"  sha256  {v.sha256}  {v.size:,} bytes")
-    click.echo(f"  registered by {v.created_by} at {when(v.created_at)}")
+    click.echo(f"  registered by {v.created_by} at {fmt_time(v.created_at)}")
     inputs = v.signature.get("inputs") or []
     cols = ", ".join(f"{f['name']} {f['type']}" for f in inputs[:6]) + (" …" if len(inputs) > 6 else "")
     click.echo(f"  inputs  {len(inputs)}: {cols}")
@@ -166,12 +167,12 @@ def _show_version(project, name: str, version: int, fmt: str) -> None:
     for d in lineage.datasets:
         click.echo(f"  dataset {d.name} ({d.role}) {d.rows}×{d.columns} fingerprint {d.fingerprint[:16]}")
     for r in reqs:
-        click.echo(f"Request #{r.id} → {r.target_alias} by {r.requested_by} at {when(r.requested_at)}: {r.status}"
+        click.echo(f"Request #{r.id} → {r.target_alias} by {r.requested_by} at {fmt_time(r.requested_at)}: {r.status}"
                    + (f" ({r.comment})" if r.comment else ""))
         _gate_lines(r)
         for rev in r.reviews:
             said = f": {rev.comment}" if rev.comment else ""
-            click.echo(f"  {rev.decision.rstrip('e')}ed by {rev.reviewer} at {when(rev.at)}{said}")
+            click.echo(f"  {rev.decision.rstrip('e')}ed by {rev.reviewer} at {fmt_time(rev.at)}{said}")
 
 
 @models.command("register")
@@ -403,7 +404,7 @@ def models_requests(ctx: Context, name: str | None, show_all: bool) -> None:
     for r in reqs:
         yours = r.is_open and check_review(r, get_settings(project, r.model), project.user, "reject")[0]
         gates = "blocked: " + ",".join(g.gate for g in r.blocking_gates) if r.blocking_gates else "passed"
-        rows.append([f"#{r.id}", r.model, f"v{r.version}", r.target_alias, r.requested_by, when(r.requested_at),
+        rows.append([f"#{r.id}", r.model, f"v{r.version}", r.target_alias, r.requested_by, fmt_time(r.requested_at),
                      r.status, len(r.approvals), gates, "you" if yours else ""])
     print_table(["id", "model", "version", "to", "requested_by", "at", "status", "approvals", "gates", "review"], rows)
 

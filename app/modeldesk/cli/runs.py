@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import click
 
-from ._common import FORMATS, Context, fmt_duration, fmt_num, pass_ctx, print_runs_table
+from ..core.text import fmt_duration, fmt_number, fmt_time
+from ._common import FORMATS, Context, pass_ctx, print_runs_table
 
 
 @click.group()
@@ -88,7 +88,7 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
         }
         click.echo(json.dumps(out, indent=2, default=str))
         return
-    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.start_time))
+    started = fmt_time(run.start_time)
     click.echo(f"Run {run.id}  {run.name!r}")
     click.echo(f"  experiment {run.experiment}   status {run.status}   user {run.user}")
     dur = f"   duration {fmt_duration(run.duration)}" if run.duration is not None else ""
@@ -101,7 +101,7 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
             width = max(len(k) for k in mapping)
             for key in sorted(mapping):
                 value = mapping[key]
-                click.echo(f"  {key.ljust(width)}  {fmt_num(value) if title == 'Metrics' else value}")
+                click.echo(f"  {key.ljust(width)}  {fmt_number(value, nan='') if title == 'Metrics' else value}")
     if datasets:
         click.echo("Datasets:")
         for d in datasets:

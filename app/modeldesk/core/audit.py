@@ -27,12 +27,12 @@ import math
 import os
 import sqlite3
 import sys
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from . import clock
 from .errors import UsageError
+from .text import utc_iso
 from .storage.project import Project
 from .storage.rows import build, named
 from .registry.entities import AuditEntry, AuditVerification
@@ -81,11 +81,6 @@ def entry_hash(seq: int, time_: str, actor: str, action: str, model: str | None,
     return hashlib.sha256(canonical_json(record).encode("utf-8")).hexdigest()
 
 
-def iso_time(at: float) -> str:
-    """Unix seconds as ISO 8601 UTC with microseconds, e.g. 2026-11-01T09:30:00.000000Z."""
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def append(conn: sqlite3.Connection, *, actor: str, action: str, model: str | None = None,
            version: int | None = None, details: dict | None = None, at: float | None = None) -> AuditEntry:
     """Append one entry inside the caller's write transaction (project.write()).
@@ -99,7 +94,7 @@ def append(conn: sqlite3.Connection, *, actor: str, action: str, model: str | No
     if head is None:
         head = conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (head[0] + 1, head[1]) if head else (1, GENESIS)
-    when = iso_time(clock.now() if at is None else at)
+    when = utc_iso(clock.now() if at is None else at)
     clean = plain(details or {})
     digest = entry_hash(seq, when, actor, action, model, version, clean, prev)
     conn.execute(f"INSERT INTO audit_log ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -333,7 +328,7 @@ def remember_head(project: Project) -> None:
             old = box["seen"].get(pid)
             if old is None or int(old.get("seq", 0)) <= head[0]:
                 box["seen"][pid] = {"seq": head[0], "hash": head[1], "path": str(project.path),
-                                    "at": iso_time(clock.now())}
+                                    "at": utc_iso(clock.now())}
     except OSError:
         pass   # a read-only home: nothing remembered, nothing else breaks
 

@@ -14,6 +14,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from ..text import fmt_duration, fmt_number_short, fmt_time
 from .run_entities import Run
 from ..storage.project import Project
 from .runs import RunQuery, experiment_ids, run_rids, runs_by_rid
@@ -72,11 +73,11 @@ class Column:
         if value is None:
             return "—" if self.key != "duration" or run.status != "RUNNING" else "running"
         if self.kind == "metrics":
-            return format_number(value)
+            return fmt_number_short(value)
         if self.key in ("start_time", "end_time"):
-            return format_time(value)
+            return fmt_time(value, "min")
         if self.key == "duration":
-            return format_duration(value)
+            return fmt_duration(value)
         if self.key == "run_id":
             return value[:8]
         return str(value)
@@ -86,48 +87,12 @@ BASE_COLUMNS = tuple(Column("attributes", k) for k in
                      ("run_name", "run_id", "status", "user", "start_time", "duration"))
 
 
-def format_number(value: float | None) -> str:
-    """Four significant digits, kept in a column: 0.9120, 12.00, 1234, 1.235e5, NaN."""
-    if value is None:
-        return "—"
-    if isinstance(value, float) and math.isnan(value):
-        return "NaN"
-    if isinstance(value, float) and math.isinf(value):
-        return "∞" if value > 0 else "-∞"
-    text = f"{value:#.4g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        return f"{mantissa.rstrip('.')}e{int(exp)}"
-    return text.rstrip(".")
-
-
 def looks_numeric(text: str) -> bool:
     try:
         float(text)
     except (TypeError, ValueError):
         return False
     return True
-
-
-def format_time(seconds: float) -> str:
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(seconds))
-
-
-def format_duration(seconds: float) -> str:
-    """120 ms, 3.2 s, 4 min 12 s, 2 h 05 min."""
-    if seconds < 0:
-        return "—"
-    if seconds < 1:
-        return f"{seconds * 1000:.0f} ms"
-    if seconds < 60:
-        return f"{seconds:.1f} s" if seconds < 10 else f"{seconds:.0f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes:02d} min"
-    return f"{hours // 24} d {hours % 24:02d} h"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from ..text import fmt_number
 from .run_entities import DatasetRecord, Run
 
 PARAMS, METRICS, ENVIRONMENT, DATASETS = "Params", "Metrics", "Environment", "Datasets"
@@ -106,13 +107,6 @@ def param_rows(runs: Sequence[Run]) -> list[Row]:
     return [_row(PARAMS, k, [run.params.get(k) for run in runs]) for k in keys]
 
 
-def format_number(value: float | None) -> str | None:
-    """Metric text: 6 significant digits, None for missing, 'nan'/'inf' kept."""
-    if value is None:
-        return None
-    return f"{float(value):.6g}"
-
-
 def metric_rows(runs: Sequence[Run]) -> list[Row]:
     keys = sorted({k for run in runs for k in run.metrics}, key=str.lower)
     rows = []
@@ -120,7 +114,7 @@ def metric_rows(runs: Sequence[Run]) -> list[Row]:
         raw = [run.metrics.get(k) for run in runs]
         # Compare the floats, not their text: 0.1234567 and 0.1234568 differ.
         distinct = {("missing" if v is None else "nan" if math.isnan(v) else float(v)) for v in raw}
-        rows.append(Row(METRICS, k, tuple(format_number(v) for v in raw), len(distinct) > 1))
+        rows.append(Row(METRICS, k, tuple(None if v is None else fmt_number(float(v)) for v in raw), len(distinct) > 1))
     return rows
 
 
