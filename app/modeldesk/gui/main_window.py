@@ -31,7 +31,7 @@ from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
 from .registry.models_view import ModelsView
-from .experiments.runs_model import Jobs
+from .kit.workers import Jobs
 from .serving.serving_view import ServingView
 from .settings import Settings
 

@@ -4,7 +4,7 @@ Mixed into :class:`~modeldesk.gui.registry.models_view.ModelsView`. Whether an a
 is enabled, and the tooltip that says why not, come from
 ``approvals.allowed_actions`` (read with the version details), so the GUI
 disables exactly what core would refuse, in core's words. The call itself
-runs in a worker (:class:`ActionRunner`); a refusal that slipped through
+runs in a worker (:class:`~modeldesk.gui.kit.workers.ActionRunner`); a refusal that slipped through
 (someone else acted first) is shown in a message box.
 """
 

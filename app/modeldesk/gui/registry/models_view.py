@@ -29,11 +29,10 @@ from ...core.registry.entities import PRODUCTION
 from ..kit.empty_state import EmptyState
 from .model_list import ModelListPanel, section
 from .models_actions import ModelsActions
-from .registry_dialogs import ActionRunner
-from ..experiments.runs_model import Jobs
 from .version_details import STATUS_COLOURS, VersionDetailsPane
 from ..kit.tables import CopyTableView, selection_of, set_table_model
 from ..kit.windows import ReloadWhenShown
+from ..kit.workers import ActionRunner, Jobs
 from ...core.text import fmt_number, fmt_time
 from ..kit.theme import theme
 

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..app import monospace_font
-from ..experiments.runs_model import Jobs
+from ..kit.workers import Jobs
 from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPED, STOPPING, ServerProcess
 from ..kit.theme import theme
 
