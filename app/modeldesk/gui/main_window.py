@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         self.models.changed.connect(self.audit.refresh)
         self.serve_requested.connect(self.serve)
         self.models.serveRequested.connect(self.serve_requested)   # Serve on a version (or alias) row
-        self.models.enable_serving()
+        self.models.actions.enable_serving()
         self.nav.currentRowChanged.connect(self.views.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.workspace = QSplitter(Qt.Horizontal)
