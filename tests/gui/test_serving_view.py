@@ -253,7 +253,7 @@ def test_quitting_asks_then_stops_every_server(qtbot, served):
     win.show()
     win.open(served.path)
     qtbot.waitUntil(lambda: win.project is not None)
-    win.serve_requested.emit("models:/cancer@staging")          # what the Models view's Serve sends
+    win.serveRequested.emit("models:/cancer@staging")          # what the Models view's Serve sends
     assert win.views.currentWidget() is win.serving
     win.nav.setCurrentRow(1)                                    # one click on a version in the Models view
     win.models.select("cancer", 1)

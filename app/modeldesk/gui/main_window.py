@@ -6,7 +6,8 @@ gets a message saying why, and the window stays usable. While a project is
 open the window polls core every 2 s for commits by other processes (a
 training script logging runs) and refreshes the views in place; windows of
 other views that define ``refresh_live()`` (run details, compare) are asked
-to update too.
+to update too. The views are kept in one list, :attr:`MainWindow.project_views`,
+and each is driven through the same methods (:class:`~modeldesk.gui.kit.windows.ProjectView`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from .kit.empty_state import COMING, EmptyState, coming_view
 from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
+from .kit.windows import ProjectView
 from .registry.models_view import ModelsView
 from .kit.workers import Jobs
 from .serving.serving_view import ServingView
@@ -70,7 +72,7 @@ class MainWindow(QMainWindow):
     projectClosed = Signal()
     projectChanged = Signal()        # another process committed to the open project
     openFailed = Signal(str)
-    serve_requested = Signal(str)    # a model URI to serve (the Models view's Serve buttons)
+    serveRequested = Signal(str)     # a model URI to serve (the Models view's Serve buttons)
 
     def __init__(self, settings: Settings | None = None, user: str | None = None, parent=None):
         super().__init__(parent)
@@ -109,11 +111,11 @@ class MainWindow(QMainWindow):
         self.coming = {name: coming_view(name) for name in COMING if name not in built}
         for name in VIEWS[1:]:
             self.views.addWidget(built.get(name) or self.coming[name])
-        for view in (self.models, self.audit):
-            self.projectChanged.connect(view.refresh)   # the 2 s poll saw another connection commit
+        # Every view that follows the project, in the navigation's order.
+        self.project_views: list[ProjectView] = [self.experiments, self.models, self.serving, self.audit]
         self.models.changed.connect(self.audit.refresh)
-        self.serve_requested.connect(self.serve)
-        self.models.serveRequested.connect(self.serve_requested)   # Serve on a version (or alias) row
+        self.serveRequested.connect(self.serve)
+        self.models.serveRequested.connect(self.serveRequested)   # Serve on a version (or alias) row
         self.models.actions.enable_serving()
         self.nav.currentRowChanged.connect(self.views.setCurrentIndex)
         self.nav.setCurrentRow(0)
@@ -224,10 +226,8 @@ class MainWindow(QMainWindow):
                                          f"{project.backup_path.name}", 10000)
         self.pages.setCurrentWidget(self.workspace)
         self.close_action.setEnabled(True)
-        self.experiments.set_project(project)
-        self.serving.set_project(project)
-        self.models.set_project(project)
-        self.audit.set_project(project)
+        for view in self.project_views:
+            view.set_project(project)
         self._data_version = None
         self.poll()
         self._poll_timer.start()
@@ -256,11 +256,9 @@ class MainWindow(QMainWindow):
             if widget.isWindow() and widget.isVisible():
                 widget.close()
         project, self.project = self.project, None
-        self.experiments.set_project(None)
-        self.serving.set_project(None)
-        self.models.set_project(None)
-        self.audit.set_project(None)
-        _close_when_idle(project, [self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs])
+        for view in self.project_views:
+            view.set_project(None)
+        _close_when_idle(project, [self.jobs] + [view.jobs for view in self.project_views])
 
     def _show_welcome(self) -> None:
         recent = self.settings.recent()
@@ -390,7 +388,8 @@ class MainWindow(QMainWindow):
         except Exception:  # file gone or locked: try again next tick
             return
         if self._data_version is not None and version != self._data_version:
-            self.experiments.refresh()
+            for view in self.project_views:
+                view.refresh()
             self.projectChanged.emit()
             # Run details and compare windows grow their curves in place, if they can.
             for widget in self.findChildren(QWidget):
@@ -437,14 +436,14 @@ class MainWindow(QMainWindow):
         split = self.settings.bytes("main/splitter")
         if split is not None:
             self.workspace.restoreState(split)
-        self.experiments.restore_state()
-        self.models.restore_state(self.settings)
+        for view in self.project_views:
+            view.restore_state(self.settings)
 
     def save_state(self) -> None:
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.set_bytes("main/splitter", self.workspace.saveState())
-        self.experiments.save_state()
-        self.models.save_state(self.settings)
+        for view in self.project_views:
+            view.save_state(self.settings)
         self.settings.sync()
 
     def serve(self, uri: str) -> None:
@@ -460,10 +459,9 @@ class MainWindow(QMainWindow):
         self._poll_timer.stop()
         if self.project is not None:
             project, self.project = self.project, None
-            self.experiments.set_project(None)
-            self.models.set_project(None)
-            self.audit.set_project(None)
-            for jobs in (self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs):
+            for view in self.project_views:
+                view.set_project(None)
+            for jobs in [self.jobs] + [view.jobs for view in self.project_views]:
                 jobs.cancel_all()
                 jobs.wait(5.0)
             project.close()

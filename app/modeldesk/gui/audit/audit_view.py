@@ -177,6 +177,12 @@ class AuditView(ReloadWhenShown, QWidget):
         if project is not None:
             self.reload()
 
+    def save_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
+    def restore_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
     def reload(self) -> None:
         self._stale = False
         if self.project is not None:

@@ -561,11 +561,11 @@ class ExperimentsView(QWidget):
         super().changeEvent(event)
 
     # -- state --------------------------------------------------------------------------------------
-    def save_state(self) -> None:
-        self.settings.set_bytes("experiments/splitter", self.splitter.saveState())
+    def save_state(self, settings: Settings) -> None:
+        settings.set_bytes("experiments/splitter", self.splitter.saveState())
 
-    def restore_state(self) -> None:
-        state = self.settings.bytes("experiments/splitter")
+    def restore_state(self, settings: Settings) -> None:
+        state = settings.bytes("experiments/splitter")
         if state is not None:
             self.splitter.restoreState(state)
 

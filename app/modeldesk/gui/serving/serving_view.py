@@ -50,6 +50,7 @@ class ServingView(QWidget):
         self._items: dict[int, QTreeWidgetItem] = {}
         self._retired: list[ServerProcess] = []
         self._build()
+        self.jobs = self.details.jobs   # its reads of serving events: the view's only queries on the project
         self._ticker = QTimer(self, interval=1000)
         self._ticker.timeout.connect(self._tick)
         self._update_page()
@@ -119,6 +120,16 @@ class ServingView(QWidget):
         self.project = project
         self.details.set_project(project)
         self._update_buttons()
+
+    def refresh(self) -> None:
+        """The project file changed: nothing to do (the servers report their own state, the
+        details pane reads its events on a timer)."""
+
+    def save_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
+    def restore_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
 
     # -- starting and stopping ----------------------------------------------------------------------
     def serve(self, uri: str) -> ServerProcess | None:
