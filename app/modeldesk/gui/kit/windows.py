@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
 
+from .dialogs import message
 from .workers import Jobs
 
 
@@ -93,3 +94,17 @@ def bring_to_front(widget: QWidget) -> QWidget:
 
 def forget_window(widget: QWidget) -> None:
     _OPEN_WINDOWS.discard(widget)
+
+
+def open_view(parent, opener, label: str, *args) -> QWidget | None:
+    """Open a window through ``opener`` and return it; a failure is a message, not a crash."""
+    try:
+        return opener(*args, parent)
+    except Exception as exc:  # a view failing to open must not take the window with it
+        message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
+        return None
+
+
+def unavailable(parent, label: str, exc: ImportError) -> None:
+    """Say that the ``label`` view cannot open in this build (its library failed to import)."""
+    message(parent, QMessageBox.Information, label, f"The {label.lower()} view is not available in this build ({exc}).")
