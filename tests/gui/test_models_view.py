@@ -14,7 +14,7 @@ from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
 from modeldesk.core.storage.project import open_project
 from modeldesk.core.registry.settings import update_settings
-from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_LATER
+from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_UNAVAILABLE
 from modeldesk.gui.registry.models_view import RUN_COLUMN, ModelsView
 from modeldesk.gui.registry.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
 
@@ -134,7 +134,7 @@ def test_no_models_shows_an_empty_state(qtbot, mview, md, project_path):
 
 def test_serve_and_report_are_present_but_disabled(qtbot, mview, churn, project_path):
     show_as(qtbot, mview, project_path, "ben")
-    assert not mview.actions.serve_action.isEnabled() and mview.actions.serve_action.toolTip() == SERVE_LATER
+    assert not mview.actions.serve_action.isEnabled() and mview.actions.serve_action.toolTip() == SERVE_UNAVAILABLE
     assert not mview.actions.report_action.isEnabled() and mview.actions.report_action.toolTip() == REPORT_LATER
     assert mview.actions.buttons["serve"].isVisible() and mview.actions.buttons["report"].isVisible()
     seen = []
@@ -176,12 +176,12 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     # Serving not enabled: everything listed, disabled, saying why.
     entries = serve_entries(mview.actions.buttons["serve"].menu())
     assert list(entries) == ["Serve version 2", "Serve @production", "Serve @staging"]
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in entries.values())
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in entries.values())
     assert mview.actions.buttons["serve"].popupMode() == mview.actions.buttons["serve"].ToolButtonPopupMode.MenuButtonPopup
     mview.panel.model_menu("churn")
     listed = serve_entries(mview.panel.context_menu)
     assert list(listed) == ["Serve @production", "Serve @staging"]
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in listed.values())
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in listed.values())
 
     mview.actions.enable_serving()
     seen = []
@@ -216,7 +216,7 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     assert seen == ["models:/churn@staging"]
 
     mview.actions.enable_serving(False)
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in serve_entries(mview.actions.serve_menu).values())
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in serve_entries(mview.actions.serve_menu).values())
 
 
 def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_path):

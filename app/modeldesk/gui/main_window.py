@@ -108,7 +108,7 @@ class MainWindow(QMainWindow):
         self.models = ModelsView()
         self.audit = AuditView()
         built = {"Models": self.models, "Serving": self.serving, "Audit": self.audit}
-        self.coming = {name: coming_view(name) for name in COMING if name not in built}
+        self.coming = {name: coming_view(name) for name in COMING}
         for name in VIEWS[1:]:
             self.views.addWidget(built.get(name) or self.coming[name])
         # Every view that follows the project, in the navigation's order.

@@ -7,7 +7,7 @@ thread for long:
   a few milliseconds per event-loop turn (a zero timer), never all at once;
   ``drawn`` fires when it runs dry.
 - A long history arrives with a peak-preserving preview
-  (``core.compare.History.preview``, about four points per screen pixel,
+  (``core.tracking.history.History.preview``, about four points per screen pixel,
   computed in the worker). While the whole curve is in view the chart draws
   the preview; zoomed in further than the preview can resolve, it draws a
   slice of the full arrays (the view and one view width either side), which

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 # Heavy imports the view's workers need: pandas (histories are read through
-# core.runs.get_metric_history) and scipy.signal (smoothing, history.ema). Made
+# core.tracking.runs.get_metric_history) and scipy.signal (smoothing, history.ema). Made
 # here, so by the start-up warm-up thread (MainWindow.warm_up), not by a
 # worker while a comparison opens or the smoothing slider moves: importing
 # holds the GIL for long stretches and stalls the GUI thread 0.1 s or more.

@@ -25,7 +25,8 @@ from .registry_dialogs import (
     AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog, register_from_run,
 )
 
-SERVE_LATER = "Serving arrives with the Serving view"
+# Serve without a Serving view to serve with (the view opened alone, not in the main window).
+SERVE_UNAVAILABLE = "Serving needs the Serving view: open the Models view in the ModelDesk window"
 REPORT_LATER = "Audit reports arrive in a later release"
 
 
@@ -90,7 +91,7 @@ class ModelsActions(QObject):
         self.refresh_action = make("Refresh", self.view.reload, "F5")
         self.serve_action = QAction("Serve", self.view)       # the Serving view connects it
         self.report_action = QAction("Report…", self.view)    # audit reports connect it
-        for action, why in ((self.serve_action, SERVE_LATER), (self.report_action, REPORT_LATER)):
+        for action, why in ((self.serve_action, SERVE_UNAVAILABLE), (self.report_action, REPORT_LATER)):
             action.setEnabled(False)
             action.setToolTip(why)
         self.serve_action.triggered.connect(lambda _=False: self._serve())
@@ -103,7 +104,7 @@ class ModelsActions(QObject):
         self.serve_alias_actions: dict[str, QAction] = {PRODUCTION: self.serve_alias_action}
         for action in (self.serve_version_action, self.serve_alias_action):
             action.setEnabled(False)
-            action.setToolTip(SERVE_LATER)
+            action.setToolTip(SERVE_UNAVAILABLE)
         self.serve_menu = QMenu(self.view)
         self.serve_menu.setObjectName("serveMenu")
         self.serve_menu.setToolTipsVisible(True)
@@ -178,7 +179,7 @@ class ModelsActions(QObject):
         """Serve (the selected version) and its menu: the version, then one entry per alias of the model."""
         name, version = self.view.current_model, self.view.current_version
         if not self.serving_available:
-            ok, tip = False, SERVE_LATER
+            ok, tip = False, SERVE_UNAVAILABLE
         elif has_version:
             ok, tip = True, f"Serve models:/{name}/{version} over HTTP"
         else:
@@ -198,7 +199,7 @@ class ModelsActions(QObject):
             action.setToolTip(tip)
         if PRODUCTION not in aliases:    # "Serve @production" stays, disabled, for whoever shows it
             self.serve_alias_action.setEnabled(False)
-            self.serve_alias_action.setToolTip(SERVE_LATER if not self.serving_available
+            self.serve_alias_action.setToolTip(SERVE_UNAVAILABLE if not self.serving_available
                                                else "This model has no production version yet.")
         self._fill_serve_menu(tuple(aliases))
 
@@ -224,7 +225,7 @@ class ModelsActions(QObject):
 
     def _serve_alias_state(self, name: str, alias: str, version: int) -> tuple[bool, str]:
         if not self.serving_available:
-            return False, SERVE_LATER
+            return False, SERVE_UNAVAILABLE
         return True, (f"Serve models:/{name}@{alias} (now v{version}): the server follows {alias} "
                       f"when it moves")
 

@@ -1,6 +1,6 @@
 """Batch scoring from the desktop app: a CSV in, predictions out, with progress and Cancel.
 
-One call into core: ``core.scoring.score_csv`` runs in a worker (the dialog's Jobs) that
+One call into core: ``core.serving.scoring.score_csv`` runs in a worker (the dialog's Jobs) that
 hands it ``progress`` and ``should_stop``; the dialog shows the fraction
 read, then rows scored and rejected with their reasons. A cancelled run
 writes no output file (score_csv removes its ``.part`` file).

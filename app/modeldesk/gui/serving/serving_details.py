@@ -3,7 +3,7 @@
 Title (URI, version, URL), the figures line, the live chart (requests/s,
 errors/s, latency p50/p99), a copyable curl example built from the served
 signature, the last errors (counts by code from ``/metrics`` and the
-server's own error lines), its serving events (``core.serving.list_events``
+server's own error lines), its serving events (``core.serving.served_model.list_events``
 read by a worker) and the server's log. Handed a
 :class:`~modeldesk.gui.serving.serving_process.ServerProcess`; it never starts or
 stops one.

@@ -5,7 +5,7 @@
 as the CLI); the Models view calls it through the main window. For the
 selected server the view shows requests/s and latency p50/p99 read from its
 ``/metrics`` (off the GUI thread), the last errors, a copyable curl example
-built from the signature, its serving events (``core.serving.list_events``,
+built from the signature, its serving events (``core.serving.served_model.list_events``,
 read by a worker) and the server's own log. Servers keep running when the
 project is switched; the main window asks :meth:`ServingView.confirm_quit`
 before it quits, which stops them.
