@@ -30,10 +30,10 @@ RUNS = (  # name, lr, kernel, final auc, dataset shift
 @pytest.fixture(autouse=True)
 def _workers_done():
     yield
-    from modeldesk.gui.compare.compare_panels import history_pool
+    from modeldesk.gui.kit.workers import pool
 
     QThreadPool.globalInstance().waitForDone(15_000)
-    history_pool().waitForDone(15_000)
+    pool("history").waitForDone(15_000)
 
 
 @pytest.fixture

@@ -294,7 +294,7 @@ def click_context_entry(qtbot, view, row: int, label: str) -> None:
 def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.compare.compare_panels import history_pool
+    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.compare.compare_view import CompareView
     from modeldesk.gui.runs.run_details import RunDetailsWidget
 
@@ -318,7 +318,7 @@ def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample
     for window in (compare, details[0]):
         window.close()
     QThreadPool.globalInstance().waitForDone(15_000)
-    history_pool().waitForDone(15_000)
+    pool("history").waitForDone(15_000)
 
 
 @pytest.fixture
@@ -379,7 +379,7 @@ def test_opening_details_and_compare_returns_the_window(qtbot, gui, view, sample
 def test_returned_windows_are_the_real_ones_and_can_be_awaited(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.compare.compare_panels import history_pool
+    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.compare.compare_view import CompareView
     from modeldesk.gui.runs.run_details import RunDetailsWidget
 
@@ -403,7 +403,7 @@ def test_returned_windows_are_the_real_ones_and_can_be_awaited(qtbot, gui, view,
     for window in (details, compare):
         window.close()
     QThreadPool.globalInstance().waitForDone(15_000)
-    history_pool().waitForDone(15_000)
+    pool("history").waitForDone(15_000)
 
 
 def test_sort_arrow_leaves_room_for_the_header_text(qtbot, gui, view, sample):

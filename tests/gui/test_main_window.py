@@ -433,3 +433,29 @@ def test_unexpected_error_in_the_app_shows_a_message(qtbot, window, monkeypatch)
     assert boxes and "ValueError: boom" in boxes[-1].text() and "not changed" in boxes[-1].text()
     for box in boxes:
         box.close()
+
+
+def test_a_cut_audit_log_shows_a_banner(qtbot, window, tmp_path):
+    """A project whose audit log lost the entries this machine saw opens with a warning in sight."""
+    import sqlite3
+
+    from modeldesk.core import audit
+    from modeldesk.core.storage.project import open_project
+
+    path = tmp_path / "cut.mdesk"
+    project = open_project(path)
+    for i in range(3):
+        audit.record(project, action="serving.start", details={"pid": i})
+    assert audit.on_open(project) is None            # this machine has now seen entry #3
+    project.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER audit_log_no_delete")
+    conn.execute("DELETE FROM audit_log WHERE seq = 3")
+    conn.execute("UPDATE audit_head SET seq = 2, hash = (SELECT hash FROM audit_log WHERE seq = 2)")
+    conn.commit()
+    conn.close()
+    window.open(path)
+    qtbot.waitUntil(lambda: window.project is not None, timeout=5000)
+    assert window.chain_banner.isVisible() and "cut or replaced" in window.chain_banner.text()
+    window.close_project()
+    assert not window.chain_banner.isVisible()

@@ -14,7 +14,7 @@ from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
 from modeldesk.core.storage.project import open_project
 from modeldesk.core.registry.settings import update_settings
-from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_LATER
+from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_UNAVAILABLE
 from modeldesk.gui.registry.models_view import RUN_COLUMN, ModelsView
 from modeldesk.gui.registry.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
 
@@ -129,36 +129,36 @@ def test_no_models_shows_an_empty_state(qtbot, mview, md, project_path):
     mview.set_project(open_project(project_path, create=False))
     qtbot.waitUntil(lambda: mview.stack.currentWidget() is mview.empty)
     assert "No registered models yet" in mview.empty.title.text()
-    assert mview.register_action.isEnabled()
+    assert mview.actions.register_action.isEnabled()
 
 
 def test_serve_and_report_are_present_but_disabled(qtbot, mview, churn, project_path):
     show_as(qtbot, mview, project_path, "ben")
-    assert not mview.serve_action.isEnabled() and mview.serve_action.toolTip() == SERVE_LATER
-    assert not mview.report_action.isEnabled() and mview.report_action.toolTip() == REPORT_LATER
-    assert mview.buttons["serve"].isVisible() and mview.buttons["report"].isVisible()
+    assert not mview.actions.serve_action.isEnabled() and mview.actions.serve_action.toolTip() == SERVE_UNAVAILABLE
+    assert not mview.actions.report_action.isEnabled() and mview.actions.report_action.toolTip() == REPORT_LATER
+    assert mview.actions.buttons["serve"].isVisible() and mview.actions.buttons["report"].isVisible()
     seen = []
     mview.serveRequested.connect(seen.append)
-    mview.enable_serving()                     # the Serving view's hook
-    assert mview.serve_action.isEnabled()
-    mview.serve_action.trigger()
+    mview.actions.enable_serving()                     # the Serving view's hook
+    assert mview.actions.serve_action.isEnabled()
+    mview.actions.serve_action.trigger()
     assert seen == [f"models:/churn/{mview.current_version}"]
 
 
 def test_serve_production_alias_follows_the_alias(qtbot, mview, churn, project_path):
     project, _ = churn
     show_as(qtbot, mview, project_path, "ben")
-    mview.enable_serving()
-    assert not mview.serve_alias_action.isEnabled()
-    assert "no production version" in mview.serve_alias_action.toolTip()
+    mview.actions.enable_serving()
+    assert not mview.actions.serve_alias_action.isEnabled()
+    assert "no production version" in mview.actions.serve_alias_action.toolTip()
     approvals.request_promotion(project, "churn", 1, actor="ana")
     approvals.approve(project, "churn", 1, actor="ben")
     mview.reload()
     wait_reloaded(qtbot, mview, lambda: "production" in dict(mview.table_data.model.aliases))
-    assert mview.serve_alias_action.isEnabled()
+    assert mview.actions.serve_alias_action.isEnabled()
     seen = []
     mview.serveRequested.connect(seen.append)
-    mview.serve_alias_action.trigger()
+    mview.actions.serve_alias_action.trigger()
     assert seen == ["models:/churn@production"]
 
 
@@ -174,34 +174,34 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     show_as(qtbot, mview, project_path, "ben", select=("churn", 2))
 
     # Serving not enabled: everything listed, disabled, saying why.
-    entries = serve_entries(mview.buttons["serve"].menu())
+    entries = serve_entries(mview.actions.buttons["serve"].menu())
     assert list(entries) == ["Serve version 2", "Serve @production", "Serve @staging"]
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in entries.values())
-    assert mview.buttons["serve"].popupMode() == mview.buttons["serve"].ToolButtonPopupMode.MenuButtonPopup
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in entries.values())
+    assert mview.actions.buttons["serve"].popupMode() == mview.actions.buttons["serve"].ToolButtonPopupMode.MenuButtonPopup
     mview.panel.model_menu("churn")
     listed = serve_entries(mview.panel.context_menu)
     assert list(listed) == ["Serve @production", "Serve @staging"]
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in listed.values())
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in listed.values())
 
-    mview.enable_serving()
+    mview.actions.enable_serving()
     seen = []
     mview.serveRequested.connect(seen.append)
-    entries = serve_entries(mview.serve_menu)
+    entries = serve_entries(mview.actions.serve_menu)
     assert all(a.isEnabled() for a in entries.values())
     assert entries["Serve @staging"].toolTip() == ("Serve models:/churn@staging (now v2): the server follows "
                                                    "staging when it moves")
     assert "the server follows production when it moves" in entries["Serve @production"].toolTip()
-    assert entries["Serve @production"] is mview.serve_alias_action
+    assert entries["Serve @production"] is mview.actions.serve_alias_action
     entries["Serve @staging"].trigger()
     entries["Serve version 2"].trigger()
     entries["Serve @production"].trigger()
     assert seen == ["models:/churn@staging", "models:/churn/2", "models:/churn@production"]
 
     # The versions table's context menu offers the same entries.
-    mview._context_menu(mview.table.visualRect(mview.versions.index(1, 0)).center())   # the v1 row
-    table_entries = serve_entries(mview.context_menu)
+    mview.actions.show_context_menu(mview.table.visualRect(mview.versions.index(1, 0)).center())   # the v1 row
+    table_entries = serve_entries(mview.actions.context_menu)
     assert {"Serve version 1", "Serve @production", "Serve @staging"} <= set(table_entries)
-    mview.context_menu.close()
+    mview.actions.context_menu.close()
     seen.clear()
     table_entries["Serve @staging"].trigger()
     table_entries["Serve version 1"].trigger()
@@ -215,8 +215,8 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     listed["Serve @staging"].trigger()
     assert seen == ["models:/churn@staging"]
 
-    mview.enable_serving(False)
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_LATER for a in serve_entries(mview.serve_menu).values())
+    mview.actions.enable_serving(False)
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in serve_entries(mview.actions.serve_menu).values())
 
 
 def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_path):
@@ -225,16 +225,16 @@ def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_
     registry.register_model(project, f"runs:/{other}/model", "zeta", actor="ana")
     aliases.set_alias(project, "zeta", "staging", 1, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
-    mview.enable_serving()
-    assert list(serve_entries(mview.serve_menu)) == ["Serve version 1"]     # churn has no alias
+    mview.actions.enable_serving()
+    assert list(serve_entries(mview.actions.serve_menu)) == ["Serve version 1"]     # churn has no alias
     assert mview.panel.model_menu("churn") is None
     mview.panel.model_menu("zeta")                       # a model other than the selected one
     assert [a.text() for a in mview.panel.context_menu.actions()] == ["Serve @staging"]
     mview.select("zeta", 1)
     settled(qtbot, mview, ("zeta", 1))
-    assert list(serve_entries(mview.serve_menu)) == ["Serve version 1", "Serve @staging"]
-    assert not mview.serve_alias_action.isEnabled()
-    assert "no production version" in mview.serve_alias_action.toolTip()
+    assert list(serve_entries(mview.actions.serve_menu)) == ["Serve version 1", "Serve @staging"]
+    assert not mview.actions.serve_alias_action.isEnabled()
+    assert "no production version" in mview.actions.serve_alias_action.toolTip()
 
 
 # -- actions -------------------------------------------------------------------------------------------
@@ -242,8 +242,8 @@ def test_register_a_run_from_the_models_view(qtbot, mview, churn, md, project_pa
     project, _ = churn
     new_run = log_run(md, logreg(2.0), roc_auc=0.97, name="lr-c2")
     show_as(qtbot, mview, project_path, "cara")
-    mview.register_action.trigger()
-    dialog = mview.dialog
+    mview.actions.register_action.trigger()
+    dialog = mview.actions.dialog
     assert isinstance(dialog, RegisterDialog)
     qtbot.waitUntil(lambda: dialog.tree.topLevelItemCount() == 3)
     assert dialog.name.currentText() == "churn"          # the model shown is the default
@@ -278,10 +278,10 @@ def test_register_model_from_the_experiments_view(qtbot, gui, view, md, project_
 def test_request_then_four_eyes_then_approve(qtbot, mview, churn, project_path):
     project, _ = churn
     show_as(qtbot, mview, project_path, "ana", select=("churn", 1))
-    assert mview.request_action.isEnabled()
-    assert not mview.approve_action.isEnabled() and "no open request" in mview.approve_action.toolTip()
-    mview.buttons["request"].click()
-    dialog = mview.dialog
+    assert mview.actions.request_action.isEnabled()
+    assert not mview.actions.approve_action.isEnabled() and "no open request" in mview.actions.approve_action.toolTip()
+    mview.actions.buttons["request"].click()
+    dialog = mview.actions.dialog
     assert isinstance(dialog, RequestDialog) and "churn v1 → production" in dialog.text()
     dialog.comment.setPlainText("first model for the pilot")
     press_ok(qtbot, dialog)
@@ -289,18 +289,18 @@ def test_request_then_four_eyes_then_approve(qtbot, mview, churn, project_path):
     assert "Request #1" in mview.status.text() and "all gates passed" in mview.status.text()
     assert registry.get_version(project, "churn", 1).status == "pending"
     # Four-eyes: the requester's Approve is disabled, and its tooltip says why.
-    assert not mview.approve_action.isEnabled()
-    assert mview.approve_action.toolTip() == (
+    assert not mview.actions.approve_action.isEnabled()
+    assert mview.actions.approve_action.toolTip() == (
         "ana requested this promotion; the four-eyes rule needs another reviewer. "
         "Ask a teammate to approve it in the Models view.")
-    assert "modeldesk " not in mview.approve_action.toolTip()   # the GUI speaks of buttons, not commands
-    assert not mview.buttons["approve"].isEnabled()
-    assert mview.withdraw_action.isEnabled()
+    assert "modeldesk " not in mview.actions.approve_action.toolTip()   # the GUI speaks of buttons, not commands
+    assert not mview.actions.buttons["approve"].isEnabled()
+    assert mview.actions.withdraw_action.isEnabled()
 
     show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
-    assert mview.approve_action.isEnabled() and "Approve request #1" in mview.approve_action.toolTip()
-    mview.approve_action.trigger()
-    dialog = mview.dialog
+    assert mview.actions.approve_action.isEnabled() and "Approve request #1" in mview.actions.approve_action.toolTip()
+    mview.actions.approve_action.trigger()
+    dialog = mview.actions.dialog
     assert isinstance(dialog, AskDialog) and "Approve request #1: churn v1 → production?" in dialog.text()
     assert "production moves from unset to v1" in dialog.text()
     dialog.comment.setPlainText("checked the hold-out AUC")
@@ -317,8 +317,8 @@ def test_reject_needs_a_comment(qtbot, mview, churn, project_path):
     project, _ = churn
     approvals.request_promotion(project, "churn", 2, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 2))
-    mview.reject_action.trigger()
-    dialog = mview.dialog
+    mview.actions.reject_action.trigger()
+    dialog = mview.actions.dialog
     assert "Reject request #1: churn v2 → production?" in dialog.text()
     assert not dialog.ok_button.isEnabled()
     assert dialog.ok_button.toolTip() == "A rejection needs a comment that tells the requester why."
@@ -331,7 +331,7 @@ def test_reject_needs_a_comment(qtbot, mview, churn, project_path):
     req = approvals.list_requests(project, "churn")[0]
     assert req.status == "rejected" and req.reviews[0].comment == "recall dropped on the March data"
     assert "rejected by ben: “recall dropped on the March data”" in mview.details.review.toPlainText()
-    assert not mview.approve_action.isEnabled() and "no open request" in mview.approve_action.toolTip()
+    assert not mview.actions.approve_action.isEnabled() and "no open request" in mview.actions.approve_action.toolTip()
 
 
 def test_override_a_failed_gate_then_approve(qtbot, mview, churn, md, project_path):
@@ -342,23 +342,23 @@ def test_override_a_failed_gate_then_approve(qtbot, mview, churn, md, project_pa
     registry.register_model(project, f"runs:/{worse}/model", "churn", actor="ana")
     approvals.request_promotion(project, "churn", 3, actor="ana", comment="5x faster")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 3))
-    assert not mview.approve_action.isEnabled()
-    assert mview.approve_action.toolTip().startswith("Gate metric failed: roc_auc 0.9 vs production v2 0.96")
+    assert not mview.actions.approve_action.isEnabled()
+    assert mview.actions.approve_action.toolTip().startswith("Gate metric failed: roc_auc 0.9 vs production v2 0.96")
     assert "✗ FAIL" in mview.details.review.toPlainText() and "blocked by gate metric" in \
         mview.details.review.toPlainText()
-    assert mview.override_action.isEnabled()
-    mview.override_action.trigger()
-    dialog = mview.dialog
+    assert mview.actions.override_action.isEnabled()
+    mview.actions.override_action.trigger()
+    dialog = mview.actions.dialog
     assert isinstance(dialog, OverrideDialog) and dialog.gate.currentData() == "metric"
     assert "metric failed:" in dialog.text() and not dialog.ok_button.isEnabled()
     dialog.comment.setPlainText("5x faster scoring; AUC loss agreed with product")
     press_ok(qtbot, dialog)
-    wait_reloaded(qtbot, mview, lambda: mview.approve_action.isEnabled())
+    wait_reloaded(qtbot, mview, lambda: mview.actions.approve_action.isEnabled())
     metric = next(g for g in approvals.list_requests(project, "churn")[0].gates if g.gate == "metric")
     assert metric.override.approver == "ben"
     assert metric.override.reason == "5x faster scoring; AUC loss agreed with product"
     assert "overridden by ben" in mview.details.review.toPlainText()
-    assert not mview.override_action.isEnabled()
+    assert not mview.actions.override_action.isEnabled()
     assert audit.list_entries(project, action="gate.override")[-1].actor == "ben"
 
 
@@ -366,12 +366,12 @@ def test_withdraw_by_the_requester(qtbot, mview, churn, project_path):
     project, _ = churn
     approvals.request_promotion(project, "churn", 1, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
-    assert not mview.withdraw_action.isEnabled()
-    assert mview.withdraw_action.toolTip().startswith("Only ana, who made request #1, can withdraw it")
+    assert not mview.actions.withdraw_action.isEnabled()
+    assert mview.actions.withdraw_action.toolTip().startswith("Only ana, who made request #1, can withdraw it")
     show_as(qtbot, mview, project_path, "ana", select=("churn", 1))
-    mview.withdraw_action.trigger()
-    assert "Withdraw your request #1: churn v1 → production?" in mview.dialog.text()
-    press_ok(qtbot, mview.dialog)
+    mview.actions.withdraw_action.trigger()
+    assert "Withdraw your request #1: churn v1 → production?" in mview.actions.dialog.text()
+    press_ok(qtbot, mview.actions.dialog)
     wait_reloaded(qtbot, mview, lambda: mview.details_data.open_request is None)
     assert approvals.list_requests(project, "churn")[0].status == "withdrawn"
     assert "ana withdrew request #1" in mview.status.text()
@@ -383,10 +383,10 @@ def test_rollback_confirms_naming_both_versions(qtbot, mview, churn, project_pat
         approvals.request_promotion(project, "churn", version, actor="ana")
         approvals.approve(project, "churn", version, actor="ben")
     show_as(qtbot, mview, project_path, "ben")
-    assert mview.rollback_action.isEnabled()
-    assert mview.rollback_action.toolTip() == "Puts v1 back on production (now v2)."
-    mview.buttons["rollback"].click()
-    dialog = mview.dialog
+    assert mview.actions.rollback_action.isEnabled()
+    assert mview.actions.rollback_action.toolTip() == "Puts v1 back on production (now v2)."
+    mview.actions.buttons["rollback"].click()
+    dialog = mview.actions.dialog
     assert isinstance(dialog, RollbackDialog)
     assert dialog.text().startswith("Move production from v2 back to v1?")
     assert not dialog.ok_button.isEnabled() and "needs a reason" in dialog.ok_button.toolTip()
@@ -397,17 +397,17 @@ def test_rollback_confirms_naming_both_versions(qtbot, mview, churn, project_pat
     move = aliases.alias_history(project, "churn", "production")[-1]
     assert (move.kind, move.actor, move.reason) == ("rollback", "ben", "v2 misses too many positives in the pilot")
     assert "Rolled back churn@production: v2 → v1" in mview.status.text()
-    assert not mview.rollback_action.isEnabled() and "Nothing to roll back to" in mview.rollback_action.toolTip()
+    assert not mview.actions.rollback_action.isEnabled() and "Nothing to roll back to" in mview.actions.rollback_action.toolTip()
 
 
 def test_a_refusal_from_core_is_shown_not_raised(qtbot, mview, churn, project_path):
     project, _ = churn
     approvals.request_promotion(project, "churn", 1, actor="ana")
     show_as(qtbot, mview, project_path, "ben", select=("churn", 1))
-    assert mview.approve_action.isEnabled()
+    assert mview.actions.approve_action.isEnabled()
     approvals.approve(project, "churn", 1, actor="cara")      # a teammate was faster
-    mview.approve_action.trigger()
-    press_ok(qtbot, mview.dialog)
+    mview.actions.approve_action.trigger()
+    press_ok(qtbot, mview.actions.dialog)
     qtbot.waitUntil(lambda: mview.runner.last_box is not None and mview.runner.last_box.isVisible())
     box = mview.runner.last_box
     assert "Could not approve churn v1" in box.text()
@@ -415,7 +415,7 @@ def test_a_refusal_from_core_is_shown_not_raised(qtbot, mview, churn, project_pa
     assert "already completed" in mview.status.text()
     box.close()
     settled(qtbot, mview)
-    assert not mview.approve_action.isEnabled()
+    assert not mview.actions.approve_action.isEnabled()
 
 
 # -- timeline and the waiting list ---------------------------------------------------------------------
@@ -460,7 +460,7 @@ def test_a_reviewer_sees_pending_requests_first(qtbot, mview, churn, md, project
     assert mview.waiting_title.text() == "Waiting for you (1)"
     assert mview.waiting_list.item(0).text().startswith("zeta v1 → production\nasked by ana")
     assert cells(mview, 1) == ["pending · review"]
-    assert mview.approve_action.isEnabled()
+    assert mview.actions.approve_action.isEnabled()
 
     mview.select("churn", 2)
     settled(qtbot, mview, ("churn", 2))
@@ -489,8 +489,8 @@ def test_reads_and_actions_run_off_the_gui_thread(qtbot, mview, churn, project_p
     monkeypatch.setattr("modeldesk.core.registry.approvals.request_promotion", spy(real_request))
     monkeypatch.setattr("modeldesk.core.registry.summaries.version_table", spy(real_table))
     show_as(qtbot, mview, project_path, "ana", select=("churn", 1))
-    mview.request_action.trigger()
-    press_ok(qtbot, mview.dialog)
+    mview.actions.request_action.trigger()
+    press_ok(qtbot, mview.actions.dialog)
     wait_reloaded(qtbot, mview, lambda: mview.details_data.open_request is not None)
     assert len(seen) >= 3 and not any(seen)
 

@@ -253,12 +253,12 @@ def test_quitting_asks_then_stops_every_server(qtbot, served):
     win.show()
     win.open(served.path)
     qtbot.waitUntil(lambda: win.project is not None)
-    win.serve_requested.emit("models:/cancer@staging")          # what the Models view's Serve sends
+    win.serveRequested.emit("models:/cancer@staging")          # what the Models view's Serve sends
     assert win.views.currentWidget() is win.serving
     win.nav.setCurrentRow(1)                                    # one click on a version in the Models view
     win.models.select("cancer", 1)
-    qtbot.waitUntil(lambda: win.models.current_version == 1 and win.models.serve_action.isEnabled(), timeout=10_000)
-    win.models.serve_action.trigger()
+    qtbot.waitUntil(lambda: win.models.current_version == 1 and win.models.actions.serve_action.isEnabled(), timeout=10_000)
+    win.models.actions.serve_action.trigger()
     assert win.views.currentWidget() is win.serving
     assert [s.uri for s in win.serving.servers] == ["models:/cancer@staging", "models:/cancer/1"]
     servers = list(win.serving.servers)

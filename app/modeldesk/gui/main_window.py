@@ -6,7 +6,8 @@ gets a message saying why, and the window stays usable. While a project is
 open the window polls core every 2 s for commits by other processes (a
 training script logging runs) and refreshes the views in place; windows of
 other views that define ``refresh_live()`` (run details, compare) are asked
-to update too.
+to update too. The views are kept in one list, :attr:`MainWindow.project_views`,
+and each is driven through the same methods (:class:`~modeldesk.gui.kit.windows.ProjectView`).
 """
 
 from __future__ import annotations
@@ -20,18 +21,20 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
-    QWidget,
+    QVBoxLayout, QWidget,
 )
 
 from ..core.version import __version__
+from ..core import audit
 from ..core.tracking import browse
 from ..core.storage.project import open_project
 from .kit.empty_state import COMING, EmptyState, coming_view
 from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
+from .kit.windows import ProjectView
 from .registry.models_view import ModelsView
-from .experiments.runs_model import Jobs
+from .kit.workers import Jobs
 from .serving.serving_view import ServingView
 from .settings import Settings
 
@@ -70,7 +73,7 @@ class MainWindow(QMainWindow):
     projectClosed = Signal()
     projectChanged = Signal()        # another process committed to the open project
     openFailed = Signal(str)
-    serve_requested = Signal(str)    # a model URI to serve (the Models view's Serve buttons)
+    serveRequested = Signal(str)     # a model URI to serve (the Models view's Serve buttons)
 
     def __init__(self, settings: Settings | None = None, user: str | None = None, parent=None):
         super().__init__(parent)
@@ -106,15 +109,15 @@ class MainWindow(QMainWindow):
         self.models = ModelsView()
         self.audit = AuditView()
         built = {"Models": self.models, "Serving": self.serving, "Audit": self.audit}
-        self.coming = {name: coming_view(name) for name in COMING if name not in built}
+        self.coming = {name: coming_view(name) for name in COMING}
         for name in VIEWS[1:]:
             self.views.addWidget(built.get(name) or self.coming[name])
-        for view in (self.models, self.audit):
-            self.projectChanged.connect(view.refresh)   # the 2 s poll saw another connection commit
+        # Every view that follows the project, in the navigation's order.
+        self.project_views: list[ProjectView] = [self.experiments, self.models, self.serving, self.audit]
         self.models.changed.connect(self.audit.refresh)
-        self.serve_requested.connect(self.serve)
-        self.models.serveRequested.connect(self.serve_requested)   # Serve on a version (or alias) row
-        self.models.enable_serving()
+        self.serveRequested.connect(self.serve)
+        self.models.serveRequested.connect(self.serveRequested)   # Serve on a version (or alias) row
+        self.models.actions.enable_serving()
         self.nav.currentRowChanged.connect(self.views.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.workspace = QSplitter(Qt.Horizontal)
@@ -131,7 +134,21 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         for page in (self.welcome, self.opening, self.workspace):
             self.pages.addWidget(page)
-        self.setCentralWidget(self.pages)
+        # A warning that stays in sight while the project is open: its audit log is not the one
+        # this machine saw before (cut, or an older copy of the file).
+        self.chain_banner = QLabel()
+        self.chain_banner.setObjectName("chainBanner")
+        self.chain_banner.setWordWrap(True)
+        self.chain_banner.setStyleSheet("QLabel#chainBanner { background: #fde8e8; color: #8a1c1c; "
+                                        "padding: 6px 10px; border-bottom: 1px solid #f0b4b4; }")
+        self.chain_banner.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.chain_banner)
+        column.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
         self.experiments.experimentsLoaded.connect(self._on_experiments)
 
     def _build_menus(self) -> None:
@@ -200,10 +217,11 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _open_job(path: str, create: bool, user: str | None, gen: int):
-        return gen, open_project(path, create=create, user=user)
+        project = open_project(path, create=create, user=user)
+        return gen, project, audit.on_open(project)   # remembers the audit head, or says it was cut
 
     def _on_opened(self, result) -> None:
-        gen, project = result
+        gen, project, chain_warning = result
         if gen != self._open_gen:
             project.close()
             return
@@ -219,15 +237,17 @@ class MainWindow(QMainWindow):
         self.user_label.setText(f"User: {project.user}")
         self.runs_label.setText("")
         self.statusBar().clearMessage()
+        self.chain_banner.setVisible(bool(chain_warning))
+        self.chain_banner.setText(f"<b>Audit log warning.</b> {html.escape(chain_warning or '')} "
+                                  "Open the Audit view and press Verify; restore the file from a backup if "
+                                  "nobody meant to replace it.")
         if project.backup_path is not None:
             self.statusBar().showMessage(f"Upgraded the project file; the old one is kept as "
                                          f"{project.backup_path.name}", 10000)
         self.pages.setCurrentWidget(self.workspace)
         self.close_action.setEnabled(True)
-        self.experiments.set_project(project)
-        self.serving.set_project(project)
-        self.models.set_project(project)
-        self.audit.set_project(project)
+        for view in self.project_views:
+            view.set_project(project)
         self._data_version = None
         self.poll()
         self._poll_timer.start()
@@ -250,17 +270,16 @@ class MainWindow(QMainWindow):
 
     def _dispose_project(self) -> None:
         self._poll_timer.stop()
+        self.chain_banner.hide()
         if self.project is None:
             return
         for widget in self.findChildren(QWidget):  # details/compare windows of this project
             if widget.isWindow() and widget.isVisible():
                 widget.close()
         project, self.project = self.project, None
-        self.experiments.set_project(None)
-        self.serving.set_project(None)
-        self.models.set_project(None)
-        self.audit.set_project(None)
-        _close_when_idle(project, [self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs])
+        for view in self.project_views:
+            view.set_project(None)
+        _close_when_idle(project, [self.jobs] + [view.jobs for view in self.project_views])
 
     def _show_welcome(self) -> None:
         recent = self.settings.recent()
@@ -390,7 +409,8 @@ class MainWindow(QMainWindow):
         except Exception:  # file gone or locked: try again next tick
             return
         if self._data_version is not None and version != self._data_version:
-            self.experiments.refresh()
+            for view in self.project_views:
+                view.refresh()
             self.projectChanged.emit()
             # Run details and compare windows grow their curves in place, if they can.
             for widget in self.findChildren(QWidget):
@@ -437,14 +457,14 @@ class MainWindow(QMainWindow):
         split = self.settings.bytes("main/splitter")
         if split is not None:
             self.workspace.restoreState(split)
-        self.experiments.restore_state()
-        self.models.restore_state(self.settings)
+        for view in self.project_views:
+            view.restore_state(self.settings)
 
     def save_state(self) -> None:
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.set_bytes("main/splitter", self.workspace.saveState())
-        self.experiments.save_state()
-        self.models.save_state(self.settings)
+        for view in self.project_views:
+            view.save_state(self.settings)
         self.settings.sync()
 
     def serve(self, uri: str) -> None:
@@ -460,10 +480,9 @@ class MainWindow(QMainWindow):
         self._poll_timer.stop()
         if self.project is not None:
             project, self.project = self.project, None
-            self.experiments.set_project(None)
-            self.models.set_project(None)
-            self.audit.set_project(None)
-            for jobs in (self.jobs, self.experiments.jobs, self.models.jobs, self.audit.jobs):
+            for view in self.project_views:
+                view.set_project(None)
+            for jobs in [self.jobs] + [view.jobs for view in self.project_views]:
                 jobs.cancel_all()
                 jobs.wait(5.0)
             project.close()

@@ -25,7 +25,7 @@ from ...core.registry.entities import AuditEntry, AuditVerification
 from ...core.registry.summaries import details_summary
 from ..app import monospace_font
 from ..kit.empty_state import EmptyState
-from ..experiments.runs_model import Jobs
+from ..kit.workers import Jobs
 from ..kit.tables import CopyTableView, selection_of, set_table_model
 from ..kit.windows import ReloadWhenShown
 from ..kit.theme import theme
@@ -38,12 +38,11 @@ NO_ENTRIES = ("No audit entries yet",
               "edited, deleted or reordered entry is found by Verify. Register a model to start the log.")
 
 
-def _entries_job(project, session):
-    return session, audit.list_entries(project)
+def _verify_job(project):
+    """The chain, the head this machine saw, and the registry against the log (as `audit verify`)."""
+    from ...core.registry.ledger import verify_project
 
-
-def _verify_job(project, session):
-    return session, audit.verify(project), audit.list_entries(project)
+    return verify_project(project), audit.list_entries(project)
 
 
 class AuditFilter(QSortFilterProxyModel):
@@ -83,8 +82,7 @@ class AuditView(ReloadWhenShown, QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.project = None
-        self.jobs = Jobs(self)
-        self._session = 0
+        self.jobs = Jobs(self)     # a new session per project: late results of the previous one are dropped
         self._stale = False
         self.entries: list[AuditEntry] = []
         self.loaded_once = False
@@ -169,7 +167,7 @@ class AuditView(ReloadWhenShown, QWidget):
     # -- project and loading ----------------------------------------------------------------------
     def set_project(self, project) -> None:
         self.project = project
-        self._session += 1
+        self.jobs.new_session()
         self.entries = []
         self.loaded_once = False
         self.verification = None
@@ -182,19 +180,24 @@ class AuditView(ReloadWhenShown, QWidget):
         if project is not None:
             self.reload()
 
+    def save_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
+    def restore_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
     def reload(self) -> None:
         self._stale = False
         if self.project is not None:
-            self.jobs.start(_entries_job, self.project, self._session, done=self._on_entries, failed=self._on_failed)
+            self.jobs.start(audit.list_entries, self.project, done=self._on_entries, failed=self._on_failed)
 
     def _on_failed(self, text: str) -> None:
         if self.project is not None:
             self.verify_button.setEnabled(True)
             self._banner("error", f"⚠ {text}")
 
-    def _on_entries(self, result) -> None:
-        session, entries = result
-        if session != self._session or self.project is None:
+    def _on_entries(self, entries: list[AuditEntry]) -> None:
+        if self.project is None:
             return
         if self.loaded_once and entries == self.entries:
             return
@@ -341,11 +344,11 @@ class AuditView(ReloadWhenShown, QWidget):
             return
         self.verify_button.setEnabled(False)
         self._banner("muted", "Verifying the hash chain…")
-        self.jobs.start(_verify_job, self.project, self._session, done=self._on_verified, failed=self._on_failed)
+        self.jobs.start(_verify_job, self.project, done=self._on_verified, failed=self._on_failed)
 
     def _on_verified(self, result) -> None:
-        session, verification, entries = result
-        if session != self._session or self.project is None:
+        verification, entries = result
+        if self.project is None:
             return
         self.verify_button.setEnabled(True)
         self.verification = verification

@@ -7,7 +7,7 @@ thread for long:
   a few milliseconds per event-loop turn (a zero timer), never all at once;
   ``drawn`` fires when it runs dry.
 - A long history arrives with a peak-preserving preview
-  (``core.compare.History.preview``, about four points per screen pixel,
+  (``core.tracking.history.History.preview``, about four points per screen pixel,
   computed in the worker). While the whole curve is in view the chart draws
   the preview; zoomed in further than the preview can resolve, it draws a
   slice of the full arrays (the view and one view width either side), which
@@ -18,7 +18,7 @@ thread for long:
   run; clicking an entry hides that run in every plot. Its background is
   translucent, and whenever the curves are drawn with the whole data in view
   it moves to the corner of the first plot where the fewest curves pass
-  (unless the user dragged it somewhere).
+  (unless the user dragged it somewhere): :mod:`.curve_legend`.
 - Runs a plot cannot show are named under it: those that did not log the
   metric, and those that logged a single value (drawn as a dot). Worked out
   from what the chart was handed: the metrics of each run and the histories.
@@ -33,100 +33,18 @@ from typing import Sequence
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QGuiApplication
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
 from ...core.tracking.history import History, ema, peak_indices
-from .base import ChartBase, axis_label, style_plot
+from .base import ChartBase, style_plot
+from .curve_axes import X_LABELS, Key, XSpan, nearest, set_bottom_axis
+from .curve_legend import CurveLegend, PlotNotes
 
-X_LABELS = {"step": "Step", "relative": "Time since run start (s)", "wall": "Wall time"}
 LONG_CURVE = 20_000        # points; longer curves are drawn with cheaper pens
 DOWNSAMPLE_FACTOR = 3.0    # samples per pixel kept by automatic peak downsampling
 TURN_BUDGET = 0.008        # seconds of queued drawing per event-loop turn
-LEGEND_ALPHA = 170         # of 255: curves behind the legend show through
-LEGEND_INSET = 8           # pixels between the legend and the plot's edges
-# Where the legend may sit, as pyqtgraph offsets (negative: from the right or bottom), in order of preference.
-LEGEND_CORNERS = {"top-right": (-LEGEND_INSET, LEGEND_INSET), "top-left": (LEGEND_INSET, LEGEND_INSET),
-                  "bottom-right": (-LEGEND_INSET, -LEGEND_INSET), "bottom-left": (LEGEND_INSET, -LEGEND_INSET)}
-NOTE_NAMES = 5             # runs named in a note under a plot; the rest are counted
-NOTE_NAMES_TIP = 50        # runs named in its tooltip
-NOTE_PT = 9.0
-NOTE_ROW = 4               # of a PlotItem's layout: under the bottom axis
-Key = tuple[str, str]      # (run id, metric)
-
-
-class _Legend(pg.LegendItem):
-    """pyqtgraph's legend that remembers being dragged (then the chart leaves it there)."""
-
-    moved_by_user = False
-
-    def mouseDragEvent(self, ev):
-        super().mouseDragEvent(ev)
-        if ev.isAccepted():
-            self.moved_by_user = True
-
-
-class _XSpan(pg.GraphicsObject):
-    """Invisible: stretches the first plot's x auto-range over every plot's data.
-
-    The plots share the first one's x axis (``setXLink``) and pyqtgraph
-    auto-ranges it from the first plot's own items only, so a first metric
-    logged once per run (a dot at step 0) would squeeze every other plot to
-    -0.5..0.5. This item reports the other plots' x extent to that range and
-    nothing for y.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.span: tuple[float, float] | None = None
-
-    def set_span(self, span: tuple[float, float] | None) -> None:
-        if span != self.span:
-            self.span = span
-            self.informViewBoundsChanged()
-
-    def dataBounds(self, ax, frac=1.0, orthoRange=None):
-        return self.span if ax == 0 else None
-
-    def boundingRect(self) -> QRectF:
-        return QRectF()
-
-    def paint(self, *_args) -> None:
-        pass
-
-
-class _Note(pg.LabelItem):
-    """A muted line under a plot, elided to the plot's width; every name is in its tooltip.
-
-    Never asks the layout for more width than the plot has (a LabelItem
-    otherwise insists on the width of its text).
-    """
-
-    def __init__(self, colour: str):
-        super().__init__("", justify="left", color=colour, size=f"{NOTE_PT:g}pt")
-        self.full = self.shown = ""
-
-    def set_note(self, text: str, tooltip: str, width: float) -> None:
-        self.full = text
-        self.setToolTip(tooltip)
-        self.fit(width)
-
-    def fit(self, width: float) -> None:
-        font = QFont(self.item.font())
-        font.setPointSizeF(NOTE_PT)
-        margin = 2 * self.item.document().documentMargin()
-        shown = QFontMetricsF(font).elidedText(self.full, Qt.TextElideMode.ElideRight, max(width - margin, 0.0))
-        if shown != self.shown:
-            self.shown = shown
-            self.setText(html.escape(shown))
-
-    def updateMin(self):
-        super().updateMin()
-        height = self._sizeHint[Qt.SizeHint.MinimumSize][1]
-        self.setMinimumWidth(0)
-        self._sizeHint[Qt.SizeHint.MinimumSize] = self._sizeHint[Qt.SizeHint.PreferredSize] = (0, height)
-        self.updateGeometry()
 
 
 def preview_buckets() -> int:
@@ -156,10 +74,9 @@ class CurvesChart(ChartBase):
         self._hidden_runs: set[str] = set()
         self._metrics: list[str] = []
         self._plots: dict[str, pg.PlotItem] = {}
-        self._legend: _Legend | None = None
-        self._x_span: _XSpan | None = None
-        self._legend_corner = "top-right"
-        self._notes: dict[str, _Note] = {}
+        self._legend: CurveLegend | None = None
+        self._x_span: XSpan | None = None
+        self._notes = PlotNotes(self.colours["muted"])
         self._histories: dict[Key, History] = {}
         self._items: dict[Key, pg.PlotDataItem] = {}
         self._raw_items: dict[Key, pg.PlotDataItem] = {}
@@ -244,7 +161,7 @@ class CurvesChart(ChartBase):
         self._full.clear()      # the whole range comes into view: previews suffice
         self._x_sorted.clear()
         for plot in self._plots.values():
-            self._set_bottom_axis(plot)
+            set_bottom_axis(plot, self._x_mode, self.font(), self.colours)
         self._autorange = True   # served after the redraws
         self._redraw_all()
 
@@ -294,12 +211,11 @@ class CurvesChart(ChartBase):
     @property
     def legend_corner(self) -> str:
         """Where the legend sits in the first plot: 'top-right', 'top-left', 'bottom-right' or 'bottom-left'."""
-        return self._legend_corner
+        return self._legend.corner if self._legend is not None else "top-right"
 
     def note(self, metric: str) -> str:
         """The note under a metric's plot naming the runs it cannot show ('' when it shows them all)."""
-        note = self._notes.get(metric)
-        return note.full if note is not None else ""
+        return self._notes.text(metric)
 
     def runs_without_curve(self, metric: str) -> tuple[list[str], list[str]]:
         """Run ids a metric's plot draws no curve for: (did not log the metric, logged a single value).
@@ -420,7 +336,6 @@ class CurvesChart(ChartBase):
         self._notes.clear()
         self._legend = None
         self._x_span = None
-        self._legend_corner = "top-right"
         self._legend_todo = None
         self._autorange = False
         self._to_plot = list(self._metrics)
@@ -443,27 +358,20 @@ class CurvesChart(ChartBase):
         style_plot(plot, self.font(), self.colours)
         plot.setDownsampling(auto=True, mode="peak")   # long histories: a few samples per pixel
         plot.setClipToView(True)
-        self._set_bottom_axis(plot)
+        set_bottom_axis(plot, self._x_mode, self.font(), self.colours)
         if i == 0:
             members = [rid for rid in self._runs if self._logs_shown_metric(rid)]
             if len(members) > 1 or self._weight:
-                background = QColor(*self.colours["legend_bg"])
-                background.setAlpha(min(background.alpha(), LEGEND_ALPHA))   # curves behind show through
-                self._legend = _Legend(offset=LEGEND_CORNERS[self._legend_corner],
-                                       labelTextColor=self.colours["text"], brush=pg.mkBrush(background),
-                                       pen=pg.mkPen(self.colours["legend_pen"]))
-                self._legend.setParentItem(plot.vb)
-                plot.legend = self._legend   # as PlotItem.addLegend does
-                self._legend.setLabelTextSize("9pt")
+                self._legend = CurveLegend(plot, self.colours)
                 self._legend_todo = members
                 plot.vb.sigResized.connect(self._place_legend)
-            self._x_span = _XSpan()
+            self._x_span = XSpan()
             plot.addItem(self._x_span)
         else:
             plot.setXLink(self._plots[self._metrics[0]])
         plot.vb.sigXRangeChanged.connect(lambda *_a, m=metric: self._range_changed(m))
         plot.vb.sigResized.connect(lambda *_a, m=metric: self._range_changed(m))
-        plot.vb.sigResized.connect(lambda *_a, m=metric: self._fit_note(m))
+        plot.vb.sigResized.connect(lambda *_a, m=metric: self._notes.fit(self._plots.get(m), m))
         self._plots[metric] = plot
         self._update_note(metric)
         for rid in self._runs:   # histories already here, in run order
@@ -496,96 +404,20 @@ class CurvesChart(ChartBase):
 
     def _update_x_span(self) -> None:
         """Let the shared x axis auto-range over the data of every plot, not only the first."""
-        if self._x_span is None:
-            return
-        # From the histories, not the items: curves are clipped to the view they would widen.
-        others = set(self._metrics[1:])
-        lo = hi = None
-        for (rid, metric), history in self._histories.items():
-            if metric not in others or not len(history) or rid in self._hidden_runs:
-                continue
-            x = history.x(self._x_mode)
-            if history.preview is not None:     # a long history: its preview keeps the ends
-                x = x[history.preview]
-            with np.errstate(invalid="ignore"):
-                first, last = float(np.nanmin(x)), float(np.nanmax(x))
-            if first != first:                   # all NaN
-                continue
-            lo = first if lo is None else min(lo, first)
-            hi = last if hi is None else max(hi, last)
-        self._x_span.set_span(None if lo is None else (lo, hi))
+        if self._x_span is not None:
+            self._x_span.follow(self._histories, self._metrics[1:], self._x_mode, self._hidden_runs)
 
+    # -- legend and notes --------------------------------------------------------
     def _place_legend(self, *_args) -> None:
-        """Move the legend to the corner of its plot where the fewest drawn curves pass.
-
-        Only while the whole data is in view (auto range): zoomed in, or
-        dragged by the user, the legend stays where it is.
-        """
-        legend = self._legend
+        """Move the legend where the fewest of the first plot's curves pass (raw ones count half)."""
         plot = self._plots.get(self._metrics[0]) if self._metrics else None
-        if legend is None or plot is None or legend.moved_by_user or not legend.items:
+        if self._legend is None or plot is None:
             return
-        vb = plot.vb
-        if not all(vb.autoRangeEnabled()):
-            return
-        width, height = vb.width(), vb.height()
-        if width < 2 or height < 2:   # not laid out yet: a resize follows
-            return
-        (x0, x1), (y0, y1) = self._auto_range(vb)
-        if not (x1 > x0 and y1 > y0):
-            return
-        lw, lh = legend.width(), legend.height()
-        curves = [(item, 1.0) for (_rid, m), item in self._items.items() if m == self._metrics[0]]
-        curves += [(item, 0.5) for (_rid, m), item in self._raw_items.items() if m == self._metrics[0]]
-        data = []
-        for item, weight in curves:
-            if not item.isVisible():
-                continue
-            x, y = item.getOriginalDataset()   # what was handed in: not clipped to a stale view range
-            if x is None or not len(x):
-                continue
-            # as pixels of the view box, y downwards
-            px = (np.asarray(x, dtype="float64") - x0) * (width / (x1 - x0))
-            py = (y1 - np.asarray(y, dtype="float64")) * (height / (y1 - y0))
-            ok = np.isfinite(px) & np.isfinite(py)
-            data.append((px[ok], py[ok], weight))
-        scores = {}
-        for corner, (ox, oy) in LEGEND_CORNERS.items():
-            left = ox if ox > 0 else width + ox - lw
-            top = oy if oy > 0 else height + oy - lh
-            scores[corner] = sum(weight * self._ink(px, py, left - 4, left + lw + 4, top - 4, top + lh + 4)
-                                 for px, py, weight in data)
-        best = min(scores, key=lambda c: (scores[c], list(LEGEND_CORNERS).index(c)))   # ties: preference order
-        if scores[best] < scores[self._legend_corner]:
-            self._legend_corner = best
-            legend.setOffset(LEGEND_CORNERS[best])
+        first = self._metrics[0]
+        curves = [(item, 1.0) for (_rid, m), item in self._items.items() if m == first]
+        curves += [(item, 0.5) for (_rid, m), item in self._raw_items.items() if m == first]
+        self._legend.place(plot.vb, curves)
 
-    @staticmethod
-    def _auto_range(vb: pg.ViewBox) -> list:
-        """The range auto-ranging gives the view at its next paint (curves drawn since are in it), unapplied."""
-        shown = vb.viewRange()
-        bounds = vb.childrenBounds()
-        for ax in (0, 1):
-            if bounds[ax] is None:
-                continue
-            lo, hi = bounds[ax]
-            pad = (hi - lo) * vb.suggestPadding(ax)
-            shown[ax] = [lo - pad, hi + pad]
-        return shown
-
-    @staticmethod
-    def _ink(px: np.ndarray, py: np.ndarray, left: float, right: float, top: float, bottom: float) -> int:
-        """How much of a curve (points, and the line between them every 2 px) lies in a rectangle."""
-        if not px.size:
-            return 0
-        inside = int(np.count_nonzero((px >= left) & (px <= right) & (py >= top) & (py <= bottom)))
-        if px.size > 1 and bool(np.all(px[1:] >= px[:-1])):   # x in order: sample the line across the box
-            columns = np.arange(left, right + 1.0, 2.0)
-            ys = np.interp(columns, px, py, left=np.nan, right=np.nan)
-            inside += int(np.count_nonzero((ys >= top) & (ys <= bottom)))
-        return inside
-
-    # -- notes under the plots --------------------------------------------------------
     def _update_note(self, metric: str) -> None:
         """Name the runs this plot draws no curve for (a single value is drawn as a dot)."""
         plot = self._plots.get(metric)
@@ -594,46 +426,8 @@ class CurvesChart(ChartBase):
         not_logged, single = self.runs_without_curve(metric)
         if single and not any(len(h) > 1 for (rid, m), h in self._histories.items() if m == metric):
             single = []   # every run a dot: nothing looks missing
-        parts, every = [], []
-        for label, ids in (("Not shown (not logged)", not_logged), ("A single value (a dot)", single)):
-            if ids:
-                parts.append(f"{label}: {self._names(ids)}")
-                every.append(f"{label}: {self._names(ids, NOTE_NAMES_TIP)}")
-        text = "  ·  ".join(parts)
-        note = self._notes.get(metric)
-        if note is not None and note.full == text:
-            return
-        if not text:
-            if note is not None:
-                plot.layout.removeItem(note)
-                if note.scene() is not None:
-                    note.scene().removeItem(note)
-                del self._notes[metric]
-            return
-        if note is None:
-            note = self._notes[metric] = _Note(self.colours["muted"])
-            plot.layout.addItem(note, NOTE_ROW, 1)
-        note.set_note(text, "\n".join(every), plot.vb.width())
-
-    def _names(self, run_ids: list[str], most: int = NOTE_NAMES) -> str:
-        names = [self._runs[rid][0] for rid in run_ids]
-        if len(names) <= most + 1:
-            return ", ".join(names)
-        return f"{', '.join(names[:most])} and {len(names) - most} more"
-
-    def _fit_note(self, metric: str) -> None:
-        note, plot = self._notes.get(metric), self._plots.get(metric)
-        if note is not None and plot is not None:
-            note.fit(plot.vb.width())
-
-    def _set_bottom_axis(self, plot: pg.PlotItem) -> None:
-        current = plot.getAxis("bottom")
-        want_date = self._x_mode == "wall"
-        if isinstance(current, pg.DateAxisItem) != want_date:
-            axis = pg.DateAxisItem(orientation="bottom") if want_date else pg.AxisItem("bottom")
-            plot.setAxisItems({"bottom": axis})
-            style_plot(plot, self.font(), self.colours)
-        axis_label(plot, "bottom", X_LABELS[self._x_mode])
+        self._notes.set(plot, metric, [self._runs[rid][0] for rid in not_logged],
+                        [self._runs[rid][0] for rid in single])
 
     # -- curves ------------------------------------------------------------------------
     def _values(self, key: Key) -> np.ndarray:
@@ -784,7 +578,7 @@ class CurvesChart(ChartBase):
             for (rid, m), item in self._items.items():
                 if m != metric or not item.isVisible():
                     continue
-                i = self._nearest(self._histories[(rid, m)], x)
+                i = nearest(self._histories[(rid, m)], x, self._x_mode)
                 if i is None:
                     continue
                 name, colour, _ = self._runs.get(rid, (rid[:8], QColor("#1f77b4"), None))
@@ -794,15 +588,3 @@ class CurvesChart(ChartBase):
                      and x > 0 else f"{X_LABELS[self._x_mode].split(' (')[0].lower()} {x:,.4g}")
             self.readout.setText(f"<b>{html.escape(metric)}</b> at {html.escape(where)}: " + " &nbsp; ".join(parts))
             return
-
-    def _nearest(self, history: History, x: float) -> int | None:
-        """Index of the point nearest ``x`` (the x values are in order), without copying the axis."""
-        if not len(history):
-            return None
-        xs = history.timestamps if self._x_mode != "step" else history.steps
-        if self._x_mode == "relative":
-            x += history.origin
-        i = int(np.clip(np.searchsorted(xs, x), 0, len(xs) - 1))
-        if i > 0 and abs(xs[i - 1] - x) < abs(xs[i] - x):
-            i -= 1
-        return i

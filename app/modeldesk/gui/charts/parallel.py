@@ -1,6 +1,6 @@
 """Parallel coordinates: one polyline per run across normalised axes.
 
-Handed a ``core.compare.ParallelData``; each axis is labelled with its name
+Handed a ``core.tracking.compare.ParallelData``; each axis is labelled with its name
 and its min and max (or its categories), lines are coloured by the metric
 through a colormap shown as a colour bar. Clicking a line emits
 ``lineClicked(run_id)``.

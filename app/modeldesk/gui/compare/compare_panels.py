@@ -22,32 +22,15 @@ from PySide6.QtWidgets import (
 from ...core.tracking import compare as cmp
 
 from ...core.tracking import history
-from ..kit.workers import TaskKeeper
+from ..kit.workers import Jobs, pool
 from ..kit.tables import check_only, checkable_item, checked_keys
 from ..kit.theme import theme
 
 X_MODES = (("step", "Step"), ("relative", "Time since run start"), ("wall", "Wall time"))
 MAX_DEFAULT_AXES = 6
+HISTORY_POOL = "history"   # the threads that read metric histories, shared by every compare window
 HISTORY_THREADS = 2   # more readers only compete with the GUI thread for the GIL
 SYNC_SMOOTH_POINTS = 300_000   # up to this many shown points, smoothing runs at once (< ~10 ms)
-
-
-_HISTORY_POOL = None
-
-
-def history_pool():
-    """The few threads that read metric histories, shared by every compare window.
-
-    A few readers leave the GUI thread more of the GIL than one per core, and
-    a shared pool is never destroyed with a window (which would wait for it).
-    """
-    global _HISTORY_POOL
-    if _HISTORY_POOL is None:
-        from PySide6.QtCore import QThreadPool
-
-        _HISTORY_POOL = QThreadPool()
-        _HISTORY_POOL.setMaxThreadCount(HISTORY_THREADS)
-    return _HISTORY_POOL
 
 
 def _smooth_all(values: dict, weight: float, buckets: int | None = None):
@@ -93,7 +76,7 @@ class CurvesPanel(QWidget):
         self.chart = CurvesChart()
         self.chart.drawn.connect(self._maybe_done)
         self._round = False   # a (re)load is under way: curvesLoaded when it is all drawn
-        self._tasks = TaskKeeper(history_pool())
+        self.jobs = Jobs(self, pool(HISTORY_POOL, max_threads=HISTORY_THREADS))
         self._pending: set[tuple[str, str]] = set()
         self._done: set[tuple[str, str]] = set()
         self._errors: list[str] = []
@@ -192,7 +175,7 @@ class CurvesPanel(QWidget):
         return bool(self._pending) or not self.chart.idle
 
     def cancel(self) -> None:
-        self._tasks.cancel_all()
+        self.jobs.cancel_all()
 
     def _on_smoothing_moved(self, value: int) -> None:
         self.smoothing_value.setText(f"{value / 100:.2f}")
@@ -206,7 +189,7 @@ class CurvesPanel(QWidget):
             return
         self._smoothing_busy = True   # millions of points: smooth in a worker, then draw the previews
         self._update_status()
-        self._tasks.run(_smooth_all, shown, weight, self.chart.preview_buckets, on_done=self._on_smoothed)
+        self.jobs.start(_smooth_all, shown, weight, self.chart.preview_buckets, done=self._on_smoothed)
 
     @Slot(object)
     def _on_smoothed(self, result) -> None:
@@ -235,8 +218,8 @@ class CurvesPanel(QWidget):
     def _load(self, wanted) -> None:
         buckets = self.chart.preview_buckets
         for run, metric in wanted:
-            self._tasks.run(_load_history, self.project, run.id, metric, run.start_time, buckets,
-                            on_done=self._on_history)
+            self.jobs.start(_load_history, self.project, run.id, metric, run.start_time, buckets,
+                            done=self._on_history)
 
     @Slot(object)
     def _on_history(self, result) -> None:

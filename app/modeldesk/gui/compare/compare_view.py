@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 # Heavy imports the view's workers need: pandas (histories are read through
-# core.runs.get_metric_history) and scipy.signal (smoothing, history.ema). Made
+# core.tracking.runs.get_metric_history) and scipy.signal (smoothing, history.ema). Made
 # here, so by the start-up warm-up thread (MainWindow.warm_up), not by a
 # worker while a comparison opens or the smoothing slider moves: importing
 # holds the GIL for long stretches and stalls the GUI thread 0.1 s or more.
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from ...core.tracking import compare as cmp
 from .compare_table import CompareTableModel
 from ..kit.tables import CopyTableView, set_table_model
-from ..kit.workers import TaskKeeper
+from ..kit.workers import Jobs
 from ..kit.windows import forget_window, show_as_window
 from ..kit.theme import run_colour, theme
 
@@ -60,7 +60,7 @@ class CompareView(QWidget):
         self.project = project
         self.run_ids = list(dict.fromkeys(run_ids))
         self.comparison: cmp.Comparison | None = None
-        self._tasks = TaskKeeper()
+        self.jobs = Jobs(self)
         self._colours = {rid: run_colour(i) for i, rid in enumerate(self.run_ids)}
         self._refreshing = False
 
@@ -115,8 +115,8 @@ class CompareView(QWidget):
         layout.addWidget(self.error_label)
         layout.addWidget(self.tabs, 1)
         self._sync_buttons()
-        self._tasks.run(cmp.load_comparison, project, self.run_ids, on_done=self._on_comparison,
-                        on_error=self._on_failed)
+        self.jobs.start(cmp.load_comparison, project, self.run_ids, done=self._on_comparison,
+                        failed=self._on_failed)
 
     # -- building ------------------------------------------------------------------
     def _build_table_tab(self) -> QWidget:
@@ -178,8 +178,8 @@ class CompareView(QWidget):
         if not any(r.status == "RUNNING" for r in self.comparison.runs):
             return
         self._refreshing = True
-        self._tasks.run(cmp.load_comparison, self.project, self.run_ids, on_done=self._on_refreshed,
-                        on_error=self._on_refresh_failed)
+        self.jobs.start(cmp.load_comparison, self.project, self.run_ids, done=self._on_refreshed,
+                        failed=self._on_refresh_failed)
 
     @Slot(object)
     def _on_refreshed(self, comparison: cmp.Comparison) -> None:
@@ -326,7 +326,7 @@ class CompareView(QWidget):
         return str(path)
 
     def closeEvent(self, event) -> None:
-        self._tasks.cancel_all()
+        self.jobs.cancel_all()
         self.curves_panel.cancel()
         forget_window(self)
         super().closeEvent(event)

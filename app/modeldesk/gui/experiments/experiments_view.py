@@ -28,6 +28,7 @@ from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
 from ..settings import Settings
 from ..kit.dialogs import message
 from ..kit.tables import selection_of
+from ..kit.windows import open_view, unavailable
 
 MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry
@@ -54,19 +55,6 @@ def _keys_job(project, experiments, session: int, tag):
 
 def _run_rid_job(project, session: int, run_id: str):
     return session, run_id, runs.run_rid(project, run_id)
-
-
-def _open_view(parent, opener, label: str, *args) -> QWidget | None:
-    """Open a window through ``opener`` and return it; a failure is a message, not a crash."""
-    try:
-        return opener(*args, parent)
-    except Exception as exc:  # a view failing to open must not take the window with it
-        message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
-        return None
-
-
-def _unavailable(parent, label: str, exc: ImportError) -> None:
-    message(parent, QMessageBox.Information, label, f"The {label.lower()} view is not available in this build ({exc}).")
 
 
 class ExperimentsView(QWidget):
@@ -431,8 +419,8 @@ class ExperimentsView(QWidget):
         try:
             from ..runs.run_details import open_run_details  # pyqtgraph: imported on first use, not at start-up
         except ImportError as exc:
-            return _unavailable(self, "Run details", exc)
-        return _open_view(self, open_run_details, "Run details", self.project, run_id)
+            return unavailable(self, "Run details", exc)
+        return open_view(self, open_run_details, "Run details", self.project, run_id)
 
     def compare(self, run_ids: list[str]) -> QWidget | None:
         """Open the comparison window for ``run_ids`` and return it (None when it
@@ -446,8 +434,8 @@ class ExperimentsView(QWidget):
         try:
             from ..compare.compare_view import open_compare  # pyqtgraph: imported on first use, not at start-up
         except ImportError as exc:
-            return _unavailable(self, "Compare", exc)
-        view = _open_view(self, open_compare, "Compare", self.project, list(run_ids))
+            return unavailable(self, "Compare", exc)
+        view = open_view(self, open_compare, "Compare", self.project, list(run_ids))
         if view is not None and hasattr(view, "runSelected"):
             view.runSelected.connect(self.select_run)
         return view
@@ -514,7 +502,7 @@ class ExperimentsView(QWidget):
         if run_id:
             from ..registry.registry_dialogs import register_from_run
 
-            _open_view(self, register_from_run, "Register model", self.project, run_id)
+            open_view(self, register_from_run, "Register model", self.project, run_id)
 
     def copy_current_id(self) -> None:
         run_id = self.model.data(self.table.currentIndex(), RunIdRole)
@@ -561,32 +549,13 @@ class ExperimentsView(QWidget):
         super().changeEvent(event)
 
     # -- state --------------------------------------------------------------------------------------
-    def save_state(self) -> None:
-        self.settings.set_bytes("experiments/splitter", self.splitter.saveState())
+    def save_state(self, settings: Settings) -> None:
+        settings.set_bytes("experiments/splitter", self.splitter.saveState())
 
-    def restore_state(self) -> None:
-        state = self.settings.bytes("experiments/splitter")
+    def restore_state(self, settings: Settings) -> None:
+        state = settings.bytes("experiments/splitter")
         if state is not None:
             self.splitter.restoreState(state)
-
-
-def _sample_project(path) -> None:
-    """A small project to look at the view without a real one."""
-    import random
-
-    import modeldesk as md
-
-    md.set_project(path)
-    rng = random.Random(1)
-    for exp in ("churn", "fraud"):
-        md.set_experiment(exp)
-        for i in range(60):
-            with md.start_run(name=f"{exp}-{i:02d}"):
-                md.log_params({"max_depth": rng.randint(2, 12), "model": rng.choice(["rf", "gbm"])})
-                md.set_tags({"owner": rng.choice(["ana", "bo"])})
-                for step in range(5):
-                    md.log_metrics({"val_auc": rng.uniform(0.7, 0.95), "loss": rng.uniform(0.1, 0.6)}, step=step)
-    md.flush()
 
 
 if __name__ == "__main__":  # python -m modeldesk.gui.experiments.experiments_view [PROJECT]
@@ -596,12 +565,13 @@ if __name__ == "__main__":  # python -m modeldesk.gui.experiments.experiments_vi
 
     from ...core.storage.project import open_project
     from ..app import create_application
+    from .sample_runs import sample_project
 
     app = create_application()
     path = sys.argv[1] if len(sys.argv) > 1 else None
     if path is None:
         path = Path(tempfile.mkdtemp()) / "sample.mdesk"
-        _sample_project(path)
+        sample_project(path)
     view = ExperimentsView()
     view.resize(1200, 700)
     view.set_project(open_project(path, create=False))

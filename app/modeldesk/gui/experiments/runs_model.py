@@ -28,7 +28,7 @@ from ...core.tracking.run_entities import Run
 from ...core.tracking.runs import RunQuery, runs_by_rid
 from ..app import monospace_font, muted_color, status_color
 from ..kit.tables import selection_of, set_table_model
-from ..kit.workers import Task, start
+from ..kit.workers import Jobs, Task
 
 PAGE_SIZE = 200
 MAX_PAGES = 60          # pages kept in memory (12,000 runs)
@@ -43,39 +43,6 @@ _ROLES = frozenset((*_SLOT, _FONT, int(Qt.ToolTipRole), int(RunIdRole)))
 _FLAGS = Qt.ItemIsEnabled | Qt.ItemIsSelectable
 _LEFT = int(Qt.AlignLeft | Qt.AlignVCenter)
 _RIGHT = int(Qt.AlignRight | Qt.AlignVCenter)
-
-
-class Jobs(QObject):
-    """Starts core calls on the thread pool and keeps each Task alive until
-    its result has been delivered to the GUI thread."""
-
-    def __init__(self, parent: QObject | None = None):
-        super().__init__(parent)
-        self._tasks: dict[int, Task] = {}
-
-    def start(self, fn, *args, done=None, failed=None, **kwargs) -> Task:
-        task = Task(fn, *args, **kwargs)
-        if done is not None:
-            task.signals.done.connect(done)
-        if failed is not None:
-            task.signals.failed.connect(failed)
-        key = id(task)  # not the task itself: a reference cycle through Qt would leak it
-        for signal in (task.signals.done, task.signals.failed, task.signals.cancelled):
-            signal.connect(lambda *_, k=key: self._tasks.pop(k, None))
-        self._tasks[key] = task
-        return start(task)
-
-    def cancel_all(self) -> None:
-        for task in list(self._tasks.values()):
-            task.cancel()
-
-    def busy(self) -> bool:
-        return any(not t.finished.is_set() for t in list(self._tasks.values()))
-
-    def wait(self, timeout: float = 5.0) -> None:
-        """Block until running tasks end (used only when closing a project)."""
-        for task in list(self._tasks.values()):
-            task.finished.wait(timeout)
 
 
 def _resolve_job(project, query: RunQuery, gen: int, pages: list[int]):

@@ -1,7 +1,7 @@
 """Empty states: a centred title, an explanation, and what to do next.
 
 Used when there is nothing to show (no project, no runs, no match) and for
-views that arrive in a later release, which say so instead of faking data.
+the one view still to come (Monitoring), which says so instead of faking data.
 """
 
 from __future__ import annotations
@@ -9,13 +9,10 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+# Views the navigation lists that are not built yet (Models, Serving and Audit are).
 COMING = {
-    "Models": "Models — the model registry arrives in a coming release (issue 4). Nothing to show yet.",
-    "Serving": "Serving — one-click local model serving arrives in a coming release. Nothing to show yet.",
     "Monitoring": "Monitoring — drift and serving health arrive in a coming release. "
                   "Nothing to show yet.",
-    "Audit": "Audit — the audit log and audit reports arrive in a coming release. "
-             "Nothing to show yet.",
 }
 
 
@@ -73,6 +70,6 @@ class EmptyState(QWidget):
 
 
 def coming_view(name: str, parent=None) -> EmptyState:
-    """The placeholder for a view that a later issue brings."""
+    """The placeholder for a view still to come (a name in :data:`COMING`)."""
     head, _, rest = COMING[name].partition(" — ")
     return EmptyState(head, rest[:1].upper() + rest[1:], parent=parent)

@@ -1,12 +1,44 @@
-"""Top-level windows: shown non-modal and kept alive, found again, brought to front; views that reload when shown."""
+"""What a view of the main window offers (:class:`ProjectView`), views that reload when shown,
+and top-level windows: shown non-modal and kept alive, found again, brought to front."""
 
 from __future__ import annotations
+
+from typing import Protocol
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from .dialogs import message
+from .workers import Jobs
+
+
+class ProjectView(Protocol):
+    """A view of the main window. MainWindow keeps one list of them and, for each in turn:
+
+    - ``set_project(project)`` when a project opens, and ``set_project(None)`` when it closes;
+    - ``refresh()`` when another process (a training script, a server) committed to
+      the open project: update in place, or (:class:`ReloadWhenShown`) when next shown;
+    - ``jobs``: its queries on the project, cancelled and waited for before the
+      project is closed;
+    - ``save_state(settings)`` / ``restore_state(settings)``: its splitters and the like.
+
+    Separate windows opened from a view (run details, compare) are not in the
+    list; MainWindow asks each open one to ``refresh_live()`` instead.
+    """
+
+    jobs: Jobs
+
+    def set_project(self, project) -> None: ...
+
+    def refresh(self) -> None: ...
+
+    def save_state(self, settings) -> None: ...
+
+    def restore_state(self, settings) -> None: ...
 
 
 class ReloadWhenShown:
-    """Mixin for a view that follows a project (put it before QWidget).
+    """Mixin for a view that follows a project (put it before QWidget): its :meth:`ProjectView.refresh`.
 
     ``refresh()`` (the project changed) reloads at once while the view is shown
     and otherwise only marks it stale; the next show reloads. The view defines
@@ -62,3 +94,17 @@ def bring_to_front(widget: QWidget) -> QWidget:
 
 def forget_window(widget: QWidget) -> None:
     _OPEN_WINDOWS.discard(widget)
+
+
+def open_view(parent, opener, label: str, *args) -> QWidget | None:
+    """Open a window through ``opener`` and return it; a failure is a message, not a crash."""
+    try:
+        return opener(*args, parent)
+    except Exception as exc:  # a view failing to open must not take the window with it
+        message(parent, QMessageBox.Warning, label, f"Could not open the {label.lower()} view: {exc}")
+        return None
+
+
+def unavailable(parent, label: str, exc: ImportError) -> None:
+    """Say that the ``label`` view cannot open in this build (its library failed to import)."""
+    message(parent, QMessageBox.Information, label, f"The {label.lower()} view is not available in this build ({exc}).")

@@ -1,18 +1,19 @@
 """The Models view's actions: buttons, context menu, dialogs, one core call each.
 
-Mixed into :class:`~modeldesk.gui.registry.models_view.ModelsView`. Whether an action
-is enabled, and the tooltip that says why not, come from
-``approvals.allowed_actions`` (read with the version details), so the GUI
-disables exactly what core would refuse, in core's words. The call itself
-runs in a worker (:class:`ActionRunner`); a refusal that slipped through
-(someone else acted first) is shown in a message box.
+:class:`ModelsActions` is owned by :class:`~modeldesk.gui.registry.models_view.ModelsView`
+(``view.actions``). Whether an action is enabled, and the tooltip that says
+why not, come from ``approvals.allowed_actions`` (read with the version
+details), so the GUI disables exactly what core would refuse, in core's
+words. The call itself runs in a worker
+(:class:`~modeldesk.gui.kit.workers.ActionRunner`); a refusal that slipped
+through (someone else acted first) is shown in a message box.
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolButton, QWidget
 
@@ -20,29 +21,63 @@ from ...core.registry import approvals, aliases
 from ...core.registry.entities import PRODUCTION
 from ..kit.hints import with_hint
 from ..kit.dialogs import message
+from ..kit.workers import ActionRunner
 from .registry_dialogs import (
     AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog, register_from_run,
 )
 
-SERVE_LATER = "Serving arrives with the Serving view"
+# Serve without a Serving view to serve with (the view opened alone, not in the main window).
+SERVE_UNAVAILABLE = "Serving needs the Serving view: open the Models view in the ModelDesk window"
 REPORT_LATER = "Audit reports arrive in a later release"
-VERSION_ACTIONS = ("request", "approve", "reject", "override", "withdraw")
 
 
-class ModelsActions:
-    """Actions of the Models view (a mixin: it uses the view's widgets and data)."""
+class ModelsActions(QObject):
+    """The actions of a Models view, as QActions, toolbar buttons and menus.
 
-    dialog = None    # the dialog last opened (tests answer it)
-    serving_available = False   # the Serving view sets it with enable_serving()
+    What it needs from ``view`` (a ModelsView), and uses nothing else of it:
+
+    - to read: ``project``, ``user``, ``current_model``, ``current_version``,
+      ``overview``, ``table_data``, ``details_data`` and ``current_row()``;
+    - widgets: ``toolbar`` (the buttons are added to it), ``table`` (its context
+      menu), and the view itself: the parent of actions, menus and dialogs, and the
+      widget its shortcuts are added to (``addAction``);
+    - to call: ``show_status(text, kind)``, ``select(name, version)``,
+      ``forget_loaded(table)`` and ``reload()``.
+
+    ``runner`` makes the core calls (the view's ActionRunner: it reads ``busy``).
+
+    What it offers: the QActions (``register_action`` … ``report_action``,
+    ``serve_alias_actions``), the toolbar ``buttons`` and ``serve_menu``, the
+    action methods (``register()``, ``approve()`` …), ``update_actions()``
+    (call it when the view's data or selection changed), ``enable_serving()``,
+    ``serve_alias_entries()``; ``dialog`` is the dialog last opened (tests
+    answer it). Signals: ``serveRequested(uri)`` and ``changed()`` (an action
+    changed the registry).
+    """
+
+    serveRequested = Signal(str)
+    changed = Signal()
+
+    def __init__(self, view, runner: ActionRunner):
+        super().__init__(view)
+        self.view = view
+        self.runner = runner
+        self.dialog = None                # the dialog last opened (tests answer it)
+        self.context_menu: QMenu | None = None
+        self.serving_available = False    # whoever can serve sets it with enable_serving()
+        self._build_actions()
+        runner.started.connect(lambda _a: self.update_actions())
+        runner.succeeded.connect(self._on_action_done)
+        runner.failed.connect(self._on_action_failed)
 
     def _build_actions(self) -> None:
         def make(text: str, slot, shortcut=None) -> QAction:
-            action = QAction(text, self)
+            action = QAction(text, self.view)
             action.triggered.connect(lambda _=False: slot())
             if shortcut:
                 action.setShortcut(shortcut)
                 action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
-                self.addAction(action)
+                self.view.addAction(action)
             return action
 
         self.register_action = make("Register…", self.register)
@@ -54,24 +89,24 @@ class ModelsActions:
         self.rollback_action = make("Roll Back…", self.rollback)
         self.open_run_action = make("Open Run Details", self.open_current_run)
         self.copy_uri_action = make("Copy Model URI", self.copy_uri)
-        self.refresh_action = make("Refresh", self.reload, "F5")
-        self.serve_action = QAction("Serve", self)       # the Serving view connects it
-        self.report_action = QAction("Report…", self)    # audit reports connect it
-        for action, why in ((self.serve_action, SERVE_LATER), (self.report_action, REPORT_LATER)):
+        self.refresh_action = make("Refresh", self.view.reload, "F5")
+        self.serve_action = QAction("Serve", self.view)       # the Serving view connects it
+        self.report_action = QAction("Report…", self.view)    # audit reports connect it
+        for action, why in ((self.serve_action, SERVE_UNAVAILABLE), (self.report_action, REPORT_LATER)):
             action.setEnabled(False)
             action.setToolTip(why)
         self.serve_action.triggered.connect(lambda _=False: self._serve())
         # The Serve button's menu (and the context menus): the selected version, then one entry per alias.
         # Serving an alias follows it: the server switches when the alias moves.
-        self.serve_version_action = QAction("Serve version", self)
+        self.serve_version_action = QAction("Serve version", self.view)
         self.serve_version_action.triggered.connect(lambda _=False: self._serve())
-        self.serve_alias_action = QAction("Serve @production", self)   # the production entry (kept by name)
+        self.serve_alias_action = QAction("Serve @production", self.view)   # the production entry (kept by name)
         self.serve_alias_action.triggered.connect(lambda _=False: self._serve_alias(PRODUCTION))
         self.serve_alias_actions: dict[str, QAction] = {PRODUCTION: self.serve_alias_action}
         for action in (self.serve_version_action, self.serve_alias_action):
             action.setEnabled(False)
-            action.setToolTip(SERVE_LATER)
-        self.serve_menu = QMenu(self)
+            action.setToolTip(SERVE_UNAVAILABLE)
+        self.serve_menu = QMenu(self.view)
         self.serve_menu.setObjectName("serveMenu")
         self.serve_menu.setToolTipsVisible(True)
         self._serve_menu_aliases: tuple[str, ...] | None = None
@@ -84,10 +119,10 @@ class ModelsActions:
             if key is None:
                 spacer = QWidget()
                 spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
-                self.toolbar.addWidget(spacer)
+                self.view.toolbar.addWidget(spacer)
                 continue
-            self.toolbar.addAction(action)
-            button = self.toolbar.widgetForAction(action)
+            self.view.toolbar.addAction(action)
+            button = self.view.toolbar.widgetForAction(action)
             button.setObjectName(f"{key}Button")
             self.buttons[key] = button
         # Click serves the selected version; the arrow lists the version and every alias of the model.
@@ -99,7 +134,7 @@ class ModelsActions:
     def update_actions(self) -> None:
         """Enable what the rules allow for the selected version; tooltips say why not."""
         busy = self.runner.busy
-        d = self.details_data
+        d = self.view.details_data
         req = d.open_request if d is not None else None
         ref = f"request #{req.id} ({req.model} v{req.version} → {req.target_alias})" if req else ""
         docs = {
@@ -112,11 +147,11 @@ class ModelsActions:
         actions = {"request": self.request_action, "approve": self.approve_action, "reject": self.reject_action,
                    "override": self.override_action, "withdraw": self.withdraw_action}
         for key, action in actions.items():
-            if self.project is None:
+            if self.view.project is None:
                 ok, tip = False, "Open a project first."
             elif busy:
                 ok, tip = False, "Working on the previous action…"
-            elif self._version is None:
+            elif self.view.current_version is None:
                 ok, tip = False, "Select a version first."
             elif d is None:
                 ok, tip = False, "Loading the version…"
@@ -125,8 +160,8 @@ class ModelsActions:
                 tip = docs[key] if ok else with_hint(why)
             action.setEnabled(ok)
             action.setToolTip(tip)
-        t = self.table_data
-        if self.project is None or t is None:
+        t = self.view.table_data
+        if self.view.project is None or t is None:
             ok, tip = False, "Select a model first."
         elif busy:
             ok, tip = False, "Working on the previous action…"
@@ -134,18 +169,18 @@ class ModelsActions:
             ok, tip = t.rollback
         self.rollback_action.setEnabled(ok)
         self.rollback_action.setToolTip(tip)
-        self.register_action.setEnabled(self.project is not None and not busy)
+        self.register_action.setEnabled(self.view.project is not None and not busy)
         self.register_action.setToolTip("Register a run's logged model as a new version")
-        has_version = self.project is not None and self._version is not None
-        self.open_run_action.setEnabled(has_version and self.current_row() is not None)
+        has_version = self.view.project is not None and self.view.current_version is not None
+        self.open_run_action.setEnabled(has_version and self.view.current_row() is not None)
         self.copy_uri_action.setEnabled(has_version)
         self._update_serve(has_version)
 
     def _update_serve(self, has_version: bool) -> None:
         """Serve (the selected version) and its menu: the version, then one entry per alias of the model."""
-        name, version = self._model, self._version
+        name, version = self.view.current_model, self.view.current_version
         if not self.serving_available:
-            ok, tip = False, SERVE_LATER
+            ok, tip = False, SERVE_UNAVAILABLE
         elif has_version:
             ok, tip = True, f"Serve models:/{name}/{version} over HTTP"
         else:
@@ -154,18 +189,18 @@ class ModelsActions:
             action.setEnabled(ok)
             action.setToolTip(tip)
         self.serve_version_action.setText(f"Serve version {version}" if has_version else "Serve version")
-        aliases = self.model_aliases(name) if self.project is not None and name is not None else {}
+        aliases = self.model_aliases(name) if self.view.project is not None and name is not None else {}
         for alias, held in aliases.items():
             action = self.serve_alias_actions.get(alias)
             if action is None:
-                action = self.serve_alias_actions[alias] = QAction(f"Serve @{alias}", self)
+                action = self.serve_alias_actions[alias] = QAction(f"Serve @{alias}", self.view)
                 action.triggered.connect(lambda _=False, a=alias: self._serve_alias(a))
             ok, tip = self._serve_alias_state(name, alias, held)
             action.setEnabled(ok)
             action.setToolTip(tip)
         if PRODUCTION not in aliases:    # "Serve @production" stays, disabled, for whoever shows it
             self.serve_alias_action.setEnabled(False)
-            self.serve_alias_action.setToolTip(SERVE_LATER if not self.serving_available
+            self.serve_alias_action.setToolTip(SERVE_UNAVAILABLE if not self.serving_available
                                                else "This model has no production version yet.")
         self._fill_serve_menu(tuple(aliases))
 
@@ -183,22 +218,22 @@ class ModelsActions:
     def model_aliases(self, name: str | None) -> dict[str, int]:
         """``name``'s aliases (production first, then by name) from the data the view holds."""
         aliases: dict[str, int] = {}
-        if self.table_data is not None and self.table_data.model.name == name:
-            aliases = dict(self.table_data.model.aliases)
-        elif self.overview is not None:
-            aliases = next((dict(m.aliases) for m in self.overview.models if m.name == name), {})
+        if self.view.table_data is not None and self.view.table_data.model.name == name:
+            aliases = dict(self.view.table_data.model.aliases)
+        elif self.view.overview is not None:
+            aliases = next((dict(m.aliases) for m in self.view.overview.models if m.name == name), {})
         return dict(sorted(aliases.items(), key=lambda kv: (kv[0] != PRODUCTION, kv[0])))
 
     def _serve_alias_state(self, name: str, alias: str, version: int) -> tuple[bool, str]:
         if not self.serving_available:
-            return False, SERVE_LATER
+            return False, SERVE_UNAVAILABLE
         return True, (f"Serve models:/{name}@{alias} (now v{version}): the server follows {alias} "
                       f"when it moves")
 
     def serve_alias_entries(self, name: str, parent) -> list[QAction]:
         """New "Serve @alias" actions (children of ``parent``) for every alias of ``name``: the model list's
         context menu, which may name a model other than the selected one."""
-        if self.project is None:
+        if self.view.project is None:
             return []
         entries = []
         for alias, version in self.model_aliases(name).items():
@@ -216,12 +251,12 @@ class ModelsActions:
         self.update_actions()
 
     def _serve(self) -> None:
-        if self._model is not None and self._version is not None:
-            self.serveRequested.emit(f"models:/{self._model}/{self._version}")
+        if self.view.current_model is not None and self.view.current_version is not None:
+            self.serveRequested.emit(f"models:/{self.view.current_model}/{self.view.current_version}")
 
     def _serve_alias(self, alias: str) -> None:
-        if self._model is not None:
-            self.serveRequested.emit(f"models:/{self._model}@{alias}")
+        if self.view.current_model is not None:
+            self.serveRequested.emit(f"models:/{self.view.current_model}@{alias}")
 
     # -- dialogs -----------------------------------------------------------------------------------
     def _ask(self, dialog, run) -> None:
@@ -231,24 +266,24 @@ class ModelsActions:
         dialog.open()
 
     def _act(self, action: str, what: str, fn, *args, **kwargs) -> None:
-        self.runner.run(action, what, fn, self.project, *args, actor=self.user, **kwargs)
+        self.runner.run(action, what, fn, self.view.project, *args, actor=self.view.user, **kwargs)
 
     def _target(self):
-        d = self.details_data
+        d = self.view.details_data
         return (d.version.name, d.version.version, d.open_request) if d is not None else (None, None, None)
 
     def register(self) -> RegisterDialog | None:
-        if self.project is None:
+        if self.view.project is None:
             return None
-        self.dialog = register_from_run(self.project, None, self, model_name=self._model, actor=self.user,
-                                        runner=self.runner)
+        self.dialog = register_from_run(self.view.project, None, self.view, model_name=self.view.current_model,
+                                        actor=self.view.user, runner=self.runner)
         return self.dialog
 
     def request_promotion(self) -> None:
         name, version, _ = self._target()
         if name is None or not self.request_action.isEnabled():
             return
-        dialog = RequestDialog(name, version, dict(self.table_data.model.aliases), self)
+        dialog = RequestDialog(name, version, dict(self.view.table_data.model.aliases), self.view)
         self._ask(dialog, lambda v: self._act("request", f"request promotion of {name} v{version}",
                                               approvals.request_promotion, name, version, **v))
 
@@ -256,15 +291,15 @@ class ModelsActions:
         name, version, req = self._target()
         if req is None or not self.approve_action.isEnabled():
             return
-        need = self.details_data.settings.required_approvals
-        holder = self.table_data.model.aliases.get(req.target_alias) if self.table_data else None
+        need = self.view.details_data.settings.required_approvals
+        holder = self.view.table_data.model.aliases.get(req.target_alias) if self.view.table_data else None
         now = f"v{holder}" if holder is not None else "unset"
         text = (f"<b>Approve request #{req.id}: {html.escape(name)} v{version} → {html.escape(req.target_alias)}?"
                 f"</b><br>Requested by {html.escape(req.requested_by)}"
                 + (f": “{html.escape(req.comment)}”" if req.comment else "")
                 + f"<br>{len(req.approvals)} of {need} approval(s) so far; when they are complete "
                 f"{html.escape(req.target_alias)} moves from {now} to v{version}.")
-        dialog = AskDialog("Approve", text, self, ok_text="Approve", placeholder="What did you check? (optional)")
+        dialog = AskDialog("Approve", text, self.view, ok_text="Approve", placeholder="What did you check? (optional)")
         self._ask(dialog, lambda v: self._act("approve", f"approve {name} v{version}", approvals.approve, name,
                                               version, comment=v["comment"], to=req.target_alias))
 
@@ -274,7 +309,7 @@ class ModelsActions:
             return
         text = (f"<b>Reject request #{req.id}: {html.escape(name)} v{version} → {html.escape(req.target_alias)}?"
                 f"</b><br>{html.escape(req.requested_by)} sees your comment.")
-        dialog = AskDialog("Reject", text, self, ok_text="Reject",
+        dialog = AskDialog("Reject", text, self.view, ok_text="Reject",
                            required="A rejection needs a comment that tells the requester why.",
                            placeholder="Why not? e.g. recall dropped on the March data")
         self._ask(dialog, lambda v: self._act("reject", f"reject {name} v{version}", approvals.reject, name,
@@ -285,7 +320,7 @@ class ModelsActions:
         if req is None or not self.override_action.isEnabled():
             return
         failed = [g for g in req.gates if not g.passed and g.override is None]
-        dialog = OverrideDialog(name, version, req.id, failed, self)
+        dialog = OverrideDialog(name, version, req.id, failed, self.view)
         self._ask(dialog, lambda v: self._act("override", f"override gate {v['gate']} of {name} v{version}",
                                               approvals.override_gate, name, version, v["gate"],
                                               reason=v["reason"], to=req.target_alias))
@@ -296,60 +331,60 @@ class ModelsActions:
             return
         text = (f"<b>Withdraw your request #{req.id}: {html.escape(name)} v{version} → "
                 f"{html.escape(req.target_alias)}?</b><br>Reviewers will no longer see it.")
-        dialog = AskDialog("Withdraw Request", text, self, ok_text="Withdraw", placeholder="Why? (optional)")
+        dialog = AskDialog("Withdraw Request", text, self.view, ok_text="Withdraw", placeholder="Why? (optional)")
         self._ask(dialog, lambda v: self._act("withdraw", f"withdraw request #{req.id}", approvals.withdraw, name,
                                               version, comment=v["comment"], to=req.target_alias))
 
     def rollback(self) -> None:
-        t = self.table_data
+        t = self.view.table_data
         if t is None or not self.rollback_action.isEnabled() or t.rollback_target is None or t.production is None:
             return
         name = t.model.name
-        dialog = RollbackDialog(name, PRODUCTION, t.production, t.rollback_target, self)
+        dialog = RollbackDialog(name, PRODUCTION, t.production, t.rollback_target, self.view)
         self._ask(dialog, lambda v: self._act("rollback", f"roll back {name}@production", aliases.rollback, name,
                                               alias=PRODUCTION, reason=v["comment"]))
 
     # -- results -----------------------------------------------------------------------------------
     def _on_action_done(self, action: str, result) -> None:
         if action == "register":
-            self.show_status(f"Registered {result.name} v{result.version} from run {result.run_id[:8]}.")
-            self.select(result.name, result.version)
+            self.view.show_status(f"Registered {result.name} v{result.version} from run {result.run_id[:8]}.")
+            self.view.select(result.name, result.version)
         elif action == "request":
             if result.blocking_gates:
                 gates = ", ".join(g.gate for g in result.blocking_gates)
                 first = result.blocking_gates[0]
                 text = (f"Request #{result.id} is recorded but blocked: gate {gates} failed. Fix the model and "
                         f"request again, or an approver can override the gate.")
-                self.show_status(text, "warn")
-                message(self, QMessageBox.Warning, "Gate failed", f"<b>{html.escape(text)}</b>",
+                self.view.show_status(text, "warn")
+                message(self.view, QMessageBox.Warning, "Gate failed", f"<b>{html.escape(text)}</b>",
                         f"{first.gate}: {first.message}")
             else:
-                self.show_status(f"Request #{result.id}: {result.model} v{result.version} → {result.target_alias}; "
+                self.view.show_status(f"Request #{result.id}: {result.model} v{result.version} → {result.target_alias}; "
                                  f"all gates passed, waiting for a reviewer.")
         elif action in ("approve", "reject", "override", "withdraw"):
             verb = {"approve": "approved", "reject": "rejected", "override": "overrode a gate of",
                     "withdraw": "withdrew"}[action]
-            text = (f"{self.user} {verb} request #{result.id} ({result.model} v{result.version} → "
+            text = (f"{self.view.user} {verb} request #{result.id} ({result.model} v{result.version} → "
                     f"{result.target_alias}).")
             if action == "approve" and result.status == "completed":
                 text += f" {result.model}@{result.target_alias} is now v{result.version}."
             elif action == "approve":
-                need = self.details_data.settings.required_approvals if self.details_data else "?"
+                need = self.view.details_data.settings.required_approvals if self.view.details_data else "?"
                 text += f" {len(result.approvals)} of {need} approval(s)."
-            self.show_status(text)
+            self.view.show_status(text)
         elif action == "rollback":
-            self.show_status(f"Rolled back {result.model}@{result.alias}: v{result.from_version} → "
+            self.view.show_status(f"Rolled back {result.model}@{result.alias}: v{result.from_version} → "
                              f"v{result.to_version}.")
-        self.table_data = self.details_data = None
+        self.view.forget_loaded(table=True)
         self.update_actions()
         self.changed.emit()
-        self.reload()
+        self.view.reload()
 
     def _on_action_failed(self, action: str, text: str) -> None:
-        self.show_status(text, "error")
-        self.details_data = None
+        self.view.show_status(text, "error")
+        self.view.forget_loaded(table=False)
         self.update_actions()
-        self.reload()    # someone may have acted first: show the state that refused us
+        self.view.reload()    # someone may have acted first: show the state that refused us
 
     # -- run link, clipboard, context menu ------------------------------------------------------------
     def open_run(self, run_id: str) -> None:
@@ -357,24 +392,25 @@ class ModelsActions:
         try:
             from ..runs.run_details import open_run_details
 
-            open_run_details(self.project, run_id, self)
+            open_run_details(self.view.project, run_id, self.view)
         except Exception as exc:   # a view failing to open must not take the window with it
-            message(self, QMessageBox.Warning, "Run details", f"Could not open the run details view: {exc}")
+            message(self.view, QMessageBox.Warning, "Run details", f"Could not open the run details view: {exc}")
 
     def open_current_run(self) -> None:
-        row = self.current_row()
+        row = self.view.current_row()
         if row is not None:
             self.open_run(row.version.run_id)
 
     def copy_uri(self) -> None:
-        if self._model is not None and self._version is not None:
-            QGuiApplication.clipboard().setText(f"models:/{self._model}/{self._version}")
+        if self.view.current_model is not None and self.view.current_version is not None:
+            QGuiApplication.clipboard().setText(f"models:/{self.view.current_model}/{self.view.current_version}")
 
-    def _context_menu(self, pos) -> None:
-        index = self.table.indexAt(pos)
+    def show_context_menu(self, pos) -> None:
+        """The versions table's context menu at ``pos`` (table viewport coordinates)."""
+        index = self.view.table.indexAt(pos)
         if index.isValid():
-            self.table.selectRow(index.row())
-        menu = QMenu(self)
+            self.view.table.selectRow(index.row())
+        menu = QMenu(self.view)
         for action in (self.request_action, self.approve_action, self.reject_action, self.override_action,
                        self.withdraw_action, self.rollback_action, None, self.open_run_action,
                        self.copy_uri_action, None, self.register_action, None,
@@ -382,4 +418,4 @@ class ModelsActions:
             menu.addSeparator() if action is None else menu.addAction(action)
         menu.setToolTipsVisible(True)
         self.context_menu = menu
-        menu.popup(self.table.viewport().mapToGlobal(pos))
+        menu.popup(self.view.table.viewport().mapToGlobal(pos))

@@ -6,10 +6,12 @@ versions. Right: the selected model's versions (status, aliases, primary
 metric, run link), the actions, and the selected version's review trail,
 lineage and the model's alias history as a timeline chart.
 
-Every read is one core call in a worker (core/registry_view.py); every
-action is one core call through :class:`ActionRunner`, and an action the
-rules forbid is disabled with core's own reason as its tooltip
-(``approvals.allowed_actions``). Actions live in :mod:`models_actions`.
+Every read is one core call in a worker (core/registry/summaries.py); every
+action is one core call through an :class:`~modeldesk.gui.kit.workers.ActionRunner`,
+and an action the rules forbid is disabled with core's own reason as its
+tooltip (``approvals.allowed_actions``). The actions are a
+:class:`~modeldesk.gui.registry.models_actions.ModelsActions` the view owns
+(``view.actions``).
 """
 
 from __future__ import annotations
@@ -29,11 +31,10 @@ from ...core.registry.entities import PRODUCTION
 from ..kit.empty_state import EmptyState
 from .model_list import ModelListPanel, section
 from .models_actions import ModelsActions
-from .registry_dialogs import ActionRunner
-from ..experiments.runs_model import Jobs
 from .version_details import STATUS_COLOURS, VersionDetailsPane
 from ..kit.tables import CopyTableView, selection_of, set_table_model
 from ..kit.windows import ReloadWhenShown
+from ..kit.workers import ActionRunner, Jobs
 from ...core.text import fmt_number, fmt_time
 from ..kit.theme import theme
 
@@ -58,13 +59,13 @@ def _details_job(project, name, version, user, token):
     return token, rv.version_details(project, name, version, user)
 
 
-class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
+class ModelsView(ReloadWhenShown, QWidget):
     """The registry screen; ``set_project(project, user)`` fills it, ``refresh()`` updates it in place."""
 
     versionSelected = Signal(str, int)    # model, version
     changed = Signal()                   # an action of this view changed the registry
     loaded = Signal()                    # a model's versions table arrived
-    serveRequested = Signal(str)         # a model URI (Serve, once enable_serving() was called)
+    serveRequested = Signal(str)         # a model URI (Serve, once actions.enable_serving() was called)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -82,9 +83,9 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self._want: tuple[str, int | None] | None = None    # select this once it is listed
         self.timeline = None                                 # created with the first history (pyqtgraph)
         self._build()
-        self._build_actions()
+        self.actions = ModelsActions(self, self.runner)
         self._connect()
-        self.update_actions()
+        self.actions.update_actions()
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -160,7 +161,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setSizes([280, 860])
         self.empty = EmptyState(*NO_MODELS, actions=("Register Model…",))
-        self.empty.actionTriggered.connect(lambda _n: self.register())
+        self.empty.actionTriggered.connect(lambda _n: self.actions.register())
         self.stack = QStackedWidget()
         self.stack.addWidget(self.splitter)
         self.stack.addWidget(self.empty)
@@ -171,14 +172,13 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
     def _connect(self) -> None:
         self.panel.modelChosen.connect(self._on_model_chosen)
         self.panel.requestChosen.connect(self.select)
-        self.panel.menu_entries = self.serve_alias_entries    # "Serve @alias" on a model of the list
+        self.panel.menu_entries = self.actions.serve_alias_entries    # "Serve @alias" on a model of the list
         selection_of(self.table).currentRowChanged.connect(self._on_version_row)
         self.table.clicked.connect(self._on_table_click)
-        self.table.customContextMenuRequested.connect(self._context_menu)
-        self.details.runLinkClicked.connect(self.open_run)
-        self.runner.started.connect(lambda _a: self.update_actions())
-        self.runner.succeeded.connect(self._on_action_done)
-        self.runner.failed.connect(self._on_action_failed)
+        self.table.customContextMenuRequested.connect(self.actions.show_context_menu)
+        self.details.runLinkClicked.connect(self.actions.open_run)
+        self.actions.serveRequested.connect(self.serveRequested)
+        self.actions.changed.connect(self.changed)
 
     # -- project ----------------------------------------------------------------------------
     def set_project(self, project, user: str | None = None) -> None:
@@ -198,7 +198,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         if self.timeline is not None:
             self.timeline.set_history([], [])
         self.stack.setCurrentWidget(self.splitter)
-        self.update_actions()
+        self.actions.update_actions()
         if project is not None:
             self._load_overview()
 
@@ -207,7 +207,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self.user = user
         self._session += 1      # results still on their way were computed for the previous user: drop them
         self.overview = self.table_data = self.details_data = None   # all of it depends on who you are
-        self.update_actions()
+        self.actions.update_actions()
         self.reload()
 
     def reload(self) -> None:
@@ -253,7 +253,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self.panel.fill(ov, self._model)
         if not ov.models:
             self.stack.setCurrentWidget(self.empty)
-            self.update_actions()
+            self.actions.update_actions()
             return
         self.stack.setCurrentWidget(self.splitter)
         if first and self._want is None and ov.waiting:   # a reviewer sees their pending requests first
@@ -280,7 +280,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self.table_data = self.details_data = None
         self.versions.clear()
         self.details.show_message("Loading…")
-        self.update_actions()
+        self.actions.update_actions()
         self._load_table(name)
 
     def _on_table(self, result) -> None:
@@ -307,7 +307,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
             wanted = waiting[0] if waiting else table.rows[0].version.version
         if self._select_version_row(wanted) and (self._version != wanted or self.details_data is None):
             self._on_version_row(selection.currentIndex())
-        self.update_actions()
+        self.actions.update_actions()
         self.loaded.emit()
 
     def _fill_title(self, t: rv.VersionTable) -> None:
@@ -406,7 +406,7 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         self.details_data = None
         if self.timeline is not None:
             self.timeline.set_selected(version)
-        self.update_actions()
+        self.actions.update_actions()
         self._load_details(self._model, version)
         self.versionSelected.emit(self._model, version)
 
@@ -418,13 +418,13 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
             return
         self.details_data = details
         self.details.set_details(details)
-        self.update_actions()
+        self.actions.update_actions()
 
     def _on_table_click(self, index) -> None:
         if index.column() == RUN_COLUMN and index.data(RunRole):
-            self.open_run(index.data(RunRole))
+            self.actions.open_run(index.data(RunRole))
 
-    # -- helpers for actions and tests ------------------------------------------------------------
+    # -- for the actions and tests ------------------------------------------------------------
     @property
     def current_model(self) -> str | None:
         return self._model
@@ -437,6 +437,13 @@ class ModelsView(ModelsActions, ReloadWhenShown, QWidget):
         if self.table_data is None:
             return None
         return next((r for r in self.table_data.rows if r.version.version == self._version), None)
+
+    def forget_loaded(self, table: bool) -> None:
+        """Forget the selected version's details (and with ``table`` the versions table): an action
+        changed them, and the next reload() reads them again."""
+        if table:
+            self.table_data = None
+        self.details_data = None
 
     def show_status(self, text: str, kind: str = "ok") -> None:
         colour = theme()["error" if kind == "error" else "warn" if kind == "warn" else "ok"]

@@ -1,7 +1,7 @@
-"""Dialogs of the registry actions, and the runner that performs an action.
+"""Dialogs of the registry actions.
 
 Each dialog only collects an answer (a comment, a reason, a gate, a run);
-:class:`ActionRunner` then makes the one core call off the GUI thread and
+an :class:`~modeldesk.gui.kit.workers.ActionRunner` then makes the one core call off the GUI thread and
 shows a refusal from core (four-eyes, a failed gate, nothing to roll back)
 in a message box. Dialogs are opened with ``open()`` (window-modal, the
 event loop keeps running), so tests fill their fields and press OK.
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
@@ -22,7 +22,7 @@ from ...core.registry import versions as registry, summaries as registry_view
 from ...core.registry.gates import GATE_TITLES
 from ...core.registry.entities import PRODUCTION
 from ..kit.dialogs import message
-from ..experiments.runs_model import Jobs
+from ..kit.workers import ActionRunner, Jobs
 from ...core.text import fmt_time
 from ..kit.theme import theme
 
@@ -331,55 +331,7 @@ class RegisterDialog(QDialog):
         super().done(result)
 
 
-# -- performing an action ---------------------------------------------------------------------------
-def _call(fn, args, kwargs):
-    return fn(*args, **kwargs)
-
-
-class ActionRunner(QObject):
-    """One core call per user action, off the GUI thread; one action at a time.
-
-    ``succeeded(action, result)`` on success; on a refusal a warning box
-    shows core's message (and ``failed(action, message)`` is emitted).
-    """
-
-    started = Signal(str)
-    succeeded = Signal(str, object)
-    failed = Signal(str, str)
-
-    def __init__(self, widget: QWidget, jobs: Jobs | None = None):
-        super().__init__(widget)
-        self.widget = widget
-        self.jobs = jobs if jobs is not None else Jobs(self)
-        self.current: tuple[str, str] | None = None    # (action, what)
-        self.last_box: QMessageBox | None = None
-
-    @property
-    def busy(self) -> bool:
-        return self.current is not None
-
-    def run(self, action: str, what: str, fn, *args, **kwargs) -> bool:
-        """Call ``fn(*args, **kwargs)`` in a worker; ``what`` names it in a refusal ("approve churn v3")."""
-        if self.current is not None:
-            return False
-        self.current = (action, what)
-        self.started.emit(action)
-        self.jobs.start(_call, fn, args, kwargs, done=self._done, failed=self._failed)
-        return True
-
-    def _done(self, result) -> None:
-        action, _ = self.current or ("", "")
-        self.current = None
-        self.succeeded.emit(action, result)
-
-    def _failed(self, text: str) -> None:
-        action, what = self.current or ("", "")
-        self.current = None
-        self.last_box = message(self.widget, QMessageBox.Warning, "Not done",
-                                f"<b>Could not {html.escape(what)}</b>", text)
-        self.failed.emit(action, text)
-
-
+# -- registering from a run ------------------------------------------------------------------------
 def register_from_run(project, run_id: str | None, parent: QWidget, *, model_name: str | None = None,
                       actor: str | None = None, runner: ActionRunner | None = None) -> RegisterDialog:
     """Open the register dialog (the run preselected); on OK register in a worker.

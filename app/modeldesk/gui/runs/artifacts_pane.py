@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from ...core.tracking import artifacts as art
 from ...core.tracking.run_entities import Artifact
 from ..kit.tables import CopyTableView, selection_of, set_table_model, table_model
-from ..kit.workers import TaskKeeper
+from ..kit.workers import Jobs
 from ...core.text import fmt_size, fmt_time
 from ..kit.theme import theme
 
@@ -55,7 +55,7 @@ class ArtifactsPane(QWidget):
         self.run_id: str | None = None
         self.artifacts: list[Artifact] = []
         self.selected: str | None = None
-        self._tasks = TaskKeeper()
+        self.jobs = Jobs(self)
         self._previews: dict[str, tuple[bytes, QImage | None]] = {}
         self.table = CopyTableView()
         self.table.setSelectionBehavior(CopyTableView.SelectionBehavior.SelectRows)
@@ -126,7 +126,7 @@ class ArtifactsPane(QWidget):
             return
         self.message.setText(f"Loading {html.escape(path)}…")
         self.preview.setCurrentWidget(self.message)
-        self._tasks.run(_read_for_preview, self.project, self.run_id, path, on_done=self._on_preview)
+        self.jobs.start(_read_for_preview, self.project, self.run_id, path, done=self._on_preview)
 
     @property
     def image(self) -> QImage | None:
@@ -182,12 +182,12 @@ class ArtifactsPane(QWidget):
             target, _ = QFileDialog.getSaveFileName(self, "Save artifact", Path(path).name)
             if not target:
                 return
-        self._tasks.run(_save_artifact, self.project, self.run_id, path, str(target),
-                        on_done=self._on_saved, on_error=self.failed)
+        self.jobs.start(_save_artifact, self.project, self.run_id, path, str(target),
+                        done=self._on_saved, failed=self.failed.emit)
 
     @Slot(object)
     def _on_saved(self, target: str) -> None:
         self.artifactSaved.emit(target)
 
     def cancel(self) -> None:
-        self._tasks.cancel_all()
+        self.jobs.cancel_all()

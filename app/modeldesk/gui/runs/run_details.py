@@ -29,7 +29,7 @@ from .artifacts_pane import ArtifactsPane
 from ..kit.tables import (
     CopyTableView, check_only, checkable_item, checked_keys, selection_of, set_table_model, table_model,
 )
-from ..kit.workers import TaskKeeper
+from ..kit.workers import Jobs
 from ...core.text import fmt_duration, fmt_size, fmt_time
 from ..kit.windows import bring_to_front, forget_window, open_windows, show_as_window
 from ..kit.theme import theme
@@ -100,7 +100,7 @@ class RunDetailsWidget(QWidget):
         self.project = project
         self.run_id = run_id
         self.details: RunDetails | None = None
-        self._tasks = TaskKeeper()
+        self.jobs = Jobs(self)
         self._lengths: dict[str, int] | None = None   # points per metric, once counted
         self._pending: set[str] = set()                 # metrics whose history is being read
         self._loaded: set[str] = set()                  # metrics whose history the chart holds
@@ -149,7 +149,7 @@ class RunDetailsWidget(QWidget):
         layout.addWidget(self.subtitle)
         layout.addWidget(self.error_label)
         layout.addWidget(self.tabs, 1)
-        self._tasks.run(load_run_details, project, run_id, on_done=self._on_loaded, on_error=self._on_failed)
+        self.jobs.start(load_run_details, project, run_id, done=self._on_loaded, failed=self._on_failed)
 
     # -- pages -----------------------------------------------------------------------------
     @staticmethod
@@ -264,7 +264,7 @@ class RunDetailsWidget(QWidget):
         self.metric_list.blockSignals(False)
         self.curves.show_message("Loading metric histories…" if run.metrics else "No metrics were logged.")
         self.loaded.emit()
-        self._tasks.run(history_lengths, self.project, run.id, on_done=self._on_lengths, on_error=self._on_failed)
+        self.jobs.start(history_lengths, self.project, run.id, done=self._on_lengths, failed=self._on_failed)
 
     def _fill_header(self, run: Run) -> None:
         self.title.setText(html.escape(run.name))
@@ -406,8 +406,8 @@ class RunDetailsWidget(QWidget):
         if wanted:
             self._pending.update(wanted)
             run = self.details.run
-            self._tasks.run(_histories, self.project, run.id, wanted, run.start_time, self.curves.preview_buckets,
-                            on_done=self._on_histories, on_error=self._on_failed)
+            self.jobs.start(_histories, self.project, run.id, wanted, run.start_time, self.curves.preview_buckets,
+                            done=self._on_histories, failed=self._on_failed)
         self._maybe_done()
 
     @Slot(object)
@@ -453,8 +453,8 @@ class RunDetailsWidget(QWidget):
         if self.details is None or self._refreshing or self.details.run.status != "RUNNING":
             return
         self._refreshing = True
-        self._tasks.run(_refresh_body, self.project, self.run_id, sorted(self._loaded), self.curves.preview_buckets,
-                        on_done=self._on_refreshed, on_error=self._on_refresh_failed)
+        self.jobs.start(_refresh_body, self.project, self.run_id, sorted(self._loaded), self.curves.preview_buckets,
+                        done=self._on_refreshed, failed=self._on_refresh_failed)
 
     @Slot(str)
     def _on_refresh_failed(self, message: str) -> None:
@@ -503,7 +503,7 @@ class RunDetailsWidget(QWidget):
         return self.artifacts.image
 
     def closeEvent(self, event) -> None:
-        self._tasks.cancel_all()
+        self.jobs.cancel_all()
         self.artifacts.cancel()
         forget_window(self)
         super().closeEvent(event)

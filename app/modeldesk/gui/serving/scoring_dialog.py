@@ -1,6 +1,6 @@
 """Batch scoring from the desktop app: a CSV in, predictions out, with progress and Cancel.
 
-One call into core: ``core.scoring.score_csv`` runs in a worker Task that
+One call into core: ``core.serving.scoring.score_csv`` runs in a worker (the dialog's Jobs) that
 hands it ``progress`` and ``should_stop``; the dialog shows the fraction
 read, then rows scored and rejected with their reasons. A cancelled run
 writes no output file (score_csv removes its ``.part`` file).
@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (
     QProgressBar, QPushButton, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
 )
 
-from ..experiments.runs_model import Jobs
+from ..kit.workers import Jobs, Task
 from .serve_dialog import model_choices
-from ..kit.workers import Task, start
 
 CHUNK_ROWS = 10_000      # small enough that Cancel answers within a fraction of a second
 
@@ -183,15 +182,10 @@ class ScoringDialog(QDialog):
         self.reasons.hide()
         self.progress.setValue(0)
         self._say(f"Loading {uri}…")
-        task = Task(_score, self.project, uri, in_path, out_path, self.proba.isChecked(), self.chunk_rows,
-                    wants_progress=True)
-        task.signals.progress.connect(self._progress)
-        task.signals.done.connect(self._done)
-        task.signals.failed.connect(self._failed)
-        task.signals.cancelled.connect(self._cancelled)
-        self.task = task
+        self.task = self.jobs.start(_score, self.project, uri, in_path, out_path, self.proba.isChecked(),
+                                    self.chunk_rows, wants_progress=True, progress=self._progress, done=self._done,
+                                    failed=self._failed, cancelled=self._cancelled)
         self._set_running(True)
-        start(task)
 
     def cancel(self) -> None:
         if self.task is not None:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHeaderView, QLabel, QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout,
 )
 
-from ..experiments.runs_model import Jobs
+from ..kit.workers import Jobs
 
 UriRole = Qt.ItemDataRole.UserRole
 

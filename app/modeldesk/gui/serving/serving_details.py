@@ -3,7 +3,7 @@
 Title (URI, version, URL), the figures line, the live chart (requests/s,
 errors/s, latency p50/p99), a copyable curl example built from the served
 signature, the last errors (counts by code from ``/metrics`` and the
-server's own error lines), its serving events (``core.serving.list_events``
+server's own error lines), its serving events (``core.serving.served_model.list_events``
 read by a worker) and the server's log. Handed a
 :class:`~modeldesk.gui.serving.serving_process.ServerProcess`; it never starts or
 stops one.
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..app import monospace_font
-from ..experiments.runs_model import Jobs
+from ..kit.workers import Jobs
 from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPED, STOPPING, ServerProcess
 from ..kit.theme import theme
 

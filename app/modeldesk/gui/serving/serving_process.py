@@ -4,8 +4,8 @@ One code path with the CLI: the child is ``python -m modeldesk --project PATH
 serve URI --port 0``, started with QProcess. Its first stdout line
 (``Serving URI (version 3, sha256 …) at URL``) gives the URL; stderr is the
 server's log (errors, version switches). Once it answers, ``/health`` and
-``/metrics`` are read every second off the GUI thread (a worker Task with
-urllib, on a small pool of its own so a long scoring run cannot starve it),
+``/metrics`` are read every second off the GUI thread (a worker with
+urllib, on a small named pool of its own so a long scoring run cannot starve it),
 and :class:`MetricsHistory` turns the counters into requests/s, errors/s and
 latency quantiles for the live chart.
 
@@ -24,9 +24,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
-from ..kit.workers import Task, start
+from ..kit.workers import Jobs, Task, pool
 
 FIRST_LINE = re.compile(r"^Serving (?P<uri>\S+) \((?P<what>.*)\) at (?P<url>https?://\S+)\s*$")
 _LABELS = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -38,17 +38,7 @@ OWN_ENDPOINTS = ("/health", "/ping", "/version", "/metrics", "/metadata")   # pr
 
 STARTING, RUNNING, STOPPING, STOPPED, FAILED = "starting", "running", "stopping", "stopped", "failed"
 
-_pool: QThreadPool | None = None
-
-
-def poll_pool() -> QThreadPool:
-    """The thread pool that reads servers' /metrics (separate from the views' query pool)."""
-    global _pool
-    if _pool is None:
-        _pool = QThreadPool()
-        _pool.setMaxThreadCount(4)
-        _pool.setExpiryTimeout(5000)
-    return _pool
+POLL_POOL = "server-polls"   # reads servers' /metrics: apart from the views' queries
 
 
 # -- reading /metrics (no Qt below this line until ServerProcess) ------------------------
@@ -199,8 +189,8 @@ class ServerProcess(QObject):
         self.error_lines: collections.deque = collections.deque(maxlen=50)
         self.unreachable = 0                # failed polls in a row
         self._stop_requested = False
-        self._poll: Task | None = None
-        self._spent: collections.deque = collections.deque(maxlen=3)   # finished tasks, kept until the pool is done
+        self._poll: Task | None = None      # the /metrics read in flight
+        self.jobs = Jobs(self, pool(POLL_POOL, max_threads=4, expiry_ms=5000))
         self._want_metadata = True
         self._partial = {"out": b"", "err": b""}
         self.process = QProcess(self)
@@ -334,17 +324,11 @@ class ServerProcess(QObject):
     def poll(self) -> None:
         if self.url is None or self.status != RUNNING or self._poll is not None:
             return
-        task = Task(fetch, self.url, self._want_metadata)
-        task.signals.done.connect(self._polled)
-        task.signals.failed.connect(self._poll_failed)
-        self._poll = task
-        start(task, poll_pool())
+        self._poll = self.jobs.start(fetch, self.url, self._want_metadata, done=self._polled,
+                                     failed=self._poll_failed)
 
     def _release(self) -> None:
-        # The pool thread may still be returning from run(): keep the object a little longer.
-        if self._poll is not None:
-            self._spent.append(self._poll)
-        self._poll = None
+        self._poll = None   # (Jobs keeps the task until its pool thread has left it)
 
     def _polled(self, result: dict) -> None:
         if "error" in result:

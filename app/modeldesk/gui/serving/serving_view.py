@@ -5,7 +5,7 @@
 as the CLI); the Models view calls it through the main window. For the
 selected server the view shows requests/s and latency p50/p99 read from its
 ``/metrics`` (off the GUI thread), the last errors, a copyable curl example
-built from the signature, its serving events (``core.serving.list_events``,
+built from the signature, its serving events (``core.serving.served_model.list_events``,
 read by a worker) and the server's own log. Servers keep running when the
 project is switched; the main window asks :meth:`ServingView.confirm_quit`
 before it quits, which stops them.
@@ -50,6 +50,7 @@ class ServingView(QWidget):
         self._items: dict[int, QTreeWidgetItem] = {}
         self._retired: list[ServerProcess] = []
         self._build()
+        self.jobs = self.details.jobs   # its reads of serving events: the view's only queries on the project
         self._ticker = QTimer(self, interval=1000)
         self._ticker.timeout.connect(self._tick)
         self._update_page()
@@ -119,6 +120,16 @@ class ServingView(QWidget):
         self.project = project
         self.details.set_project(project)
         self._update_buttons()
+
+    def refresh(self) -> None:
+        """The project file changed: nothing to do (the servers report their own state, the
+        details pane reads its events on a timer)."""
+
+    def save_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
+
+    def restore_state(self, settings) -> None:
+        """Nothing of this view is kept between sessions."""
 
     # -- starting and stopping ----------------------------------------------------------------------
     def serve(self, uri: str) -> ServerProcess | None:
