@@ -24,6 +24,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from ...core.registry.entities import PRODUCTION, AliasMove
+from ...core.text import fmt_time
 from ...core.registry.summaries import STAGING, AliasInterval
 from ..kit.theme import theme
 
@@ -32,14 +33,10 @@ COLOURS = {PRODUCTION: "#2563eb", STAGING: "#d97706", "rollback": "#dc2626", "ot
 SQUEEZED = 0.2   # when the moves span less than this share of first-move-to-now, zoom to the moves
 
 
-def _when(at: float) -> str:
-    return _dt.datetime.fromtimestamp(at).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-
-
 def move_tip(move: AliasMove) -> str:
     frm = f"v{move.from_version}" if move.from_version is not None else "unset"
     why = f"\n{move.reason}" if move.reason else ""
-    return f"{move.alias}: {frm} → v{move.to_version}\n{move.kind} by {move.actor}, {_when(move.at)}{why}"
+    return f"{move.alias}: {frm} → v{move.to_version}\n{move.kind} by {move.actor}, {fmt_time(move.at, 'ms')}{why}"
 
 
 class AliasTimeline(QWidget):

@@ -9,7 +9,6 @@ it: one "Serve @alias" per alias of the model).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ...core.registry import summaries as rv
-from ...core.text import fmt_time
+from ...core.text import ago, fmt_time
 from ..kit.theme import theme
 
 
@@ -30,17 +29,6 @@ def section(text: str) -> QLabel:
     font.setWeight(QFont.Weight.DemiBold)
     label.setFont(font)
     return label
-
-
-def ago(at: float) -> str:
-    seconds = max(0.0, time.time() - at)
-    if seconds < 90:
-        return "just now"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f} min ago"
-    if seconds < 129600:
-        return f"{seconds / 3600:.0f} h ago"
-    return f"{seconds / 86400:.0f} days ago"
 
 
 def _v(version: int | None) -> str:
