@@ -1,3 +1,5 @@
+PRAGMA application_id = 1296323403;
+PRAGMA user_version = 4;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);

@@ -11,6 +11,7 @@ from __future__ import annotations
 from .m001_initial import m001_initial
 from .m002_registry import m002_registry
 from .m003_predictions import m003_predictions
+from .m004_application_id import m004_application_id
 
 MIGRATION_SET = "modeldesk"
 
@@ -19,6 +20,7 @@ MIGRATIONS = [
     ("m001_initial", m001_initial),
     ("m002_registry", m002_registry),
     ("m003_predictions", m003_predictions),
+    ("m004_application_id", m004_application_id),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
