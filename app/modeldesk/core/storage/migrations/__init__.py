@@ -12,6 +12,7 @@ from .m001_initial import m001_initial
 from .m002_registry import m002_registry
 from .m003_predictions import m003_predictions
 from .m004_application_id import m004_application_id
+from .m005_run_liveness import m005_run_liveness
 
 MIGRATION_SET = "modeldesk"
 
@@ -21,6 +22,7 @@ MIGRATIONS = [
     ("m002_registry", m002_registry),
     ("m003_predictions", m003_predictions),
     ("m004_application_id", m004_application_id),
+    ("m005_run_liveness", m005_run_liveness),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
