@@ -45,6 +45,9 @@ def _core():
 def set_project(path=None, *, user: str | None = None):
     """Use the project file at ``path`` (created if missing) from now on.
 
+    A file that is not a ModelDesk project, an empty one included, is refused
+    and left as it is.
+
     Without a path: ``MODELDESK_PROJECT`` or ./modeldesk.mdesk. Returns the
     core ``Project``.
     """
@@ -58,6 +61,11 @@ def set_project(path=None, *, user: str | None = None):
         if _tracker is not None:
             _tracker.close()
             _project.close()
+            # A path that is refused (a foreign or empty file) leaves no
+            # closed project behind: the next call opens the default again.
+            _project = _tracker = None
+        # Creates a project only where nothing exists yet; an empty or
+        # foreign file is refused untouched (only `modeldesk init` claims it).
         _project = project_mod.open_project(path, user=user)
         _tracker = tracking.Tracker(_project)
         from .core.audit import on_open

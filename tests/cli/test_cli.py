@@ -194,3 +194,108 @@ def test_plain_modeldesk_opens_the_app_like_ui(monkeypatch, tmp_path):
     calls.clear()
     result = runner.invoke(cli_mod.cli, [], env={"MODELDESK_PROJECT": project, "MODELDESK_USER": "bo"})
     assert result.exit_code == 0 and calls == [(project, "bo")]
+
+
+# -- issue 9, item 5: only ModelDesk files are opened, and left untouched otherwise --
+
+def _foreign_file(path, kind: str):
+    if kind == "empty":
+        path.write_bytes(b"")
+        return path
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (9.5)")
+    conn.execute(f"PRAGMA user_version = {int(kind[2:])}")
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _folder_state(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+_READ_WITH_MD = """
+import sys
+import modeldesk as md
+try:
+    md.set_project(sys.argv[1])
+    md.search_runs()
+except Exception as exc:
+    print(type(exc).__name__, exc, file=sys.stderr)
+    sys.exit(1)
+"""
+
+
+@pytest.mark.parametrize("kind", ["uv0", "uv1", "uv3", "empty"])
+def test_foreign_and_empty_files_are_left_byte_identical_by_every_command(tmp_path, kind):
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    path = _foreign_file(folder / "project.mdesk", kind)
+    before = _folder_state(folder)
+    commands = [
+        ("runs", "list"),
+        ("runs", "show", "abcdef12"),
+        ("audit", "verify"),
+        ("models", "list"),
+        ("serve", "churn@production", "--port", "0"),
+        ("check",),
+    ]
+    for command in commands:
+        code, out, err = run_cli("--project", path, *command)
+        assert code == 1, (command, out, err)
+        assert "not a ModelDesk project" in err and "left unchanged" in err, (command, err)
+        assert "Traceback" not in err
+        assert _folder_state(folder) == before, command
+    if kind == "empty":
+        assert "modeldesk init" in err
+    proc = subprocess.run([sys.executable, "-c", _READ_WITH_MD, str(path)], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 1 and "not a ModelDesk project" in proc.stderr, proc.stderr
+    assert _folder_state(folder) == before
+
+
+def test_init_makes_a_zero_length_file_a_project_but_refuses_a_foreign_one(tmp_path):
+    path = _foreign_file(tmp_path / "team.mdesk", "empty")
+    code, out, err = run_cli("init", path)
+    assert code == 0 and "Created project" in out, err
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == 0x4D44534B
+    conn.close()
+    code, out, err = run_cli("--project", path, "runs", "list")
+    assert code == 0, err
+    other = _foreign_file(tmp_path / "other.db", "uv1")
+    before = other.read_bytes()
+    code, _, err = run_cli("init", other)
+    assert code == 1 and "not a ModelDesk project" in err
+    assert other.read_bytes() == before
+
+
+def test_set_project_creates_only_a_missing_file(tmp_path):
+    import modeldesk as md
+    from modeldesk.core.errors import ProjectError
+
+    empty = _foreign_file(tmp_path / "empty.mdesk", "empty")
+    with pytest.raises(ProjectError, match="empty file"):
+        md.set_project(empty)
+    assert empty.read_bytes() == b""
+    fresh = md.set_project(tmp_path / "fresh.mdesk")   # a missing path: created
+    assert fresh.read("PRAGMA application_id")[0][0] == 0x4D44534B
+    md.set_project(tmp_path / "fresh2.mdesk")
+
+
+def test_check_reports_ok_and_problems(tmp_path, logged):
+    path, _ = logged
+    import modeldesk as md
+
+    md.set_project(tmp_path / "other.mdesk")  # release the file
+    code, out, err = run_cli("--project", path, "check")
+    assert code == 0 and out.startswith("OK"), err
+    assert "Checking" in err
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA foreign_keys = OFF")
+    conn.execute("INSERT INTO params (run_rid, key, value) VALUES (9999, 'orphan', '1')")
+    conn.commit()
+    conn.close()
+    code, out, err = run_cli("check", path)
+    assert code == 1 and "1 problem" in out and "params" in out and "runs" in out, (out, err)

@@ -1,3 +1,5 @@
+PRAGMA application_id = 1296323403;
+PRAGMA user_version = 6;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);
@@ -12,6 +14,7 @@ CREATE UNIQUE INDEX promotion_requests_one_pending ON promotion_requests(model_i
 CREATE INDEX promotion_requests_version ON promotion_requests(model_id, version);
 CREATE INDEX runs_experiment_start ON runs(experiment_id, start_time);
 CREATE INDEX runs_parent ON runs(parent_rid);
+CREATE INDEX runs_running ON runs(rid) WHERE status = 'RUNNING';
 CREATE INDEX serving_events_time ON serving_events(time);
 CREATE TABLE "_sqlite_migrations" ( "id" INTEGER PRIMARY KEY, "migration_set" TEXT, "name" TEXT, "applied_at" TEXT );
 CREATE TABLE alias_history ( id INTEGER PRIMARY KEY, model_id INTEGER NOT NULL REFERENCES registered_models(id), alias TEXT NOT NULL, from_version INTEGER, to_version INTEGER NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('promote', 'rollback', 'set')), actor TEXT NOT NULL, reason TEXT NOT NULL DEFAULT '', request_id INTEGER REFERENCES promotion_requests(id), at REAL NOT NULL, FOREIGN KEY (model_id, to_version) REFERENCES model_versions(model_id, version) );
@@ -38,7 +41,7 @@ CREATE TABLE promotion_requests ( id INTEGER PRIMARY KEY, model_id INTEGER NOT N
 CREATE TABLE registered_models ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL, created_at REAL NOT NULL );
 CREATE TABLE reviews ( id INTEGER PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES promotion_requests(id), reviewer TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')), comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, UNIQUE (request_id, reviewer) );
 CREATE TABLE run_datasets ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, role TEXT NOT NULL, fingerprint TEXT NOT NULL REFERENCES datasets(fingerprint), target TEXT, created_at REAL NOT NULL, PRIMARY KEY (run_rid, name, role) );
-CREATE TABLE runs ( rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, experiment_id INTEGER NOT NULL REFERENCES experiments(id), name TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('RUNNING', 'FINISHED', 'FAILED', 'KILLED')), user TEXT NOT NULL, start_time REAL NOT NULL, end_time REAL, parent_rid INTEGER REFERENCES runs(rid), environment_sha256 TEXT REFERENCES environments(sha256) );
+CREATE TABLE runs ( rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, experiment_id INTEGER NOT NULL REFERENCES experiments(id), name TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('RUNNING', 'FINISHED', 'FAILED', 'KILLED')), user TEXT NOT NULL, start_time REAL NOT NULL, end_time REAL, parent_rid INTEGER REFERENCES runs(rid), environment_sha256 TEXT REFERENCES environments(sha256) , host TEXT, pid INTEGER, heartbeat REAL);
 CREATE TABLE "serving_events" ( id INTEGER PRIMARY KEY, time REAL NOT NULL, event TEXT NOT NULL CHECK (event IN ('start', 'stop', 'switch', 'reload_failed', 'reload_refused')), model_uri TEXT NOT NULL, model_name TEXT, version INTEGER, run_id TEXT, sha256 TEXT, user TEXT NOT NULL, detail TEXT NOT NULL );
 CREATE TABLE tags ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
 CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be deleted'); END;

@@ -52,14 +52,11 @@ def test_missing_project_says_why_and_stays_usable(qtbot, window, tmp_path):
 
 @pytest.mark.parametrize("content, reason", [
     (b"just some text, not a database" * 10, "not an SQLite file"),
-    (b"", None),
+    (b"", "empty file (0 bytes)"),      # only `modeldesk init` makes an empty file a project
 ])
 def test_refused_file_gets_a_dialog(qtbot, window, tmp_path, content, reason):
     bad = tmp_path / "bad.mdesk"
     bad.write_bytes(content)
-    if reason is None:   # an empty file is a new project: it opens
-        opened(qtbot, window, bad)
-        return
     with qtbot.waitSignal(window.openFailed) as failed:
         window.open(bad)
     assert reason in failed.args[0]
@@ -72,7 +69,8 @@ def test_newer_schema_is_refused(qtbot, window, tmp_path):
 
     newer = tmp_path / "newer.mdesk"
     conn = sqlite3.connect(newer)
-    conn.execute("PRAGMA user_version = 999")
+    conn.execute("PRAGMA application_id = 1296323403")   # a ModelDesk file ("MDSK")...
+    conn.execute("PRAGMA user_version = 999")            # ...from a newer ModelDesk
     conn.execute("CREATE TABLE x (a)")
     conn.close()
     with qtbot.waitSignal(window.openFailed) as failed:

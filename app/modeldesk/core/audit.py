@@ -253,7 +253,7 @@ _SEEN_FILE = "audit-heads.json"
 
 
 def project_id(project: Project) -> str | None:
-    """The random id that names this project on every machine (set by migration m004)."""
+    """The random id that names this project on every machine (set by migration m006)."""
     row = project.conn.execute("SELECT value FROM project_settings WHERE key = 'project.id'").fetchone()
     return json.loads(row[0]) if row else None
 

@@ -27,8 +27,10 @@ def _schema_sql(path) -> str:
     rows = conn.execute(
         "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY type, name"
     ).fetchall()
+    pragmas = [f"PRAGMA {name} = {conn.execute(f'PRAGMA {name}').fetchone()[0]};"
+               for name in ("application_id", "user_version")]
     conn.close()
-    return "\n".join(" ".join(sql.split()) + ";" for _, _, sql in rows) + "\n"
+    return "\n".join(pragmas + [" ".join(sql.split()) + ";" for _, _, sql in rows]) + "\n"
 
 
 def test_new_project_has_wal_foreign_keys_and_schema_version(project):
@@ -171,3 +173,143 @@ def test_several_processes_creating_one_file_at_once(tmp_path):
     conn = sqlite3.connect(path)
     assert conn.execute("SELECT COUNT(*) FROM _sqlite_migrations").fetchone()[0] == len(schema.MIGRATIONS)
     conn.close()
+
+
+# -- issue 9, item 5: only ModelDesk files are opened ------------------------------
+
+def _foreign(path: Path, kind: str) -> Path:
+    """Another program's SQLite file (user_version 0, 1, 3, or its own application_id), or a 0-byte file."""
+    if kind == "empty":
+        path.write_bytes(b"")
+        return path
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (9.5)")
+    if kind.startswith("uv"):
+        conn.execute(f"PRAGMA user_version = {int(kind[2:])}")
+    elif kind == "appid":
+        conn.execute("PRAGMA application_id = 1598903374")  # Monotone's "_MTN"
+    conn.commit()
+    conn.close()
+    return path
+
+
+def _state(folder: Path) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+FOREIGN_KINDS = ["uv0", "uv1", "uv3", "appid", "empty"]
+
+
+@pytest.mark.parametrize("kind", FOREIGN_KINDS)
+def test_foreign_and_empty_files_are_refused_untouched(tmp_path, kind):
+    path = _foreign(tmp_path / "other.db", kind)
+    before = _state(tmp_path)
+    for create in (True, False):
+        with pytest.raises(ProjectError, match="not a ModelDesk project") as info:
+            open_project(path, create=create)
+        assert "left unchanged" in str(info.value)
+    assert _state(tmp_path) == before   # same bytes, no backup, no -wal/-shm
+
+
+def test_empty_file_message_says_init(tmp_path):
+    path = _foreign(tmp_path / "new.mdesk", "empty")
+    with pytest.raises(ProjectError, match=r"empty file \(0 bytes\)") as info:
+        open_project(path)
+    assert info.value.hint.action == "init" and info.value.hint.path == str(path)
+
+
+def test_foreign_message_says_what_the_file_is(tmp_path):
+    with pytest.raises(ProjectError, match="tables invoices") as info:
+        open_project(_foreign(tmp_path / "a.db", "uv3"))
+    assert "user_version 3" in str(info.value)
+    with pytest.raises(ProjectError, match="application_id 0x5F4D544E = .*_MTN"):
+        open_project(_foreign(tmp_path / "b.db", "appid"))
+
+
+def test_allow_empty_makes_a_zero_length_file_a_project(tmp_path):
+    path = _foreign(tmp_path / "new.mdesk", "empty")
+    with open_project(path, allow_empty=True) as proj:
+        assert proj.read("PRAGMA application_id")[0][0] == 0x4D44534B
+        assert proj.read("PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
+        assert proj.backup_path is None
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.mdesk"]   # no temporary file left
+    # allow_empty is only about 0-byte files: a foreign file is still refused
+    other = _foreign(tmp_path / "other.db", "uv1")
+    with pytest.raises(ProjectError, match="not a ModelDesk project"):
+        open_project(other, allow_empty=True)
+
+
+def test_new_project_has_the_application_id(project):
+    from modeldesk.core.storage.project import APPLICATION_ID
+
+    assert APPLICATION_ID == int.from_bytes(b"MDSK", "big")
+    assert project.read("PRAGMA application_id")[0][0] == APPLICATION_ID
+
+
+def _previous_schema(monkeypatch, upto: str):
+    names = [name for name, _ in schema.MIGRATIONS]
+    older = schema.MIGRATIONS[: names.index(upto)]
+    monkeypatch.setattr("modeldesk.core.storage.project.MIGRATIONS", older)
+    monkeypatch.setattr("modeldesk.core.storage.project.SCHEMA_VERSION", len(older))
+    return older
+
+
+def test_project_from_before_application_id_is_recognised_and_migrated(project_path, monkeypatch):
+    older = _previous_schema(monkeypatch, "m004_application_id")
+    proj = open_project(project_path)
+    with proj.write() as w:
+        w.execute("INSERT INTO experiments (name, created_at) VALUES ('kept', 1.0)")
+    assert proj.read("PRAGMA application_id")[0][0] == 0
+    proj.close()
+    monkeypatch.undo()
+    proj = open_project(project_path, create=False)
+    try:
+        assert proj.backup_path is not None and proj.backup_path.exists()
+        assert proj.read("PRAGMA application_id")[0][0] == 0x4D44534B
+        assert proj.read("PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
+        assert proj.read("SELECT name FROM experiments") == [("kept",)]
+        backup = sqlite3.connect(proj.backup_path)
+        assert backup.execute("PRAGMA user_version").fetchone()[0] == len(older)
+        assert backup.execute("PRAGMA application_id").fetchone()[0] == 0
+        backup.close()
+    finally:
+        proj.close()
+    assert _schema_sql(project_path) == SNAPSHOT.read_text()
+
+
+def test_foreign_file_with_sqlite_utils_records_of_another_set_is_refused(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT,"
+                 " applied_at TEXT)")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('blog', 'm001_initial', 'x')")
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    before = _state(tmp_path)
+    with pytest.raises(ProjectError, match="not a ModelDesk project"):
+        open_project(path)
+    assert _state(tmp_path) == before
+
+
+def test_check_integrity_ok_and_damaged(project_path, tmp_path):
+    from modeldesk.core.storage.project import check_integrity
+
+    open_project(project_path).close()
+    seen = []
+    assert check_integrity(project_path, progress=seen.append) == []
+    assert seen   # at least the final call
+    before = _state(tmp_path)
+    assert check_integrity(project_path) == []
+    assert _state(tmp_path) == before   # reads only
+    # a broken foreign key is reported
+    conn = sqlite3.connect(project_path)
+    conn.execute("INSERT INTO runs (id, experiment_id, name, status, user, start_time) "
+                 "VALUES ('x', 42, 'orphan', 'FINISHED', 'u', 1.0)")
+    conn.commit()
+    conn.close()
+    problems = check_integrity(project_path)
+    assert problems and "runs" in problems[0] and "experiments" in problems[0]
+    with pytest.raises(ProjectError, match="not a ModelDesk project"):
+        check_integrity(_foreign(tmp_path / "x.db", "uv1"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import threading
 import sqlite3
 
@@ -431,3 +432,160 @@ def test_a_background_write_failure_other_than_a_lock_is_reported_once(project, 
     tracker._thread.join(5)
     messages = [str(w.message) for w in recwarn if issubclass(w.category, RuntimeWarning)]
     assert len(messages) == 1 and "disk I/O error" in messages[0] and "keeps the data in memory" in messages[0]
+
+
+# -- issue 9, item 8: runs that died say so ---------------------------------------
+
+_HOLD_A_RUN = """
+import sys
+import modeldesk as md
+md.set_project(sys.argv[1])
+md.set_experiment("train")
+run = md.start_run(name=sys.argv[2])
+md.log_metric("loss", 0.5)
+md.flush()
+print(run.id, flush=True)
+sys.stdin.readline()   # alive until told (or killed)
+md.end_run()
+"""
+
+
+def _hold_a_run(path, name):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", _HOLD_A_RUN, str(path), name], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    run_id = proc.stdout.readline().strip()
+    assert run_id, "the child did not start its run"
+    return proc, run_id
+
+
+def _cli(*args):
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-m", "modeldesk", *map(str, args)], capture_output=True, text=True,
+                          timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_a_sigkilled_run_shows_as_killed_everywhere(md, project_path):
+    import os
+    import signal
+
+    proc, run_id = _hold_a_run(project_path, "doomed")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    run = md.get_run(run_id)
+    assert run.status == "KILLED" and run.end_time is not None and run.end_time >= run.start_time
+    frame = md.search_runs()
+    assert frame.set_index("run_id").loc[run_id, "status"] == "KILLED"
+    assert md.search_runs(filter="status = 'KILLED'")["run_id"].tolist() == [run_id]
+    assert md.search_runs(filter="status = 'RUNNING'").empty
+    code, out, err = _cli("--project", project_path, "runs", "list")
+    assert code == 0, err
+    line = next(line for line in out.splitlines() if line.startswith(run_id[:8]))
+    assert "KILLED" in line and "RUNNING" not in line
+    code, out, err = _cli("--project", project_path, "runs", "show", run_id)
+    assert code == 0 and "KILLED" in out, err
+    # written back: a tool reading the file directly agrees
+    conn = sqlite3.connect(project_path)
+    assert conn.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone() == ("KILLED",)
+    conn.close()
+
+
+def test_a_live_run_in_another_process_stays_running(md, project_path):
+    proc, run_id = _hold_a_run(project_path, "alive")
+    try:
+        assert md.get_run(run_id).status == "RUNNING"
+        assert md.search_runs().set_index("run_id").loc[run_id, "status"] == "RUNNING"
+        code, out, err = _cli("--project", project_path, "runs", "list")
+        assert code == 0 and "RUNNING" in out, err
+    finally:
+        proc.communicate("\n", timeout=30)
+    assert proc.returncode == 0
+    assert md.get_run(run_id).status == "FINISHED"
+
+
+def _foreign_run(project, *, host, pid, heartbeat, start_time=None):
+    import time
+    import uuid
+
+    run_id = uuid.uuid4().hex
+    with project.write() as w:
+        exp = w.execute("INSERT OR IGNORE INTO experiments (name, created_at) VALUES ('remote', 1.0)")
+        exp = w.execute("SELECT id FROM experiments WHERE name = 'remote'").fetchone()[0]
+        w.execute("INSERT INTO runs (id, experiment_id, name, status, user, start_time, host, pid, heartbeat)"
+                  " VALUES (?, ?, 'r', 'RUNNING', 'ana', ?, ?, ?, ?)",
+                  (run_id, exp, start_time if start_time is not None else time.time() - 7200, host, pid, heartbeat))
+    return run_id
+
+
+def test_a_stale_heartbeat_from_another_host_shows_killed_and_a_fresh_one_running(md):
+    import time
+
+    from modeldesk.core.tracking.runs import HEARTBEAT_TIMEOUT_S
+
+    project = md.get_project()
+    stale = _foreign_run(project, host="gpu-box-7", pid=os.getpid(), heartbeat=time.time() - HEARTBEAT_TIMEOUT_S - 60)
+    fresh = _foreign_run(project, host="gpu-box-7", pid=1, heartbeat=time.time() - 30)
+    legacy = _foreign_run(project, host=None, pid=None, heartbeat=None)   # from before heartbeats: 2 h old
+    assert md.get_run(stale).status == "KILLED"
+    assert md.get_run(stale).end_time == pytest.approx(time.time() - HEARTBEAT_TIMEOUT_S - 60, abs=5)
+    assert md.get_run(fresh).status == "RUNNING"   # another host's pid means nothing here
+    assert md.get_run(legacy).status == "KILLED"
+    statuses = md.search_runs(experiment="remote").set_index("run_id")["status"]
+    assert statuses[stale] == "KILLED" and statuses[fresh] == "RUNNING" and statuses[legacy] == "KILLED"
+
+
+def test_killed_is_shown_even_when_it_cannot_be_written(md, monkeypatch):
+    import contextlib
+    import time
+
+    from modeldesk.core.tracking.runs import get_run, search_runs
+
+    project = md.get_project()
+    run_id = _foreign_run(project, host="elsewhere", pid=5, heartbeat=time.time() - 86400)
+
+    @contextlib.contextmanager
+    def read_only():
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+        yield
+
+    monkeypatch.setattr(project, "write", read_only)
+    assert get_run(project, run_id).status == "KILLED"
+    assert search_runs(project).set_index("run_id").loc[run_id, "status"] == "KILLED"
+    monkeypatch.undo()
+    assert project.read("SELECT status FROM runs WHERE id = ?", (run_id,)) == [("RUNNING",)]   # not written
+
+
+def test_the_flush_thread_beats_for_open_runs_and_revives_a_wrongly_killed_one(project, monkeypatch):
+    import time
+
+    from modeldesk.core.tracking import tracker as tracking
+
+    monkeypatch.setattr(tracking, "HEARTBEAT_INTERVAL_S", 0.05)
+    tracker = tracking.Tracker(project, flush_interval=0.05)
+    try:
+        exp = tracker.experiment("e")
+        handle = tracker.start_run(exp.id, "beating")
+        rid = tracker.written_rid(handle)
+        host, pid, first = project.read("SELECT host, pid, heartbeat FROM runs WHERE rid = ?", (rid,))[0]
+        assert pid == os.getpid() and host and first is not None
+        # a reader took it for dead (say the machine slept past the timeout)
+        with project.write() as w:
+            w.execute("UPDATE runs SET status = 'KILLED', end_time = heartbeat WHERE rid = ?", (rid,))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            status, beat = project.read("SELECT status, heartbeat FROM runs WHERE rid = ?", (rid,))[0]
+            if beat > first and status == "RUNNING":
+                break
+            time.sleep(0.05)
+        assert beat > first and status == "RUNNING"
+        tracker.end_run(handle)
+        tracker.flush()
+        time.sleep(0.3)   # further beats leave an ended run alone
+        assert project.read("SELECT status FROM runs WHERE rid = ?", (rid,)) == [("FINISHED",)]
+    finally:
+        tracker.close()

@@ -134,7 +134,7 @@ class ApprovalRequest:
     superseded_by: int | None
     gates: tuple[GateResult, ...] = ()
     reviews: tuple[Review, ...] = ()
-    rules: "RegistrySettings | None" = None   # the rules in force when it was opened (None: opened before m004)
+    rules: "RegistrySettings | None" = None   # the rules in force when it was opened (None: opened before m006)
 
     @property
     def approvals(self) -> tuple[str, ...]:

@@ -4,20 +4,104 @@ Filtering and ordering happen in SQL (core.filters compiles the filter
 language); only the page or result set asked for is turned into Python
 objects. Run ids are passed to follow-up queries as one JSON array
 (``json_each``) instead of thousands of placeholders.
+
+Runs that died say so: before answering, a read looks at the RUNNING runs
+(an index holds only those) and takes a run for dead when its process is gone
+(same host, pid no longer alive) or it has had no heartbeat for
+``HEARTBEAT_TIMEOUT_S``; such runs are shown as KILLED, ended at their last
+heartbeat, and that is written back to the file (see :func:`reap_dead_runs`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import os
+import socket
+import sqlite3
+import sys
+import time
+from dataclasses import dataclass, replace
 
 from .run_entities import Experiment, Run
 from ..errors import Hint, NotFoundError, UsageError
 from .filters import compile_filter, compile_order_by
 from ..storage.project import Project
 
+HEARTBEAT_TIMEOUT_S = 600.0
+"""A RUNNING run with no heartbeat for this long (10 minutes) is KILLED. The tracker
+beats every few seconds (tracker.HEARTBEAT_INTERVAL_S); the margin covers clocks
+of different machines that disagree and a file that stayed locked for a while."""
+
 RUN_COLUMNS = "r.rid, r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id"
 RUN_JOINS = "JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pr ON pr.rid = r.parent_rid"
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists on this machine (no psutil)."""
+    if pid <= 0:
+        return False
+    if pid == os.getpid():
+        return True
+    if sys.platform == "win32":   # os.kill(pid, 0) would terminate the process there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)   # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5   # access denied: it exists
+        try:
+            code = ctypes.c_ulong()
+            kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+            return code.value == 259   # STILL_ACTIVE
+        finally:
+            kernel32.CloseHandle(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # another user's process: alive
+        return True
+    except OSError:
+        return True   # unknown: do not declare a run dead on a guess
+    return True
+
+
+def reap_dead_runs(project: Project) -> dict[int, float]:
+    """RUNNING runs whose process is gone: {rid: the time they were last known alive}.
+
+    Dead means: started on this host by a process that no longer exists, or no
+    heartbeat (runs from before heartbeats: no start) for HEARTBEAT_TIMEOUT_S.
+
+    They are written back as KILLED (end_time = last heartbeat) in one short
+    transaction, compare-and-set on the heartbeat so a run that beat meanwhile
+    is left alone. Written, not only derived at read time, because the stored
+    status is what everything else reads: filters (``status = 'RUNNING'``)
+    and ordering run in SQL, and so do other tools and older ModelDesks; a
+    status derived only here would show KILLED next to a filter that still
+    finds the run RUNNING. A wrong verdict (a machine asleep past the timeout)
+    mends itself: the tracker that still has the run open sets it RUNNING
+    again with its next heartbeat. When the write is impossible (a read-only
+    file, a long lock) the caller still shows these runs as KILLED.
+    """
+    rows = project.read("SELECT rid, host, pid, heartbeat, start_time FROM runs WHERE status = 'RUNNING'")
+    if not rows:
+        return {}
+    here, now = socket.gethostname(), time.time()
+    dead: dict[int, tuple] = {}
+    for rid, host, pid, beat, start in rows:
+        last = start if beat is None else beat
+        gone = host == here and pid is not None and not pid_alive(pid)
+        if gone or now - last > HEARTBEAT_TIMEOUT_S:
+            dead[rid] = (last, beat)
+    if dead:
+        try:
+            with project.write() as w:
+                w.executemany(
+                    "UPDATE runs SET status = 'KILLED', end_time = ? WHERE rid = ? AND status = 'RUNNING'"
+                    " AND heartbeat IS ?", [(last, rid, beat) for rid, (last, beat) in dead.items()])
+        except sqlite3.Error:
+            pass   # read-only or busy: shown as KILLED all the same, written by a later read
+    return {rid: last for rid, (last, _) in dead.items()}
 
 
 def list_experiments(project: Project) -> list[Experiment]:
@@ -94,6 +178,7 @@ def _query(experiments=None, filter=None, order_by=None, search=None) -> RunQuer
 
 def run_rids(project: Project, query: RunQuery, offset: int = 0, limit: int | None = None) -> list[int]:
     """Internal row ids of the matching runs, in the query's order, one page."""
+    reap_dead_runs(project)   # so that a filter on status sees them KILLED
     where, args = query.where(project)
     order = compile_order_by(list(query.order_by))
     sql = f"SELECT r.rid FROM runs r WHERE {where} ORDER BY {order.sql}"
@@ -108,6 +193,7 @@ def runs_by_rid(project: Project, rids: list[int], *, with_data: bool = True) ->
     """Run objects for internal ids, in the given order."""
     if not rids:
         return []
+    dead = reap_dead_runs(project)
     ids = json.dumps(list(rids))
     rows = project.read(
         f"SELECT {RUN_COLUMNS} FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS} ORDER BY j.key", (ids,)
@@ -122,11 +208,15 @@ def runs_by_rid(project: Project, rids: list[int], *, with_data: bool = True) ->
                 (ids,),
             ):
                 target[rid][key] = float("nan") if value is None and table == "latest_metrics" else value
-    return [
+    out = [
         Run(id=r[1], name=r[2], experiment=r[3], status=r[4], user=r[5], start_time=r[6], end_time=r[7],
             parent_id=r[8], params=params[r[0]], metrics=metrics[r[0]], tags=tags[r[0]])
         for r in rows
     ]
+    if dead:   # only when the write-back could not be made
+        out = [replace(run, status="KILLED", end_time=dead[r[0]]) if r[4] == "RUNNING" and r[0] in dead else run
+               for r, run in zip(rows, out)]
+    return out
 
 
 def run_rid(project: Project, run_id: str) -> int:
@@ -168,11 +258,15 @@ def runs_frame(project: Project, rids: list[int], pd=None):
     import numpy as np
 
     n = len(rids)
+    dead = reap_dead_runs(project)
     ids = json.dumps(rids)
     base = project.read(
-        f"SELECT r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id"
+        f"SELECT r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id, r.rid"
         f" FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS} ORDER BY j.key", (ids,)
     )
+    if dead:   # only when the write-back could not be made
+        base = [row[:3] + ("KILLED", row[4], row[5], dead[row[8]]) + row[7:]
+                if row[3] == "RUNNING" and row[8] in dead else row for row in base]
     cols = list(zip(*base)) if base else [()] * 8
     data: dict[str, object] = {
         "run_id": list(cols[0]),

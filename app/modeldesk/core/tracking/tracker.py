@@ -7,6 +7,12 @@ background thread (at most 1 s), when a run ends, and at interpreter exit.
 Each flush is one short transaction, so a process killed with SIGKILL loses
 at most the last interval and never leaves a half-written batch.
 
+Each run row records the host and pid of the process writing it and a
+heartbeat (unix seconds) that the flush thread refreshes for the runs still
+open, at most every ``HEARTBEAT_INTERVAL_S`` seconds and together with a
+flush when there is one: readers (core.tracking.runs) show a RUNNING run whose
+process is gone as KILLED.
+
 Metric points are kept per (run, metric) in typed arrays and stored as one
 packed chunk per flush (see schema ``metric_chunks``): appending is a few
 list operations per call, and a million-point history reads back as a few
@@ -16,6 +22,9 @@ hundred rows.
 from __future__ import annotations
 
 import atexit
+import json
+import os
+import socket
 import sqlite3
 import sys
 import threading
@@ -33,6 +42,9 @@ from ..storage.project import Project
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 BACKGROUND_BUSY_S = 0.5   # how long the writer thread waits for a locked file before retrying later
+HEARTBEAT_INTERVAL_S = 5.0
+"""How often the flush thread refreshes the heartbeat of this process's open runs
+(one UPDATE for all of them). Far below runs.HEARTBEAT_TIMEOUT_S."""
 _LIVE_TRACKERS: "weakref.WeakSet[Tracker]" = weakref.WeakSet()
 _BIG_ENDIAN = sys.byteorder == "big"
 
@@ -89,6 +101,9 @@ class Tracker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._last_end = float("-inf")
+        self._open: dict[RunHandle, None] = {}   # runs started or resumed here and not ended (ordered set)
+        self._last_beat = time.monotonic()
+        self._host = socket.gethostname()
         self._thread: threading.Thread | None = None
         _LIVE_TRACKERS.add(self)
 
@@ -129,6 +144,7 @@ class Tracker:
         )
         with self._lock:
             self._new_runs.append(handle)
+            self._open[handle] = None
         if tags:
             self.set_tags(handle, tags)
         self._ensure_thread()
@@ -155,7 +171,10 @@ class Tracker:
         ):
             handle.next_step[key] = step + 1
         with self.project.write() as w:
-            w.execute("UPDATE runs SET status = 'RUNNING', end_time = NULL WHERE rid = ?", (handle.rid,))
+            w.execute("UPDATE runs SET status = 'RUNNING', end_time = NULL, host = ?, pid = ?, heartbeat = ?"
+                      " WHERE rid = ?", (self._host, os.getpid(), time.time(), handle.rid))
+        with self._lock:
+            self._open[handle] = None
         self._ensure_thread()
         return handle
 
@@ -168,6 +187,7 @@ class Tracker:
         burst, self._last_end = now - self._last_end < self.burst_gap, now
         with self._lock:
             self._ends.append((run, status, ended))
+            self._open.pop(run, None)
         if burst and self._thread is not None and self._thread.is_alive():
             # Runs ending back to back (a sweep of quick runs): the writer thread
             # commits them together as soon as it can, while this thread goes on
@@ -291,8 +311,12 @@ class Tracker:
         return self._n_points + len(self._params) + len(self._tags) + len(self._new_runs) + len(self._ends)
 
     def flush(self) -> None:
-        """Write everything buffered in one transaction (no-op when empty)."""
+        """Write everything buffered in one transaction (no-op when empty).
+
+        Also refreshes the heartbeat of the open runs when it is due.
+        """
         with self._flush_lock:
+            beat_due = time.monotonic() - self._last_beat >= HEARTBEAT_INTERVAL_S
             with self._lock:
                 new_runs, self._new_runs = self._new_runs, []
                 series, self._series = self._series, {}
@@ -300,22 +324,38 @@ class Tracker:
                 tags, self._tags = self._tags, []
                 ends, self._ends = self._ends, []
                 n_points, self._n_points = self._n_points, 0
-            if not (new_runs or series or params or tags or ends):
+                # Taken with the ends under one lock: a run is either still open
+                # here or its end is in this batch, never both.
+                beating = [h.rid for h in self._open if h.rid is not None] if beat_due else []
+            if not (new_runs or series or params or tags or ends or beating):
+                if beat_due:
+                    self._last_beat = time.monotonic()
                 return
+            now = time.time()
             try:
                 # A run that starts and ends within one batch is inserted ended.
                 ended = {h: (status, t) for h, status, t in ends} if new_runs and ends else {}
                 inserted_ended = set()
+                pid = os.getpid()   # at write time: a forked child writes its own runs
                 with self.project.write() as w:
+                    if beating:
+                        # One statement for all open runs. A run a reader took for
+                        # dead (this process was suspended past the timeout) is
+                        # RUNNING again: this process still has it open.
+                        w.execute(
+                            "UPDATE runs SET heartbeat = ?, status = 'RUNNING', end_time = NULL"
+                            " WHERE rid IN (SELECT value FROM json_each(?)) AND status IN ('RUNNING', 'KILLED')",
+                            (now, json.dumps(beating)))
                     for h in new_runs:
                         status, t = ended.get(h, ("RUNNING", None))
                         if h in ended:
                             inserted_ended.add(h)
                         h.rid = w.execute(
                             "INSERT INTO runs (id, experiment_id, name, status, user, start_time, end_time,"
-                            " parent_rid, environment_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            " parent_rid, environment_sha256, host, pid, heartbeat)"
+                            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                             (h.id, h.experiment_id, h.name, status, self.project.user, h.start_time, t,
-                             h.parent.rid if h.parent else None, h.environment_sha256),
+                             h.parent.rid if h.parent else None, h.environment_sha256, self._host, pid, now),
                         ).lastrowid
                     if params:
                         w.executemany(
@@ -331,6 +371,8 @@ class Tracker:
                     rest = [(status, t, h.rid) for h, status, t in ends if h not in inserted_ended]
                     if rest:
                         w.executemany("UPDATE runs SET status = ?, end_time = ? WHERE rid = ?", rest)
+                if beat_due:
+                    self._last_beat = time.monotonic()
             except BaseException:
                 # Nothing was written: put the batch back so a later flush retries it.
                 for h in new_runs:

@@ -11,7 +11,9 @@ from __future__ import annotations
 from .m001_initial import m001_initial
 from .m002_registry import m002_registry
 from .m003_predictions import m003_predictions
-from .m004_governance import m004_governance
+from .m004_application_id import m004_application_id
+from .m005_run_liveness import m005_run_liveness
+from .m006_governance import m006_governance
 
 MIGRATION_SET = "modeldesk"
 
@@ -20,7 +22,9 @@ MIGRATIONS = [
     ("m001_initial", m001_initial),
     ("m002_registry", m002_registry),
     ("m003_predictions", m003_predictions),
-    ("m004_governance", m004_governance),
+    ("m004_application_id", m004_application_id),
+    ("m005_run_liveness", m005_run_liveness),
+    ("m006_governance", m006_governance),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

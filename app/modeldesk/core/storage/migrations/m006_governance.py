@@ -1,11 +1,11 @@
-"""Migration m004: the rules a request is decided by, and a project id (issue 9)."""
+"""Migration m006: the rules a request is decided by, and a project id (issue 9)."""
 
 from __future__ import annotations
 
 from ..sqlscript import run_script as _run_script
 
 
-def m004_governance(db) -> None:
+def m006_governance(db) -> None:
     """Literal SQL only; never edit once released.
 
     ``promotion_requests.rules``: the approval rules in force when the request
