@@ -11,7 +11,7 @@ import subprocess
 import sys
 
 import pytest
-from registry_support import log_run, logreg, tamper_blob
+from support.registry import log_run, logreg, tamper_blob
 
 from modeldesk import cli as cli_mod
 

@@ -16,24 +16,18 @@ import urllib.request
 
 import pandas as pd
 import pytest
+from support.data import breast_cancer
+from support.registry import fitted_logreg, log_run
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
 def served(md, project_path):
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    bunch = load_breast_cancer(as_frame=True)
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
-    model.fit(bunch.data, bunch.target)
-    with md.start_run() as run:
-        md.log_model(model, input_example=bunch.data.iloc[:5])
-    md.flush()
-    return project_path, f"runs:/{run.id}/model", bunch.data, model
+    X, _ = breast_cancer()
+    model = fitted_logreg()
+    run_id = log_run(md, model, fit=False)
+    return project_path, f"runs:/{run_id}/model", X, model
 
 
 def cli(*args):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from registry_support import log_run, logreg
+from support.registry import log_run, logreg
 
 from modeldesk.core.registry import approvals, aliases
 from modeldesk.core import audit

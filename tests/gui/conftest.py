@@ -4,7 +4,6 @@ the user's own), and small projects built with the fluent API."""
 from __future__ import annotations
 
 import os
-import random
 import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -16,6 +15,7 @@ import pytest  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
 from modeldesk.gui.kit import qt_compat  # noqa: E402
+from support.gui import log_runs, open_in_view, wait_table  # noqa: E402
 
 qt_compat.apply()  # PySide6 6.12.0's reference-count bugs would abort the test process
 
@@ -34,23 +34,6 @@ def settings_dir(tmp_path):
     yield folder
     for scope in (QSettings.UserScope, QSettings.SystemScope):
         QSettings.setPath(QSettings.IniFormat, scope, _SESSION_SETTINGS)
-
-
-def log_runs(md, experiment: str, n: int, seed: int = 0, prefix: str | None = None) -> list[str]:
-    """Log ``n`` finished runs with params, tags and a short metric history."""
-    rng = random.Random(seed)
-    md.set_experiment(experiment)
-    ids = []
-    for i in range(n):
-        with md.start_run(name=f"{prefix or experiment}-{i:02d}") as run:
-            md.log_params({"max_depth": i % 7 + 2, "model": ("rf", "gbm", "lr")[i % 3]})
-            md.set_tags({"owner": ("ana", "bo")[i % 2]})
-            for step in range(3):
-                md.log_metrics({"val_auc": round(0.7 + i / 200 + step / 1000, 6),
-                                "loss": rng.uniform(0.1, 0.9)}, step=step)
-            ids.append(run.id)
-    md.flush()
-    return ids
 
 
 @pytest.fixture
@@ -86,24 +69,9 @@ def view(qtbot):
         project.close()
 
 
-def wait_table(qtbot, view, timeout: int = 5000) -> None:
-    """Until the experiments are listed and the runs table shows its first page."""
-    qtbot.waitUntil(lambda: view.experiment_list.topLevelItemCount() > 0 and not view.model.loading
-                    and view.model.loaded and view.model.project is not None, timeout=timeout)
-
-
-def open_in_view(qtbot, view, path):
-    from modeldesk.core.storage.project import open_project
-
-    project = open_project(path, create=False)
-    view.set_project(project)
-    wait_table(qtbot, view)
-    return project
-
-
 @pytest.fixture
 def gui():
-    """The helpers above, for test modules (conftest is not importable by name)."""
+    """The support.gui helpers as a fixture, for the test modules that use them that way."""
     import types
 
     return types.SimpleNamespace(log_runs=log_runs, wait_table=wait_table, open_in_view=open_in_view)

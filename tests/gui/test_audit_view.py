@@ -8,7 +8,8 @@ import sqlite3
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from registry_support import log_run, logreg, shown_project_view
+from support.gui import shown_project_view
+from support.registry import log_run, logreg
 
 from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit

@@ -8,7 +8,8 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from registry_support import log_run, logreg, shown_project_view
+from support.gui import shown_project_view
+from support.registry import log_run, logreg
 
 from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit

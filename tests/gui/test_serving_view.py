@@ -5,7 +5,6 @@ rejected rows and Cancel. No server process outlives a test."""
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import shlex
@@ -20,21 +19,11 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from support.data import breast_cancer
+from support.registry import log_run, logreg
 
 START_MS = 20_000
 OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-@functools.lru_cache(maxsize=None)
-def _cancer():
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    bunch = load_breast_cancer(as_frame=True)
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
-    return bunch.data, bunch.target, model.fit(bunch.data, bunch.target)
 
 
 def _child_servers() -> list[int]:
@@ -79,13 +68,11 @@ def served(md, project_path):
     """A project with the breast-cancer pipeline logged, registered as cancer v1, alias staging."""
     from modeldesk.core.registry import aliases
 
-    X, y, model = _cancer()
-    with md.start_run(name="cancer") as run:
-        md.log_model(model, input_example=X.iloc[:5])
-    md.flush()
-    mv = md.register_model(f"runs:/{run.id}/model", "cancer")
+    X, y = breast_cancer()
+    run_id = log_run(md, name="cancer")
+    mv = md.register_model(f"runs:/{run_id}/model", "cancer")
     aliases.set_alias(md.get_project(), "cancer", "staging", mv.version)
-    return SimpleNamespace(path=project_path, run_id=run.id, X=X, y=y)
+    return SimpleNamespace(path=project_path, run_id=run_id, X=X, y=y)
 
 
 @pytest.fixture
@@ -358,19 +345,12 @@ def test_scoring_dialog_needs_its_fields_and_reports_core_errors(qtbot, sview, t
 
 
 def test_the_view_follows_an_alias_to_its_new_version(qtbot, sview, served, md):
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
     from modeldesk.core.registry import aliases
 
     server = sview.serve("models:/cancer@staging")
     wait_running(qtbot, server)
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(C=0.3, max_iter=2000))])
-    with md.start_run(name="cancer-v2") as run:
-        md.log_model(model.fit(served.X, served.y), input_example=served.X.iloc[:5])
-    md.flush()
-    v2 = md.register_model(f"runs:/{run.id}/model", "cancer")
+    run_id = log_run(md, logreg(C=0.3), name="cancer-v2")
+    v2 = md.register_model(f"runs:/{run_id}/model", "cancer")
     aliases.set_alias(md.get_project(), "cancer", "staging", v2.version)
     row = sview.table.topLevelItem(0)
     qtbot.waitUntil(lambda: row.text(2) == "2", timeout=START_MS)

@@ -6,15 +6,16 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from serving_helpers import cancer_data, fit_pipeline, log_pipeline
+from support.data import breast_cancer
+from support.registry import fitted_logreg, log_run
 
 
 @pytest.fixture
 def logged(md, project_path):
     """A project holding one logged pipeline: .path, .uri, .run_id, .model, .X, .y."""
-    X, y = cancer_data()
-    model = fit_pipeline()
-    run_id = log_pipeline(md, model)
+    X, y = breast_cancer()
+    model = fitted_logreg()
+    run_id = log_run(md, model, fit=False)
     return SimpleNamespace(path=project_path, uri=f"runs:/{run_id}/model", run_id=run_id, model=model, X=X, y=y)
 
 

@@ -11,7 +11,8 @@ from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.core.storage.project import open_project
 from modeldesk.core.serving.metrics_text import parse_metrics
 
-from serving_helpers import cancer_data, fit_pipeline, log_pipeline
+from support.data import breast_cancer
+from support.registry import fitted_logreg, log_run
 
 
 def records(X, n=3, start=0):
@@ -76,10 +77,10 @@ def test_predict_csv(client, logged):
 
 def test_proba_follows_metadata_class_order(make_app, md, logged):
     # string classes whose sorted order differs from "first seen": the answer must follow /metadata
-    _, y = cancer_data()
+    _, y = breast_cancer()
     named = y.map({0: "malignant", 1: "benign"})
-    model = fit_pipeline(y=named)
-    run_id = log_pipeline(md, model, "named")
+    model = fitted_logreg(y=named)
+    run_id = log_run(md, model, name="named", fit=False)
     client = make_app(f"runs:/{run_id}/model").test_client()
     classes = client.get("/metadata").get_json()["classes"]
     assert classes == ["benign", "malignant"]
@@ -427,7 +428,7 @@ def test_a_new_version_is_verified_before_it_is_served(make_app, md, logged, pro
     assert state.current.sha256 == old_sha                      # kept serving the old model
     assert client.post("/predict", json={"records": records(logged.X, 1)}).status_code == 200
     with md.start_run(run_id=logged.run_id):
-        md.log_model(fit_pipeline(C=0.5), input_example=logged.X.iloc[:5])
+        md.log_model(fitted_logreg(C=0.5), input_example=logged.X.iloc[:5])
     md.flush()
     assert state.holder.check() is True and state.current.sha256 != old_sha
     assert client.get("/health").get_json()["sha256"] == state.current.sha256

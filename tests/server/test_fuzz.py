@@ -30,15 +30,14 @@ def fuzz_client(tmp_path_factory):
     import modeldesk as md
     from modeldesk.server.app import create_app
 
-    from serving_helpers import fit_pipeline, log_pipeline
+    from support.data import breast_cancer
+    from support.registry import fitted_logreg, log_run
 
     path = tmp_path_factory.mktemp("fuzz") / "fuzz.mdesk"
     md.set_project(path)
-    run_id = log_pipeline(md, fit_pipeline())
+    run_id = log_run(md, fitted_logreg(), fit=False)
     app = create_app(path, f"runs:/{run_id}/model", reload_interval=0, max_body=64_000, max_rows=50)
-    from serving_helpers import cancer_data
-
-    columns = list(cancer_data()[0].columns)
+    columns = list(breast_cancer()[0].columns)
     yield app.test_client(), columns
     app.extensions["modeldesk"].close()
 

@@ -19,7 +19,8 @@ from modeldesk.server.app import create_app
 from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle, is_loopback
 
-from serving_helpers import fit_pipeline, http_call, log_pipeline
+from support.http import http_call
+from support.registry import fitted_logreg, log_run
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -266,7 +267,7 @@ def _under_load(logged, uri: str, steps) -> tuple[list, list, "ServerHandle"]:
 
 def test_switch_of_a_runs_uri_under_load_drops_nothing(md, logged, project_path):
     """Logging another model under the same run and name: the server picks up the new bytes."""
-    flipped = fit_pipeline(y=1 - logged.y)   # predicts the opposite class: easy to tell apart
+    flipped = fitted_logreg(y=1 - logged.y)   # predicts the opposite class: easy to tell apart
     with open_project(project_path) as p:
         old_sha = p.read("SELECT sha256 FROM logged_models")[0][0]
 
@@ -298,7 +299,7 @@ def test_switch_of_a_runs_uri_under_load_drops_nothing(md, logged, project_path)
 def test_production_alias_moves_under_load_without_dropping_a_request(md, logged, project_path):
     from modeldesk.core.registry import approvals, aliases, versions as registry
 
-    second = log_pipeline(md, fit_pipeline(C=0.001), "weaker")
+    second = log_run(md, fitted_logreg(C=0.001), name="weaker", fit=False)
     with open_project(project_path, user="ana") as p:
         registry.register_model(p, logged.uri, "cancer")
         registry.register_model(p, f"runs:/{second}/model", "cancer")

@@ -16,7 +16,9 @@ from modeldesk.server.app import create_app
 from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle
 
-from serving_helpers import cancer_data, fit_pipeline, http_call, log_pipeline
+from support.data import breast_cancer
+from support.http import http_call
+from support.registry import fitted_logreg, log_run
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -29,9 +31,9 @@ def server(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("waitress-formats") / "formats.mdesk"
     md.set_project(path)
-    X, _ = cancer_data()
-    model = fit_pipeline()
-    run_id = log_pipeline(md, model)
+    X, _ = breast_cancer()
+    model = fitted_logreg()
+    run_id = log_run(md, model, fit=False)
     uri = f"runs:/{run_id}/model"
     app = create_app(path, uri, reload_interval=0)
     handle = ServerHandle(app, port=0, threads=4).start()

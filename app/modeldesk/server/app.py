@@ -1,111 +1,25 @@
-"""The Flask app that serves one model URI (DESIGN.md "HTTP").
+"""The Flask app factory that serves one model URI (DESIGN.md "HTTP").
 
 ``create_app`` is handed the project path and the model URI; it loads and
 verifies the model once, starts the prediction-log writer and the thread
 that follows the URI (an alias that moves is picked up within
-``reload_interval`` seconds), and returns the app. Call
-``app.extensions["modeldesk"].close()`` (the runner does) to flush the log
-and stop those threads.
-
-Anything a client sends gets a JSON answer: a prediction, or
-``{"error": {"code", "message"}}`` with a 4xx status. Never a traceback.
+``reload_interval`` seconds), keeps all of that on the app as
+``app.extensions["modeldesk"]`` (a :class:`~.state.ServingState`), and
+registers the routes blueprint (``routes.bp``) and the JSON error handlers.
+Call ``app.extensions["modeldesk"].close()`` (the runner does) to flush the
+log and stop those threads.
 """
 
 from __future__ import annotations
 
-import hmac
-import json
-import re
-import sys
-import time
-import uuid
 from pathlib import Path
 
-import numpy as np
-from flask import Flask, Response, g, request
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from ..core.errors import ModelDeskError
-from ..core.serving.prediction_log import LogEntry, PredictionLog
-from ..core.serving.examples import curl_example
-from ..core.storage.project import open_project
-from ..core.serving.served_model import ModelHolder, ServedModel, full_uri, load_served, record_event
-from ..core.tracking.signature import to_json
-from ..core.serving.validation import DEFAULT_MAX_ROWS, ValidationError, model_input, validate_payload
-from .metrics import Metrics
-
-ENDPOINTS = ("/health", "/ping", "/version", "/metadata", "/predict", "/invocations", "/metrics")
-OPEN_ENDPOINTS = ("/health", "/ping")   # answered without a token: liveness probes
-_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
-HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
-              411: "length_required", 413: "body_too_large", 415: "unsupported_media_type",
-              431: "headers_too_large", 500: "internal_error", 503: "unavailable"}
-
-
-def _dumps(obj) -> bytes:
-    return json.dumps(obj, separators=(",", ":")).encode()
-
-
-class ServingState:
-    """Everything one app serves with; ``close()`` flushes the log and stops threads."""
-
-    def __init__(self, project_path, model_uri: str, *, token: str | None, log_predictions: bool,
-                 max_body: int, max_rows: int, reload_interval: float, announce: bool, user: str | None):
-        self.uri = full_uri(model_uri)
-        self.project = open_project(project_path, create=False, user=user)
-        self.token = token.encode() if token else None
-        self.max_body, self.max_rows = max_body, max_rows
-        self.metrics = Metrics()
-        self.announce = announce
-        try:
-            served = load_served(self.project, self.uri)
-        except BaseException:
-            self.project.close()
-            raise
-        self.holder = ModelHolder(self.project, self.uri, interval=reload_interval, initial=served,
-                                  on_switch=self._switched, on_error=self._reload_failed)
-        self.log = PredictionLog(self.project) if log_predictions else None
-        self._closed = False
-        self.holder.start()
-
-    @property
-    def current(self) -> ServedModel:
-        return self.holder.current
-
-    def record(self, event: str, served: ServedModel | None, **detail) -> None:
-        try:
-            record_event(self.project, event, served, self.uri, **detail)
-        except Exception as exc:   # events are not worth failing a start/stop over
-            _say(f"could not record the {event} event: {exc}")
-
-    def _switched(self, old: ServedModel, new: ServedModel) -> None:
-        if self.announce:
-            _say(f"switched {self.uri} from {_label(old)} to {_label(new)}")
-        self.record("switch", new, previous_version=old.version, previous_run_id=old.run_id,
-                    previous_sha256=old.sha256)
-
-    def _reload_failed(self, message: str) -> None:
-        if self.announce:
-            _say(f"kept serving {_label(self.current)}: {message}")
-        self.record("reload_failed", self.current, reason=message)
-
-    def close(self) -> None:
-        """Stop following the URI, write every logged prediction, close the project."""
-        if self._closed:
-            return
-        self._closed = True
-        self.holder.stop()
-        if self.log is not None:
-            self.log.stop()
-        self.project.close()
-
-
-def _label(served: ServedModel) -> str:
-    return f"version {served.version}" if served.version is not None else f"run {served.run_id[:8]}"
-
-
-def _say(message: str) -> None:
-    print(f"modeldesk serve: {message}", file=sys.stderr, flush=True)
+from ..core.serving.validation import DEFAULT_MAX_ROWS
+from . import routes
+from .state import EXTENSION, ServingState
 
 
 def create_app(project_path, model_uri: str, *, token: str | None = None, log_predictions: bool = True,
@@ -129,189 +43,8 @@ def create_app(project_path, model_uri: str, *, token: str | None = None, log_pr
                          user=user)
     app = Flask("modeldesk.server")
     app.config["MAX_CONTENT_LENGTH"] = max_body
-    app.extensions["modeldesk"] = state
-    _routes(app, state)
+    app.extensions[EXTENSION] = state
+    app.register_blueprint(routes.bp)
+    app.register_error_handler(HTTPException, routes.http_error)
+    app.register_error_handler(Exception, routes.unexpected_error)
     return app
-
-
-def _error(code: str, message: str, status: int, headers=None) -> Response:
-    body = {"error": {"code": code, "message": message}}
-    if request.path == "/invocations":   # what MLflow's own clients read
-        body["error_code"] = "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR"
-        body["message"] = message
-    g.error_code = code
-    return Response(_dumps(body), status=status, mimetype="application/json", headers=headers)
-
-
-def _json(obj, status: int = 200, headers=None) -> Response:
-    return Response(_dumps(obj), status=status, mimetype="application/json", headers=headers)
-
-
-def _routes(app: Flask, state: ServingState) -> None:
-    metrics = state.metrics
-
-    @app.before_request
-    def _start():
-        g.t0 = time.perf_counter()
-        if state.token is not None and request.path not in OPEN_ENDPOINTS:
-            header = request.headers.get("Authorization", "")
-            scheme, _, given = header.partition(" ")
-            if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), state.token):
-                return _error("unauthorized", "This server needs 'Authorization: Bearer <token>' (the token "
-                              "printed when it started, or the one given with --token).", 401,
-                              {"WWW-Authenticate": 'Bearer realm="modeldesk"'})
-        return None
-
-    @app.after_request
-    def _count(response: Response):
-        if request.url_rule is not None:
-            rule = request.url_rule.rule
-        else:   # 404/405: a fixed label, so random paths cannot grow /metrics
-            rule = request.path if request.path in ENDPOINTS else "other"
-        elapsed = time.perf_counter() - g.get("t0", time.perf_counter())
-        code = g.get("error_code")
-        metrics.observe(rule, request.method, response.status_code, elapsed, code=code, rows=g.get("rows", 0))
-        if code is not None and state.announce:
-            _say(f"{response.status_code} {request.method} {rule} {code}")
-        return response
-
-    @app.errorhandler(HTTPException)
-    def _http_error(exc: HTTPException):
-        status = exc.code or 500
-        code = HTTP_CODES.get(status, "http_error")
-        if status == 404:
-            message = f"No such endpoint; this server answers {', '.join(ENDPOINTS)}."
-        elif status == 405:
-            allowed = ", ".join(getattr(exc, "valid_methods", None) or [])
-            message = f"{request.method} is not allowed here; use {allowed}."
-        elif status == 413:
-            message = (f"The body is larger than this server's limit of {state.max_body:,} bytes "
-                       "(modeldesk serve --max-body-mb). Split the request, or use `modeldesk score` for files.")
-        else:
-            message = exc.description or exc.name
-        headers = [(k, v) for k, v in exc.get_headers() if k.lower() == "allow"]
-        return _error(code, message, status, headers)
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception):
-        import traceback
-
-        traceback.print_exception(exc, file=sys.stderr)   # for the operator, never for the client
-        return _error("internal_error", f"The server failed on this request ({type(exc).__name__}); "
-                      "the details are in the server's log.", 500)
-
-    @app.get("/health")
-    def health():
-        served = state.current
-        return _json({"status": "ok", "model": served.uri, "version": served.version, "run_id": served.run_id,
-                      "sha256": served.sha256, "uptime_s": round(time.time() - metrics.started, 3)})
-
-    @app.get("/ping")
-    def ping():
-        # MLflow's scoring server answers its liveness probe (ScoringServerClient.wait_server_ready) with
-        # 200 and a bare newline; so do we, byte for byte, so MLflow's clients see what they expect.
-        return Response(b"\n", mimetype="application/json")
-
-    @app.get("/version")
-    def version():
-        from ..core.version import __version__
-
-        return _json({"name": "modeldesk", "version": __version__})
-
-    @app.get("/metadata")
-    def metadata():
-        served = state.current
-        sig = served.signature
-        body = {**served.identity(), "flavor": "sklearn", "aliases": list(served.aliases),
-                "signature": {"inputs": sig.get("inputs") or [], "outputs": sig.get("outputs"),
-                              "input_kind": sig.get("input_kind", "dataframe")},
-                "classes": served.classes if served.has_proba else sig.get("classes"),
-                "has_proba": served.has_proba, "loaded_at": served.loaded_at,
-                "limits": {"max_body_bytes": state.max_body, "max_rows": state.max_rows},
-                "prediction_log": state.log is not None,
-                "example": {"records": [served.example]} if served.example else None,
-                "curl": curl_example(sig, request.host_url, example=served.example) if sig.get("inputs") else None}
-        return _json(body)
-
-    @app.get("/metrics")
-    def prometheus():
-        served = state.current
-        text = metrics.render(
-            model={"uri": served.uri, "name": served.name, "version": served.version, "run_id": served.run_id,
-                   "sha256": served.sha256},
-            log_stats=state.log.stats if state.log is not None else None, logging_on=state.log is not None,
-            switches=state.holder.switches, reload_errors=state.holder.reload_errors)
-        return Response(text, mimetype="text/plain", content_type="text/plain; version=0.0.4; charset=utf-8")
-
-    @app.post("/predict")
-    def predict():
-        return _predict(state, mlflow=False)
-
-    @app.post("/invocations")
-    def invocations():
-        return _predict(state, mlflow=True)
-
-
-def _flag(name: str) -> bool:
-    raw = request.args.get(name)
-    if raw is None:
-        return False
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on", ""):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise ValidationError("bad_parameter", f"?{name}= takes true or false, not {raw[:40]!r}.", 400)
-
-
-def _predict(state: ServingState, *, mlflow: bool) -> Response:
-    t0 = g.t0
-    served = state.current      # one model for the whole request, even if a switch happens meanwhile
-    try:
-        proba = False if mlflow else _flag("proba")
-        if proba and not served.has_proba:
-            raise ValidationError("proba_unavailable", f"This model ({type(served.model).__name__}) has no "
-                                  "predict_proba; ask without ?proba=true.", 400)
-        body = request.get_data(cache=False)
-        batch = validate_payload(body, request.content_type, served.signature, mlflow=mlflow,
-                                 max_rows=state.max_rows)
-        X = model_input(served.signature, batch.frame)
-        try:
-            predictions = _as_list(served.model.predict(X))
-            probabilities = _as_list(served.model.predict_proba(X)) if proba else None
-        except Exception as exc:   # valid rows the model still refuses: the client's data, not our bug
-            raise ValidationError("prediction_failed", f"The model could not predict on these rows: "
-                                  f"{type(exc).__name__}: {str(exc)[:300]}", 422) from None
-    except ValidationError as exc:
-        return _error(exc.code, exc.message, exc.status)
-    except ModelDeskError as exc:
-        return _error("bad_request", str(exc), 400)
-    header_id = request.headers.get("X-Request-ID", "")
-    request_id = header_id if _REQUEST_ID.match(header_id) else uuid.uuid4().hex
-    g.rows = batch.n_rows
-    if state.log is not None:
-        state.log.submit(LogEntry(request_id, time.time(), served, batch.frame, predictions,
-                                  (time.perf_counter() - t0) * 1000.0, probabilities))
-    headers = {"X-Request-ID": request_id}
-    if mlflow:
-        if batch.warnings:
-            headers["X-ModelDesk-Warnings"] = "; ".join(batch.warnings)[:1000]
-        return _json({"predictions": predictions}, headers=headers)
-    answer = {"predictions": predictions, "request_id": request_id, "model": served.uri,
-              "version": served.version, "run_id": served.run_id, "warnings": batch.warnings}
-    if probabilities is not None:
-        answer["classes"] = served.classes
-        answer["probabilities"] = probabilities
-    return _json(answer, headers=headers)
-
-
-def _as_list(pred) -> list:
-    """Predictions as JSON-ready lists: numpy/pandas values, NaN as null, frames as records."""
-    if hasattr(pred, "to_dict") and hasattr(pred, "columns"):
-        return [{str(k): to_json(v) for k, v in row.items()} for row in pred.to_dict("records")]
-    arr = np.asarray(pred)
-    if arr.dtype.kind in "iub":
-        return arr.tolist()
-    if arr.dtype.kind == "f" and np.isfinite(arr).all():
-        return arr.tolist()
-    return to_json(arr)

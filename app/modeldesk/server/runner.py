@@ -54,7 +54,7 @@ def _json_error_task(state):
 
     from waitress.task import ErrorTask
 
-    from .app import ENDPOINTS
+    from .routes import ENDPOINTS
 
     class JsonErrorTask(ErrorTask):
         def execute(self):
@@ -73,7 +73,7 @@ def _json_error_task(state):
         def _count(self, status: int, code: str) -> None:
             # Every input is defaulted: a request waitress could not parse has no path or method.
             path = getattr(self.request, "path", None) or ""
-            endpoint = path if path in ENDPOINTS else "other"   # fixed labels, as in app._count
+            endpoint = path if path in ENDPOINTS else "other"   # fixed labels, as in routes._count
             method = str(getattr(self.request, "command", None) or "").upper()
             method = method if method in _METHODS else "other"   # garbage must not grow /metrics
             elapsed = max(0.0, time.time() - self.start_time) if self.start_time else 0.0

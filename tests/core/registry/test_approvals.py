@@ -9,7 +9,7 @@ import sys
 import time
 
 import pytest
-from registry_support import log_run, logreg, tamper_blob
+from support.registry import log_run, logreg, tamper_blob
 
 from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit

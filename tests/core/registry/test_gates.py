@@ -5,7 +5,8 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from registry_support import cancer, log_run, logreg, tamper_blob
+from support.data import breast_cancer
+from support.registry import log_run, logreg, tamper_blob
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -56,7 +57,7 @@ def test_tampered_artifact_fails_the_artifact_gate(md, project_path):
 
 
 def test_model_that_cannot_predict_on_its_example_fails(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     # Fit on a bare array of 30 features, log an example with only 10 columns.
     model = LogisticRegression(max_iter=5000).fit(X.to_numpy(), y)
     register(md, model, example=X.iloc[:5, :10], fit=False, roc_auc=0.99)
@@ -73,7 +74,7 @@ def test_model_without_an_input_example_fails_the_predict_gate(md):
 
 
 def test_missing_column_is_an_incompatible_signature(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     make_production(md)
     register(md, X=X.drop(columns=["mean radius"]), y=y)
     g = by_gate(approvals.request_promotion(md.get_project(), "churn", 2, actor="ana"))
@@ -83,7 +84,7 @@ def test_missing_column_is_an_incompatible_signature(md):
 
 
 def test_extra_column_is_an_incompatible_signature(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     make_production(md, X=X.drop(columns=["mean radius"]), y=y)
     register(md)
     g = by_gate(approvals.request_promotion(md.get_project(), "churn", 2, actor="ana"))
@@ -92,7 +93,7 @@ def test_extra_column_is_an_incompatible_signature(md):
 
 
 def test_string_instead_of_number_is_an_incompatible_signature(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     make_production(md)
     Xs = X.assign(**{"mean radius": X["mean radius"].round().astype(int).astype(str)})
     encode = ColumnTransformer([("radius", OneHotEncoder(handle_unknown="ignore"), ["mean radius"])],
@@ -104,7 +105,7 @@ def test_string_instead_of_number_is_an_incompatible_signature(md):
 
 
 def test_long_to_double_is_compatible_but_double_to_long_is_not(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     as_long = X.assign(**{"mean radius": X["mean radius"].round().astype("int64")})
     make_production(md, X=as_long, y=y)            # production takes a long column
     register(md)                                   # candidate takes double: callers' ints still work

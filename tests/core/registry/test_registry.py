@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from registry_support import cancer, log_run, logreg, tamper_blob
+from support.data import breast_cancer
+from support.registry import log_run, logreg, tamper_blob
 from sklearn.ensemble import RandomForestClassifier
 
 from modeldesk.core.registry import approvals, aliases, versions as registry
@@ -40,7 +41,7 @@ def test_lineage_has_run_datasets_and_environment(md):
     lineage = registry.version_lineage(md.get_project(), "churn", 1)
     assert lineage.run.id == run_id and "roc_auc" in lineage.run.metrics
     assert [d.role for d in lineage.datasets] == ["training"]
-    assert lineage.datasets[0].rows == len(cancer()[0])
+    assert lineage.datasets[0].rows == len(breast_cancer()[0])
     assert lineage.environment and "python" in lineage.environment
 
 
@@ -68,7 +69,7 @@ def test_bad_registrations_are_usage_errors(md):
 
 
 def test_a_version_keeps_its_bytes_when_the_run_relogs_the_model(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     run_id = log_run(md)
     md.register_model(f"runs:/{run_id}/model", "churn")
     with md.start_run(run_id=run_id):
@@ -78,7 +79,7 @@ def test_a_version_keeps_its_bytes_when_the_run_relogs_the_model(md):
 
 
 def test_model_uris_long_and_short_forms(md):
-    X, y = cancer()
+    X, y = breast_cancer()
     ids = [log_run(md, name="a"), log_run(md, logreg(C=0.01), name="b")]
     for run_id in ids:
         md.register_model(f"runs:/{run_id}/model", "churn")
@@ -176,7 +177,7 @@ def test_find_version_for_a_logged_model(md):
 
 
 def test_versions_predict_identically_to_the_logged_model(md):
-    X, _ = cancer()
+    X, _ = breast_cancer()
     run_id = log_run(md)
     md.register_model(f"runs:/{run_id}/model", "churn")
     np.testing.assert_array_equal(md.load_model("churn/1").predict(X),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from registry_support import log_run, logreg
+from support.registry import log_run, logreg
 
 from modeldesk.core.registry import approvals, versions as registry, summaries as registry_view
 from modeldesk.core.registry.entities import AliasMove

@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from support.data import breast_cancer
+from support.registry import fitted_logreg
 
 from modeldesk.core.serving.scoring import score_csv
 from modeldesk.core.serving.validation import ValidationError
@@ -12,14 +14,8 @@ from modeldesk.core.serving.validation import ValidationError
 
 @pytest.fixture(scope="module")
 def cancer():
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    bunch = load_breast_cancer(as_frame=True)
-    model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))])
-    return bunch.data, model.fit(bunch.data, bunch.target)
+    X, _ = breast_cancer()
+    return X, fitted_logreg()
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
+from support.data import breast_cancer
 
 from modeldesk.core.serving.payloads import ValidationError
 from modeldesk.core.serving.served_model import load_served
@@ -53,9 +54,7 @@ def test_a_column_with_gaps_in_training_accepts_nulls(imputing_model):
 
 
 def test_without_a_training_dataset_the_example_decides(md):
-    from sklearn.datasets import load_breast_cancer
-
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
+    X, y = breast_cancer()
     with md.start_run() as run:
         md.log_model(LogisticRegression(max_iter=3000).fit(X, y), input_example=X.iloc[:5])
     md.flush()

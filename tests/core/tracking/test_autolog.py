@@ -8,13 +8,14 @@ import warnings
 import numpy as np
 import pytest
 from scipy.stats import loguniform
-from sklearn.datasets import load_breast_cancer, load_diabetes
+from sklearn.datasets import load_diabetes
 from sklearn.ensemble import BaggingClassifier, GradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from support.data import breast_cancer
 
 import modeldesk as md
 from modeldesk.core.tracking.artifacts import list_datasets
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceW
 
 @pytest.fixture(scope="module")
 def cancer():
-    return load_breast_cancer(return_X_y=True, as_frame=True)
+    return breast_cancer()
 
 
 @pytest.fixture(scope="module")

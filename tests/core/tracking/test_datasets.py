@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import pandas as hpd
+from support.data import breast_cancer
 
 from modeldesk.core.tracking.datasets import (decode_frame, encode_frame, fingerprint, profile,
                                      sample, to_frame)
@@ -26,8 +27,8 @@ APP = str(Path(__file__).resolve().parents[3] / "app")
 
 @pytest.fixture(scope="module")
 def cancer() -> pd.DataFrame:
-    from sklearn.datasets import load_breast_cancer
-    return load_breast_cancer(as_frame=True).frame
+    X, y = breast_cancer()
+    return X.assign(target=y)   # the bunch's .frame: features and target
 
 
 @pytest.fixture(scope="module")

@@ -11,12 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_wine
 from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
+from support.data import breast_cancer
 
 from modeldesk.core.errors import UsageError
 from modeldesk.core.tracking.signature import example_frame, infer_signature, numpy_input
@@ -26,8 +27,7 @@ APP = str(Path(__file__).resolve().parents[3] / "app")
 
 @pytest.fixture(scope="module")
 def cancer():
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
-    return X, y
+    return breast_cancer()
 
 
 @pytest.fixture(scope="module")

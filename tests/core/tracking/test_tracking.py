@@ -9,7 +9,7 @@ import sqlite3
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_breast_cancer
+from support.data import breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -150,15 +150,10 @@ def test_blobs_are_chunked_and_deduplicated(md, project, monkeypatch):
     assert read_artifact(project, r2.id, "copy.bin") == payload == read_artifact(project, r1.id, "a.bin")
 
 
-def _cancer():
-    data = load_breast_cancer(as_frame=True)
-    return data.data, data.target
-
-
 def test_dataset_fingerprint_profile_sample_and_dedupe(md, project):
     from modeldesk.core.tracking.artifacts import list_datasets, load_dataset_sample
 
-    X, y = _cancer()
+    X, y = breast_cancer()
     train = X.assign(target=y)
     with md.start_run() as r1:
         rec = md.log_dataset(train, name="train", role="training", target="target", sample_cap=100)
@@ -181,7 +176,7 @@ def test_dataset_fingerprint_profile_sample_and_dedupe(md, project):
 def test_log_model_signature_environment_and_load(md, project):
     from modeldesk.core.tracking.artifacts import get_environment, get_logged_model
 
-    X, y = _cancer()
+    X, y = breast_cancer()
     model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500)).fit(X, y)
     with md.start_run() as run:
         logged = md.log_model(model, name="model", input_example=X.iloc[:5])
@@ -196,7 +191,7 @@ def test_log_model_signature_environment_and_load(md, project):
 
 
 def test_changed_model_is_refused_on_load(md, project):
-    X, y = _cancer()
+    X, y = breast_cancer()
     model = LogisticRegression(max_iter=50).fit(X.values[:, :3], y)
     with md.start_run() as run:
         logged = md.log_model(model, input_example=X.values[:3, :3])

@@ -2,7 +2,7 @@
 
 Run under Xvfb from the repository root:
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/gui/screenshots_experiments.py [DEMO.mdesk] [OUT_DIR]
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshots/experiments.py [DEMO.mdesk] [OUT_DIR]
 
 DEMO.mdesk is built with ``modeldesk demo DEMO.mdesk --no-ui`` when it does
 not exist (without the argument, into a new temporary folder); OUT_DIR
@@ -39,7 +39,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]   # tools/screenshots/experiments.py -> the repository
 USER = "ana"
 EXPERIMENT = "breast-cancer"
 SORT_METRIC = "roc_auc"

@@ -1,6 +1,6 @@
-"""Regenerate the registry screenshots of the user guide (not a test: pytest skips it).
+"""Regenerate the registry screenshots of the user guide (a developer tool, not a test).
 
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/gui/screenshots_registry.py
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshots/registry.py
 
 Builds the demo project (``modeldesk demo PATH --no-ui``) unless ``--demo``
 names one that exists, opens the main window at 1280×800 as reviewer ``ben``
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[2]   # tools/screenshots/registry.py -> the repository
 
 
 def wait_until(app, condition, timeout: float = 20.0, what: str = "") -> None:

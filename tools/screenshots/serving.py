@@ -3,7 +3,7 @@
 Run under Xvfb from the repository root, on a demo project:
 
     .venv/bin/modeldesk demo /tmp/shots5/demo.mdesk --no-ui
-    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tests/gui/screenshots_serving.py /tmp/shots5/demo.mdesk
+    xvfb-run -a -s "-screen 0 1400x900x24" .venv/bin/python tools/screenshots/serving.py /tmp/shots5/demo.mdesk
 
 It opens the main window at 1280×800, starts `modeldesk serve` on
 models:/cancer-classifier@production from the Serving view's "Serve a model…"
@@ -26,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]   # tools/screenshots/serving.py -> the repository
 URI = "models:/cancer-classifier@production"
 TRAFFIC_S = 22.0
 CLIENTS = 6
@@ -138,7 +139,7 @@ def scoring_input(path: Path) -> Path:
 
 def main(argv: list[str]) -> int:
     demo = Path(argv[0] if argv else "/tmp/shots5/demo.mdesk").resolve()
-    out = Path(argv[1] if len(argv) > 1 else Path(__file__).resolve().parents[2] / "docs" / "images")
+    out = Path(argv[1] if len(argv) > 1 else ROOT / "docs" / "images")
     out.mkdir(parents=True, exist_ok=True)
     if not demo.exists():
         print(f"No demo project at {demo}; build it with `modeldesk demo {demo} --no-ui`.", file=sys.stderr)

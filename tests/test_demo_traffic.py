@@ -6,6 +6,7 @@ import time
 
 import pandas as pd
 import pytest
+from support.registry import log_run
 
 from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.demo_traffic import DRIFT, add_served_traffic, default_model_uri
@@ -13,19 +14,8 @@ from modeldesk.demo_traffic import DRIFT, add_served_traffic, default_model_uri
 
 @pytest.fixture
 def cancer_uri(md):
-    from sklearn.datasets import load_breast_cancer
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
-
-    X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     md.set_experiment("breast-cancer")
-    with md.start_run() as run:
-        md.log_model(make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000)).fit(X, y),
-                     input_example=X.iloc[:5])
-        md.log_metric("roc_auc", 0.99)
-    md.flush()
-    return f"runs:/{run.id}/model"
+    return f"runs:/{log_run(md, roc_auc=0.99)}/model"
 
 
 def test_a_week_of_traffic_with_drift_and_labels(md, project_path, cancer_uri):

@@ -1,35 +1,37 @@
-"""Real models for the registry tests: scikit-learn on breast cancer, logged
-through the fluent API as a training script would log them."""
+"""Real models for tests: a scaled logistic regression on breast cancer, logged
+through the fluent API as a training script would log it."""
 
 from __future__ import annotations
 
-import functools
 import sqlite3
 
-from sklearn.datasets import load_breast_cancer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
-
-
-@functools.lru_cache(maxsize=1)
-def cancer():
-    bunch = load_breast_cancer(as_frame=True)
-    return bunch.data, bunch.target
+from .data import breast_cancer
 
 
 def logreg(C: float = 1.0):
+    """An unfitted scaler + logistic-regression pipeline."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     return make_pipeline(StandardScaler(), LogisticRegression(C=C, max_iter=2000))
+
+
+def fitted_logreg(C: float = 1.0, y=None):
+    """:func:`logreg` fitted on breast cancer (on the labels ``y`` when given)."""
+    X, target = breast_cancer()
+    return logreg(C).fit(X, target if y is None else y)
 
 
 def log_run(md, model=None, *, X=None, y=None, name: str = "logreg", roc_auc: float | None = None,
             example=None, with_example: bool = True, dataset: bool = False, fit: bool = True) -> str:
-    """Fit ``model`` (default: scaled logistic regression), log it with its input
-    example and its roc_auc (measured, or the given value); return the run id.
+    """Fit ``model`` (default: :func:`logreg`), log it with its input example
+    and its roc_auc (measured, or the given value); return the run id.
     ``fit=False`` logs ``model`` as it is (already fitted)."""
+    from sklearn.metrics import roc_auc_score
+
     if X is None:
-        X, y = cancer()
+        X, y = breast_cancer()
     model = model if model is not None else logreg()
     with md.start_run(name=name) as run:
         if fit:
@@ -53,18 +55,3 @@ def tamper_blob(path, sha256: str) -> None:
     conn.execute("UPDATE blob_chunks SET data = ? WHERE sha256 = ? AND seq = 0", (bytes(data), sha256))
     conn.commit()
     conn.close()
-
-
-def shown_project_view(qtbot, view_class, size):
-    """A project view (Models, Audit) shown at ``size``; yields it, then lets go of
-    its project and waits for its workers so no job outlives the test."""
-    view = view_class()
-    qtbot.addWidget(view)
-    view.resize(*size)
-    view.show()
-    yield view
-    project = view.project
-    view.set_project(None)
-    view.jobs.wait()
-    if project is not None:
-        project.close()
