@@ -485,3 +485,24 @@ def test_mixed_type_model_end_to_end(make_app, md, project_path):
         df = get_predictions(p, f"runs:/{run.id}/model")
     assert df["plan"].tolist() == ["enterprise", "pro", "basic"] and df["age"].tolist() == [44, 51, 33]
     assert df["member"].tolist() == [True, False, True] and pd.isna(df["spend"].iloc[0])
+
+
+def test_an_alias_moved_around_the_audit_log_is_not_followed(make_app, md, logged, project_path, capfd):
+    """UPDATE aliases with sqlite3: the server keeps its version, says why on stderr and /health."""
+    import sqlite3
+
+    from modeldesk.core.registry import approvals
+
+    for v, uri in ((1, logged.uri), (2, f"runs:/{log_run(md, fitted_logreg(C=0.5), fit=False)}/model")):
+        md.register_model(uri, "cancer")
+        approvals.request_promotion(md.get_project(), "cancer", v, actor="ana")
+        approvals.approve(md.get_project(), "cancer", v, actor="ben")
+    app = make_app("models:/cancer@production")
+    state = app.extensions["modeldesk"]
+    assert state.current.version == 2 and "reload_refused" not in app.test_client().get("/health").get_json()
+    with sqlite3.connect(project_path) as conn:
+        conn.execute("UPDATE aliases SET version = 1 WHERE alias = 'production'")
+    assert state.holder.check() is False and state.current.version == 2
+    health = app.test_client().get("/health").get_json()
+    assert health["version"] == 2 and "last logged move put v2 there" in health["reload_refused"]
+    assert "not following models:/cancer@production" in capfd.readouterr().err

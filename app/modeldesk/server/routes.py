@@ -121,8 +121,11 @@ def unexpected_error(exc: Exception):
 def health():
     state = serving_state()
     served = state.current
-    return _json({"status": "ok", "model": served.uri, "version": served.version, "run_id": served.run_id,
-                  "sha256": served.sha256, "uptime_s": round(time.time() - state.metrics.started, 3)})
+    body = {"status": "ok", "model": served.uri, "version": served.version, "run_id": served.run_id,
+            "sha256": served.sha256, "uptime_s": round(time.time() - state.metrics.started, 3)}
+    if state.holder.refused:   # still serving, but not following an alias move the audit log does not back
+        body["reload_refused"] = state.holder.refused
+    return _json(body)
 
 
 @bp.get("/ping")

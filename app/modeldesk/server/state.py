@@ -25,6 +25,11 @@ class ServingState:
                  max_body: int, max_rows: int, reload_interval: float, announce: bool, user: str | None):
         self.uri = full_uri(model_uri)
         self.project = open_project(project_path, create=False, user=user)
+        from ..core.audit import on_open
+
+        chain_warning = on_open(self.project)
+        if chain_warning:
+            say(f"warning: {chain_warning} Run `modeldesk audit verify`.")
         self.token = token.encode() if token else None
         self.max_body, self.max_rows = max_body, max_rows
         self.metrics = Metrics()
@@ -35,7 +40,8 @@ class ServingState:
             self.project.close()
             raise
         self.holder = ModelHolder(self.project, self.uri, interval=reload_interval, initial=served,
-                                  on_switch=self._switched, on_error=self._reload_failed)
+                                  on_switch=self._switched, on_error=self._reload_failed,
+                                  on_refused=self._reload_refused)
         self.log = PredictionLog(self.project) if log_predictions else None
         self._closed = False
         self.holder.start()
@@ -60,6 +66,9 @@ class ServingState:
         if self.announce:
             say(f"kept serving {_label(self.current)}: {message}")
         self.record("reload_failed", self.current, reason=message)
+
+    def _reload_refused(self, message: str) -> None:
+        say(message)   # always: an alias moved around the audit log is news for whoever runs the server
 
     def close(self) -> None:
         """Stop following the URI, write every logged prediction, close the project."""

@@ -5,7 +5,7 @@ a name's case, spaces or look-alike letters are the same person or refused."""
 from __future__ import annotations
 
 import pytest
-from registry_support import log_run, logreg
+from support.registry import log_run, logreg
 
 from modeldesk.core import audit
 from modeldesk.core.errors import RefusedError, UsageError

@@ -10,7 +10,7 @@ import sqlite3
 
 import joblib
 import pytest
-from registry_support import log_run, logreg
+from support.registry import log_run, logreg
 
 import modeldesk
 from modeldesk.core import audit
