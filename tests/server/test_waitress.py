@@ -375,3 +375,25 @@ def test_stop_still_completes_when_the_loop_trigger_is_gone(logged, project_path
     assert _port_closed(port) and not _wait_threads_gone(before)
     with open_project(project_path) as p:
         assert [r[0] for r in p.read("SELECT event FROM serving_events ORDER BY id")] == ["start", "stop"]
+
+
+def test_two_hundred_idle_connections_do_not_lock_others_out(logged):
+    """With waitress's defaults, 100 idle sockets made the server unreachable for ~2 minutes."""
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 512:
+        pytest.skip(f"this machine allows only {soft} open files")
+    app = create_app(logged.path, logged.uri, reload_interval=0)
+    idle: list[socket.socket] = []
+    try:
+        with ServerHandle(app, port=0, threads=2) as handle:
+            for _ in range(200):
+                idle.append(socket.create_connection(("127.0.0.1", handle.port), timeout=5))
+            time.sleep(0.2)                                  # the server has accepted them
+            started = time.perf_counter()
+            status, _, _ = http_call(handle.port, "GET", "/health")
+            assert status == 200 and time.perf_counter() - started < 1.0
+    finally:
+        for s in idle:
+            s.close()

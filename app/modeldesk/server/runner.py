@@ -44,6 +44,13 @@ def is_loopback(host: str) -> bool:
     return bool(infos) and all(ipaddress.ip_address(info[4][0].split("%")[0]).is_loopback for info in infos)
 
 
+# Waitress's defaults let 100 idle connections (connection_limit 100, kept for channel_timeout 120 s)
+# make a server unreachable for two minutes, token or not. poll() instead of select() lifts the
+# 1,024-descriptor ceiling; idle connections are closed after 10 s (checked every 5 s).
+ABUSE_SETTINGS = {"asyncore_use_poll": True, "connection_limit": 1000, "channel_timeout": 10,
+                  "cleanup_interval": 5}
+
+
 def _json_error_task(state):
     """waitress' own errors (bad HTTP, body over the limit) answered as our JSON errors.
 
@@ -110,7 +117,7 @@ class ServerHandle:
         self.server = create_server(
             self.app, host=host, port=self.requested_port, threads=self.threads, ident="modeldesk",
             max_request_body_size=self.state.max_body, clear_untrusted_proxy_headers=True,
-            expose_tracebacks=False, _dispatcher=dispatcher)
+            expose_tracebacks=False, _dispatcher=dispatcher, **ABUSE_SETTINGS)
         dispatcher.set_thread_count(self.threads)
         channel_class = type("ModelDeskChannel", (HTTPChannel,), {"error_task_class": _json_error_task(self.state)})
         for listener in self._listeners():
