@@ -45,7 +45,7 @@ def _project_path(ctx: Context) -> str:
 @click.option("--no-log", is_flag=True, help="Do not log predictions to the project.")
 @click.option("--max-body-mb", default=32.0, show_default=True, type=click.FloatRange(min=0.001),
               help="Refuse request bodies over this size (413).")
-@click.option("--max-rows", type=click.IntRange(min=1), help="Refuse requests with more rows (default 100,000).")
+@click.option("--max-rows", type=click.IntRange(min=1), help="Refuse requests with more rows (default 20,000).")
 @click.option("--reload-interval", default=2.0, show_default=True, type=click.FloatRange(min=0),
               help="Seconds between checks whether an alias moved (0: never switch).")
 @acting

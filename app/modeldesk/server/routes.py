@@ -213,7 +213,7 @@ def _predict(*, mlflow: bool) -> Response:
             raise ValidationError("prediction_failed", f"The model could not predict on these rows: "
                                   f"{type(exc).__name__}: {str(exc)[:300]}", 422) from None
     except ValidationError as exc:
-        return _error(exc.code, exc.message, exc.status)
+        return _error(exc.code, exc.message + _hint_text(exc.hint), exc.status)
     except ModelDeskError as exc:
         return _error("bad_request", str(exc), 400)
     header_id = request.headers.get("X-Request-ID", "")
@@ -226,13 +226,39 @@ def _predict(*, mlflow: bool) -> Response:
     if mlflow:
         if batch.warnings:
             headers["X-ModelDesk-Warnings"] = "; ".join(batch.warnings)[:1000]
-        return _json({"predictions": predictions}, headers=headers)
-    answer = {"predictions": predictions, "request_id": request_id, "model": served.uri,
-              "version": served.version, "run_id": served.run_id, "warnings": batch.warnings}
-    if probabilities is not None:
-        answer["classes"] = served.classes
-        answer["probabilities"] = probabilities
-    return _json(answer, headers=headers)
+        response = _json({"predictions": predictions}, headers=headers)
+    else:
+        answer = {"predictions": predictions, "request_id": request_id, "model": served.uri,
+                  "version": served.version, "run_id": served.run_id, "warnings": batch.warnings}
+        if probabilities is not None:
+            answer["classes"] = served.classes
+            answer["probabilities"] = probabilities
+        response = _json(answer, headers=headers)
+    if batch.n_rows >= BIG_REQUEST_ROWS:
+        response.call_on_close(give_memory_back)
+    return response
+
+
+def _hint_text(hint) -> str:
+    """The server's words for a core hint: HTTP clients are scripts, so the command to run."""
+    if hint is not None and hint.action == "score_file":
+        return " Score a file with: modeldesk score MODEL_URI INPUT.csv -o OUTPUT.csv"
+    return ""
+
+
+# A request of many rows leaves tens of MB of freed pages in the allocator's arenas; without
+# handing them back, a server's RSS only grows (~800 MiB after a dozen 100,000-row requests).
+BIG_REQUEST_ROWS = 5_000
+
+
+def give_memory_back() -> None:
+    """Return freed memory to the operating system (glibc's malloc_trim; a no-op elsewhere)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def _as_list(pred) -> list:

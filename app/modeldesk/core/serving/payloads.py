@@ -18,9 +18,9 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import UsageError
+from ..errors import Hint, UsageError
 
-DEFAULT_MAX_ROWS = 100_000
+DEFAULT_MAX_ROWS = 20_000   # bigger batches: `score` streams a file; a server keeps its memory (issue 9)
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _MISSING = object()   # a key absent from one record
 
@@ -29,8 +29,8 @@ class ValidationError(UsageError):
     """A payload the model cannot take. ``code`` is stable; ``status`` is the HTTP status."""
 
     def __init__(self, code: str, message: str, status: int = 422, *, column: Any = None,
-                 row: int | None = None):
-        super().__init__(message)
+                 row: int | None = None, hint: Hint | None = None):
+        super().__init__(message, hint=hint)
         self.code, self.message, self.status = code, message, status
         self.column, self.row = column, row
 
@@ -87,7 +87,8 @@ def _check_rows(n: int, max_rows: int) -> None:
         raise ValidationError("no_rows", "The request holds no rows; send at least one.", 400)
     if n > max_rows:
         raise ValidationError("too_many_rows", f"The request holds {n:,} rows; this server takes at most "
-                              f"{max_rows:,} per request. Split it, or use `modeldesk score` for files.", 413)
+                              f"{max_rows:,} per request. Split it, or score the rows as a file.", 413,
+                              hint=Hint("score_file"))
 
 
 def _bad_format(message: str) -> ValidationError:
