@@ -76,6 +76,11 @@ def _v(version) -> str:
 def mismatches(project: Project, state: Replayed) -> list[str]:
     """Where the tables disagree with the log, one sentence each (empty: they agree)."""
     conn = project.conn
+    return (_models_and_versions(conn, state) + _aliases(conn, state) + _requests(conn, state)
+            + _reviews(conn, state))
+
+
+def _models_and_versions(conn, state: Replayed) -> list[str]:
     out: list[str] = []
     models = {r[0] for r in conn.execute("SELECT name FROM registered_models")}
     for name in sorted(models - state.models):
@@ -95,7 +100,11 @@ def mismatches(project: Project, state: Replayed) -> list[str]:
             logged, seq = state.versions[key]
             out.append(f"{name} v{version}'s model sha256 is {str(versions[key])[:12]}…, but it was registered "
                        f"as {str(logged)[:12]}… (entry #{seq})")
+    return out
 
+
+def _aliases(conn, state: Replayed) -> list[str]:
+    out: list[str] = []
     aliases = {(m, a.strip().lower()): v for m, a, v in conn.execute(
         "SELECT m.name, a.alias, a.version FROM aliases a JOIN registered_models m ON m.id = a.model_id")}
     for key in sorted(set(aliases) | set(state.aliases)):
@@ -118,7 +127,11 @@ def mismatches(project: Project, state: Replayed) -> list[str]:
                    "recorded")
     for (name, alias, frm, to, kind), n in sorted((state.moves - moves).items(), key=str):
         out.append(f"the log recorded {name}@{alias} {_v(frm)} → {_v(to)} ({kind}), but the alias history lost it")
+    return out
 
+
+def _requests(conn, state: Replayed) -> list[str]:
+    out: list[str] = []
     requests = {rid: (m, v, a, s) for rid, m, v, a, s in conn.execute(
         "SELECT r.id, m.name, r.version, r.target_alias, r.status FROM promotion_requests r"
         " JOIN registered_models m ON m.id = r.model_id")}
@@ -138,7 +151,11 @@ def mismatches(project: Project, state: Replayed) -> list[str]:
             elif s != logged["status"]:
                 out.append(f"request #{rid} ({m} v{v} → {a}) is {s}, but the log says {logged['status']} "
                            f"(entry #{logged['seq']})")
+    return out
 
+
+def _reviews(conn, state: Replayed) -> list[str]:
+    out: list[str] = []
     reviews = Counter((rid, user_key(who), decision, comment or "") for rid, who, decision, comment in conn.execute(
         "SELECT request_id, reviewer, decision, comment FROM reviews"))
     for (rid, who, decision, comment), n in sorted((reviews - state.reviews).items(), key=str):
