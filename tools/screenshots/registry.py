@@ -7,7 +7,9 @@ names one that exists, opens the main window at 1280×800 as reviewer ``ben``
 on the Models view with cancer-classifier selected, and saves
 docs/images/models.png (a version with a failed gate, a rejection comment and
 the alias-history chart). Then it opens the Audit view, presses Verify, and
-saves docs/images/audit.png. Offscreen (QT_QPA_PLATFORM=offscreen) works too.
+saves docs/images/audit.png; then a copy of the demo whose production alias
+was moved with sqlite3, verified: docs/images/audit-tampered.png.
+Offscreen (QT_QPA_PLATFORM=offscreen) works too.
 """
 
 from __future__ import annotations
@@ -89,6 +91,27 @@ def main() -> int:
     wait_until(app, lambda: audit.verification is not None, what="Verify")
     settle(app, 0.5)
     shot = out / "audit.png"
+    win.grab().save(str(shot))
+    print(f"wrote {shot}: {audit.verification.message}")
+    win.close_project()
+
+    # The same project after someone moved production with sqlite3: the Audit view says so in words.
+    tampered = Path(tempfile.mkdtemp(prefix="modeldesk-tampered-")) / "tampered.mdesk"
+    import sqlite3
+
+    with sqlite3.connect(demo) as src, sqlite3.connect(tampered) as dst:
+        src.backup(dst)
+    with sqlite3.connect(tampered) as conn:
+        conn.execute("UPDATE aliases SET version = 3 WHERE alias = 'production'"
+                     " AND model_id = (SELECT id FROM registered_models WHERE name = ?)", (args.model,))
+    win.open(tampered)
+    wait_until(app, lambda: win.project is not None, what="the tampered project to open")
+    win.nav.setCurrentRow(VIEWS.index("Audit"))
+    wait_until(app, lambda: len(audit.entries) > 0, what="the audit entries")
+    audit.verify()
+    wait_until(app, lambda: audit.verification is not None and not audit.verification.ok, what="Verify")
+    settle(app, 0.5)
+    shot = out / "audit-tampered.png"
     win.grab().save(str(shot))
     print(f"wrote {shot}: {audit.verification.message}")
     win.close()
