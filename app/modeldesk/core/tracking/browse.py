@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ..text import fmt_duration, fmt_number_short, fmt_time
 from .run_entities import Run
 from ..storage.project import Project
+from ..storage.rows import named
 from .runs import RunQuery, experiment_ids, run_rids, runs_by_rid
 
 KINDS = ("attributes", "metrics", "params", "tags")
@@ -112,10 +113,10 @@ def key_stats(project: Project, experiments=None) -> dict[str, list[KeyStat]]:
     where = "1" if ids is None else f"r.experiment_id IN ({','.join('?' * len(ids))})"
     out = {}
     for kind, table in (("params", "params"), ("metrics", "latest_metrics"), ("tags", "tags")):
-        rows = project.read(
-            f"SELECT x.key, COUNT(*), COUNT(DISTINCT x.value) FROM {table} x JOIN runs r ON r.rid = x.run_rid"
-            f" WHERE {where} GROUP BY x.key ORDER BY x.key", ids or [])
-        out[kind] = [KeyStat(*row) for row in rows]
+        rows = named(project.conn, f"SELECT x.key AS key, COUNT(*) AS runs, COUNT(DISTINCT x.value) AS distinct_values"
+                                   f" FROM {table} x JOIN runs r ON r.rid = x.run_rid WHERE {where}"
+                                   " GROUP BY x.key ORDER BY x.key", ids or [])
+        out[kind] = [KeyStat(key=r["key"], runs=r["runs"], distinct=r["distinct_values"]) for r in rows]
     return out
 
 

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from .. import clock
 from .run_entities import Experiment
-from ..errors import NotFoundError, RefusedError, UsageError
+from ..errors import Hint, NotFoundError, RefusedError, UsageError
 from ..storage.project import Project
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
@@ -121,7 +121,7 @@ class Tracker:
                     "INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)", (name, clock.now())
                 )
                 row = w.execute("SELECT id, name, created_at FROM experiments WHERE name = ?", (name,)).fetchone()
-        return Experiment(*row)
+        return Experiment(id=row[0], name=row[1], created_at=row[2])
 
     # -- runs ----------------------------------------------------------------
     def start_run(
@@ -162,8 +162,8 @@ class Tracker:
             "SELECT rid, id, name, experiment_id FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
         if row is None:
-            raise NotFoundError(f"No run with id {run_id!r} in {self.project.path}.")
-        handle = RunHandle(*row)
+            raise NotFoundError(f"No run with id {run_id!r} in {self.project.path}.", hint=Hint("list_runs"))
+        handle = RunHandle(rid=row[0], id=row[1], name=row[2], experiment_id=row[3])
         handle.params = dict(self.project.read("SELECT key, value FROM params WHERE run_rid = ?", (handle.rid,)))
         for key, step in self.project.read(
             "SELECT k.name, MAX(c.max_step) FROM metric_chunks c JOIN metric_keys k ON k.id = c.key_id"
