@@ -12,6 +12,7 @@ from .m001_initial import m001_initial
 from .m002_registry import m002_registry
 from .m003_predictions import m003_predictions
 from .m004_governance import m004_governance
+from .m005_prediction_log import m005_prediction_log
 
 MIGRATION_SET = "modeldesk"
 
@@ -21,6 +22,7 @@ MIGRATIONS = [
     ("m002_registry", m002_registry),
     ("m003_predictions", m003_predictions),
     ("m004_governance", m004_governance),
+    ("m005_prediction_log", m005_prediction_log),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
