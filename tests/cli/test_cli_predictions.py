@@ -26,7 +26,7 @@ def _fill(path):
 
 def run(path, *args):
     result = CliRunner().invoke(cli, ["--project", str(path), "predictions", *args])
-    return result.exit_code, result.output
+    return result.exit_code, result.output + (str(result.exception) if result.exception else "")
 
 
 def test_retention_is_set_and_shown(project_path):
