@@ -23,6 +23,10 @@ Format 1 is frozen: a change gets a new format byte and keeps decoding 1.
 
 from __future__ import annotations
 
+import json
+import math
+from typing import Any
+
 import numpy as np
 
 FORMAT = 1
@@ -159,3 +163,21 @@ def _decode_raw(blocks: list[bytes], rows: np.ndarray, c: int) -> tuple[np.ndarr
     shift = (64 - 8 * widths).astype(np.int64)       # sign-extend the narrow ones
     ints = (ints << shift) >> shift
     return ints, tags
+
+
+# -- JSON for what is not numeric (text inputs, outputs, labels) ---------------------------------------
+def _dumps(value: Any) -> str:
+    try:
+        return json.dumps(value, allow_nan=False)
+    except (ValueError, TypeError):
+        return json.dumps(_clean(value), default=str)
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
