@@ -14,7 +14,12 @@ measured in the same run on the same rows:
 - one 1,000-row request, floor: ``model.predict`` on the same 1,000 rows;
 - the same with prediction logging on and off (floor: off);
 - time from starting `modeldesk serve` to the first answered /health (status
-  ok, the model loaded and verified), and the server's resident memory.
+  ok, the model loaded and verified), and the server's resident memory;
+- the prediction log: bytes per logged row (file growth / rows, single-row
+  requests of the 30 float features; target <= 300) and the writer's
+  throughput (rows/s encoded and written by ``write_predictions``).
+
+Targets (issue 9): the 1,000-row request within 3x of ``model.predict``.
 
 Targets (issue 5): p50 within 1.5 ms of in-process predict; >= 400 requests/s
 with 8 clients; logging costs < 10 % of throughput; ready < 2 s; < 250 MiB.
@@ -253,10 +258,35 @@ def main() -> None:
         report("time from `modeldesk serve` to /health ok", statistics.median(ready), 2.0, "s",
                "< 2 s (floor = target)")
         report("server resident memory after the runs", rss, 250.0, "MiB", "< 250 MiB (floor = target)")
+        per_row, rows_per_s = log_figures(Path(tmpdir), uri, X, 2000 if args.quick else 20000)
+        report("prediction log bytes per row (30 floats, 1 row/req)", per_row, 300.0, "B", "<= 300 B (floor = target)")
+        print(f"  prediction log writer: {rows_per_s:,.0f} rows/s (single-row requests, encode + write)")
         print(f"  logging cost {cost:.1f} % of throughput; peak RSS {peak:.0f} MiB; ready times "
               f"{', '.join(f'{r:.2f}' for r in ready)} s")
         print(f"  prediction log: {answered:,.0f} rows answered, {written:,.0f} written, {dropped:,.0f} dropped; "
               f"client errors: {err_on + err_off}")
+
+
+def log_figures(tmp: Path, uri: str, X, n: int) -> tuple[float, float]:
+    """Bytes per row (file growth after a checkpoint / rows) and write throughput of the prediction log."""
+    from modeldesk.core.serving.prediction_log import LogEntry, write_predictions
+    from modeldesk.core.serving.served_model import ServedModel
+    from modeldesk.core.storage.project import open_project
+
+    path = tmp / "log.mdesk"
+    sig = {"inputs": [{"name": c, "type": "double"} for c in X.columns]}
+    model = ServedModel(uri, None, None, "r", "model", "0" * 64, sig)
+    entries = [LogEntry(f"{k:032x}", 1e9 + k, model, X.iloc[[k % len(X)]], [k % 2], 1.5) for k in range(n)]
+    with open_project(path) as p:
+        write_predictions(p, entries[:100])
+        p.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = path.stat().st_size
+        t = time.perf_counter()
+        write_predictions(p, entries[100:])
+        elapsed = time.perf_counter() - t
+        p.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        after = path.stat().st_size
+    return (after - before) / (n - 100), (n - 100) / elapsed
 
 
 def _timed(fn, arg) -> float:

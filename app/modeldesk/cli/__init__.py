@@ -17,6 +17,7 @@ from ..core.errors import ModelDeskError
 from ._common import Context, with_hint
 from .audit import audit
 from .models import models
+from .predictions import predictions
 from .project import check, demo, init, ui
 from .runs import runs
 from .serving import labels, score, serve
@@ -70,5 +71,5 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions):
     cli.add_command(_command)

@@ -66,7 +66,7 @@ def test_falling_behind_drops_the_oldest_and_counts_them(project):
     assert log.stats.dropped_rows == 8 and log.stats.pending_rows == 10
     log.start()
     assert log.flush(10)
-    ids = [r[0] for r in project.read("SELECT DISTINCT request_id FROM predictions ORDER BY id")]
+    ids = [r[0] for r in project.read("SELECT DISTINCT request_id FROM predictions ORDER BY request")]
     assert ids == [f"r{i}" for i in range(8, 15)] + ["r99"]
     log.stop()
 

@@ -9,28 +9,35 @@ rows the *oldest* unwritten entries are dropped and counted, so a slow disk
 never blocks a request or grows the process. :meth:`PredictionLog.stop`
 writes everything still waiting.
 
+Storage (migration m007): one ``prediction_requests`` row per request, its
+numeric inputs in a binary block (:mod:`.log_codec`, a few bytes a value),
+other inputs, outputs and probabilities as JSON arrays; the served identity
+and the input column names once per ``served_versions`` row; labels in
+``prediction_labels`` by (request, row). The ``predictions`` view shows one
+row per predicted row for ad-hoc SQL.
+
 Reading: :func:`get_predictions` (one DataFrame row per predicted row, input
-columns expanded), :func:`import_labels` (join true labels by request id).
+columns expanded, decoded in bulk), :func:`import_labels` (join true labels
+by request id).
 """
 
 from __future__ import annotations
 
 import collections
-import csv
-import functools
+import itertools
 import json
-import math
 import re
 import sqlite3
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .. import clock
 from ..errors import UsageError
 from ..storage.project import Project
+from .log_codec import _dumps
 
 
 @dataclass(slots=True)
@@ -62,77 +69,95 @@ class LogStats:
     write_errors: int = 0
 
 
-def _dumps(value: Any) -> str:
-    try:
-        return json.dumps(value, allow_nan=False)
-    except (ValueError, TypeError):
-        return json.dumps(_clean(value), default=str)
+def _numeric_kind(dtype) -> str | None:
+    """'f' for float columns, 'i' for integer ones (stored binary); None: JSON."""
+    kind = getattr(dtype, "kind", None)
+    if kind == "f" and dtype.itemsize <= 8:
+        return "f"
+    if kind in ("i", "u") and not (kind == "u" and dtype.itemsize == 8):
+        return "i"
+    return None
 
 
-def _clean(value: Any) -> Any:
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+def _layout(frame) -> tuple:
+    return tuple(str(c) for c in frame.columns), tuple(_numeric_kind(dt) for dt in frame.dtypes)
 
 
-@functools.lru_cache(maxsize=64)
-def _row_template(names: tuple) -> str:
-    return "{" + ", ".join(f"{json.dumps(n)}: %r" for n in names) + "}"
+def encode_entries(entries: list[LogEntry]) -> list[tuple]:
+    """The ``prediction_requests`` rows the entries become, in order (served identity not yet resolved).
 
-
-def encode_entry(entry: LogEntry) -> list[tuple]:
-    """The rows of ``predictions`` an entry becomes (inputs as JSON objects)."""
+    Each tuple: ``(identity, columns_json, request_id, time, rows, latency_ms,
+    inputs, text_inputs, outputs, probabilities)``. Numeric inputs of all
+    entries with the same columns are encoded together (log_codec), so a batch
+    of single-row requests costs a few numpy calls, not a few per request.
+    """
     import numpy as np
 
-    frame = entry.frame
-    names = [str(c) for c in frame.columns]
-    if all(dt == np.float64 for dt in frame.dtypes):
-        values = frame.to_numpy()
-        rows = values.tolist()
-        if np.isfinite(values).all():
-            # repr of a finite float is valid JSON: one C-level format per row, not a dict + dumps
-            template = _row_template(tuple(names))
-            inputs = [template % tuple(row) for row in rows]
+    from .log_codec import encode_blocks
+
+    out: list[tuple | None] = [None] * len(entries)
+    groups: dict[tuple, list[int]] = {}
+    for i, entry in enumerate(entries):
+        groups.setdefault(_layout(entry.frame), []).append(i)
+    for (names, kinds), members in groups.items():
+        numeric = [j for j, k in enumerate(kinds) if k]
+        frames = [entries[i].frame for i in members]
+        counts = [len(f) for f in frames]
+        if numeric and all(k == "f" for k in kinds):
+            matrix = np.vstack([f.to_numpy(dtype=np.float64) for f in frames]) if len(frames) > 1 \
+                else frames[0].to_numpy(dtype=np.float64)
+            columns = [matrix[:, j] for j in range(matrix.shape[1])]
         else:
-            inputs = [_dumps(dict(zip(names, row))) for row in rows]
-    else:
-        cols = [frame.iloc[:, i].tolist() for i in range(frame.shape[1])]
-        inputs = [_dumps(dict(zip(names, row))) for row in zip(*cols)]
-    m = entry.model
-    probs = entry.probabilities
-    return [
-        (entry.request_id, i, entry.time, m.uri, m.name, m.version, m.run_id, m.artifact, m.sha256,
-         text, _dumps(entry.predictions[i]), _dumps(probs[i]) if probs is not None else None, entry.latency_ms)
-        for i, text in enumerate(inputs)
-    ]
+            columns = [np.concatenate([f.iloc[:, j].to_numpy() for f in frames]) for j in numeric]
+        blocks = encode_blocks(columns, counts)
+        text = [j for j, k in enumerate(kinds) if not k]
+        columns_json = json.dumps(list(names))
+        for i, block in zip(members, blocks):
+            entry = entries[i]
+            text_inputs = _dumps({names[j]: entry.frame.iloc[:, j].tolist() for j in text}) if text else None
+            m = entry.model
+            probs = entry.probabilities
+            out[i] = ((m.uri, m.name, m.version, m.run_id, m.artifact, m.sha256), columns_json, entry.request_id,
+                      entry.time, len(entry.frame), entry.latency_ms, block, text_inputs, _dumps(list(entry.predictions)),
+                      _dumps(list(probs)) if probs is not None else None)
+    return out
 
 
-INSERT = ("INSERT INTO predictions (request_id, row, time, model_uri, model_name, version, run_id, artifact,"
-          " sha256, inputs, outputs, probabilities, latency_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+INSERT = ("INSERT INTO prediction_requests (request_id, time, served_id, rows, latency_ms, inputs, text_inputs,"
+          " outputs, probabilities) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def write_predictions(project: Project, entries: list[LogEntry], *, chunk_rows: int = 5_000) -> int:
-    """Write entries now, ``chunk_rows`` rows per short transaction. Returns rows written."""
-    rows: list[tuple] = []
+    """Write entries now, about ``chunk_rows`` rows per short transaction. Returns rows written."""
     total = 0
-    for entry in entries:
-        rows.extend(encode_entry(entry))
-        if len(rows) >= chunk_rows:
-            total += _insert(project, rows)
-            rows = []
-    if rows:
-        total += _insert(project, rows)
+    start = 0
+    while start < len(entries):
+        stop, rows = start, 0
+        while stop < len(entries) and (rows < chunk_rows or stop == start):
+            rows += entries[stop].n
+            stop += 1
+        total += _insert(project, encode_entries(entries[start:stop]))
+        start = stop
     return total
+
+
+def _served_id(w, cache: dict, identity: tuple, columns_json: str) -> int:
+    key = (identity, columns_json)
+    if key not in cache:
+        row = w.execute("SELECT id FROM served_versions WHERE model_uri = ? AND model_name IS ? AND version IS ?"
+                        " AND run_id = ? AND artifact = ? AND sha256 = ? AND columns = ? ORDER BY id LIMIT 1",
+                        (*identity, columns_json)).fetchone()
+        cache[key] = row[0] if row else w.execute(
+            "INSERT INTO served_versions (model_uri, model_name, version, run_id, artifact, sha256, columns)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)", (*identity, columns_json)).lastrowid
+    return cache[key]
 
 
 def _insert(project: Project, rows: list[tuple]) -> int:
     with project.write() as w:
-        w.executemany(INSERT, rows)
-    return len(rows)
+        cache: dict = {}
+        w.executemany(INSERT, [(r[2], r[3], _served_id(w, cache, r[0], r[1]), *r[4:]) for r in rows])
+    return sum(r[4] for r in rows)
 
 
 class PredictionLog:
@@ -313,167 +338,156 @@ def get_predictions(project: Project, model_uri: str, since=None, until=None, *,
     ``latency_ms``, one column per input, ``prediction``, ``probabilities``
     (when asked for), ``label`` (when imported, else None). ``since`` /
     ``until``: see :func:`to_epoch` (``until`` exclusive).
+
+    Numeric inputs are decoded in bulk (a few numpy calls per column for the
+    whole result); JSON is parsed once per column of text inputs, outputs and
+    labels, never once per row.
     """
+    import numpy as np
     import pandas as pd
 
     cond, params = _uri_filter(project, model_uri)
-    start, end = to_epoch(since, "since"), to_epoch(until, "until")
-    if start is not None:
-        cond += " AND time >= ?"
-        params.append(start)
-    if end is not None:
-        cond += " AND time < ?"
-        params.append(end)
-    sql = ("SELECT request_id, row, time, model_uri, version, run_id, latency_ms, inputs, outputs, probabilities,"
-           f" label FROM predictions WHERE {cond} ORDER BY time, id")
+    served = {r[0]: r[1:] for r in project.read(
+        f"SELECT id, model_uri, version, run_id, columns FROM served_versions WHERE {cond}", params)}
+    where, args = _request_filter(served, since, until)
+    sql = ("SELECT id, request_id, time, served_id, rows, latency_ms, inputs, text_inputs, outputs, probabilities"
+           f" FROM prediction_requests WHERE {where} ORDER BY time, id")
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
-    rows = project.read(sql, params)
-    meta = ["request_id", "row", "time", "model", "version", "run_id", "latency_ms"]
-    inputs = pd.DataFrame.from_records([json.loads(r[7]) for r in rows]) if rows else pd.DataFrame()
-    inputs.columns = [f"input.{c}" if c in meta or c in ("prediction", "probabilities", "label") else c
-                      for c in inputs.columns]
-    cols = list(zip(*rows)) if rows else [[] for _ in range(11)]
+        sql += f" LIMIT {int(limit)}"   # at least `limit` rows: a request holds one or more
+    requests = project.read(sql, args) if served else []
+    cols = list(zip(*requests)) if requests else [[] for _ in range(10)]
+    counts = np.asarray(cols[4], dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    total = int(counts.sum())
+
+    def each_row(values, dtype=None):
+        return np.repeat(np.asarray(values, dtype=dtype), counts) if total else np.asarray([], dtype=dtype)
+
+    versions = [served[s][1] for s in cols[3]]
     frame = pd.DataFrame({
-        "request_id": pd.Series(cols[0], dtype=object),
-        "row": pd.Series(cols[1], dtype="int64"),
-        "time": pd.to_datetime(pd.Series(cols[2], dtype="float64"), unit="s", utc=True),
-        "model": pd.Series(cols[3], dtype=object),
-        "version": pd.Series([v if v is not None else pd.NA for v in cols[4]], dtype="Int64"),
-        "run_id": pd.Series(cols[5], dtype=object),
-        "latency_ms": pd.Series(cols[6], dtype="float64"),
+        "request_id": pd.Series(each_row(cols[1], object), dtype=object),
+        "row": pd.Series(np.arange(total, dtype=np.int64) - each_row(starts, np.int64), dtype="int64"),
+        "time": pd.to_datetime(pd.Series(each_row(cols[2], np.float64), dtype="float64"), unit="s", utc=True),
+        "model": pd.Series(each_row([served[s][0] for s in cols[3]], object), dtype=object),
+        "version": pd.Series(pd.array(each_row([v if v is not None else pd.NA for v in versions], object),
+                                      dtype="Int64")),
+        "run_id": pd.Series(each_row([served[s][2] for s in cols[3]], object), dtype=object),
+        "latency_ms": pd.Series(each_row(cols[5], np.float64), dtype="float64"),
     })
-    frame = pd.concat([frame, inputs.set_axis(frame.index)], axis=1) if len(inputs.columns) else frame
-    frame["prediction"] = [json.loads(v) for v in cols[8]]
+    inputs = _decode_inputs(served, cols, counts, starts, total)
+    meta = set(frame.columns) | {"prediction", "probabilities", "label"}
+    for name, values in inputs.items():
+        frame[f"input.{name}" if name in meta else name] = values
+    frame["prediction"] = _flat_json(cols[8])
     if any(v is not None for v in cols[9]):
-        frame["probabilities"] = [json.loads(v) if v is not None else None for v in cols[9]]
-    labels = [json.loads(v) if v is not None else None for v in cols[10]]
+        frame["probabilities"] = _flat_json([v if v is not None else "[" + ",".join(["null"] * n) + "]"
+                                             for v, n in zip(cols[9], counts.tolist())])
+    labels = _labels(project, cols[0], starts, total)
     try:   # nullable dtypes keep integer labels integers next to missing ones (Int64, not float)
         frame["label"] = pd.array(labels) if labels and any(v is not None for v in labels) else \
             pd.Series([None] * len(labels), dtype=object)
     except (TypeError, ValueError):   # labels of mixed kinds
         frame["label"] = pd.Series(labels, dtype=object)
+    if limit is not None and len(frame) > limit:
+        frame = frame.iloc[:int(limit)].copy()
     return frame
 
 
-def set_labels(project: Project, labels, *, chunk: int = 5_000) -> int:
-    """Set true labels from ``(request_id, row, value)`` triples; returns rows labeled."""
-    now = clock.now()
-    batch: list[tuple] = []
-    done = 0
-
-    def flush() -> int:
-        with project.write() as w:
-            return sum(w.execute("UPDATE predictions SET label = ?, label_time = ? WHERE request_id = ? AND row = ?",
-                                 args).rowcount for args in batch)
-
-    for request_id, row, value in labels:
-        batch.append((_dumps(value), now, request_id, int(row)))
-        if len(batch) >= chunk:
-            done += flush()
-            batch = []
-    if batch:
-        done += flush()
-    return done
+def _request_filter(served: dict, since, until) -> tuple[str, list]:
+    start, end = to_epoch(since, "since"), to_epoch(until, "until")
+    ids = sorted(served)
+    where = f"served_id IN ({','.join('?' * len(ids))})" if ids else "0"
+    args: list = list(ids)
+    if start is not None:
+        where += " AND time >= ?"
+        args.append(start)
+    if end is not None:
+        where += " AND time < ?"
+        args.append(end)
+    return where, args
 
 
-@dataclass(frozen=True)
-class LabelImport:
-    """What :func:`import_labels` did."""
-
-    lines: int
-    labeled_rows: int
-    unknown: int
-    ambiguous: int
-    invalid: int
-    examples: list[str] = field(default_factory=list)   # a few problems, for the user
-
-    def summary(self) -> str:
-        text = f"{self.labeled_rows:,} prediction(s) labeled from {self.lines:,} line(s)"
-        extra = [f"{n:,} {what}" for n, what in ((self.unknown, "with an unknown request id"),
-                                                  (self.ambiguous, "ambiguous (multi-row request, no row column)"),
-                                                  (self.invalid, "invalid")) if n]
-        return text + (("; skipped " + ", ".join(extra)) if extra else "") + "."
+def _flat_json(texts) -> list:
+    """Concatenate per-request JSON arrays into one list: a single parse for all of them."""
+    if not texts:
+        return []
+    return list(itertools.chain.from_iterable(json.loads("[" + ",".join(texts) + "]")))
 
 
-def _label_json(text: str) -> str:
-    try:
-        value = json.loads(text)
-        if isinstance(value, (int, float, bool)) and not (isinstance(value, float) and not math.isfinite(value)):
-            return json.dumps(value)
-    except ValueError:
-        pass
-    return json.dumps(text)
+def _decode_inputs(served: dict, cols: list, counts, starts, total: int) -> dict:
+    """Input columns by name (in order of first appearance), each an array or list of ``total`` values."""
+    import numpy as np
+    import pandas as pd
+
+    from .log_codec import decode_blocks
+
+    texts = [t for t in cols[7] if t is not None]
+    parsed = iter(json.loads("[" + ",".join(texts) + "]")) if texts else iter(())
+    text_parts = [next(parsed) if t is not None else None for t in cols[7]]
+    groups: dict[tuple, list[int]] = {}
+    for i, (sid, text) in enumerate(zip(cols[3], text_parts)):
+        groups.setdefault((sid, tuple(text) if text else ()), []).append(i)
+    order: list[str] = []
+    parts: dict[str, list] = {}
+    for (sid, text_names), members in groups.items():   # dicts keep first-appearance order
+        names = json.loads(served[sid][3])
+        numeric = [n for n in names if n not in text_names]
+        idx = np.asarray(members, dtype=np.int64)
+        n_rows = counts[idx]
+        pos = np.repeat(starts[idx], n_rows) + (np.arange(int(n_rows.sum())) - np.repeat(np.cumsum(n_rows) - n_rows,
+                                                                                        n_rows))
+        values, is_int, ints = decode_blocks([cols[6][i] for i in members], n_rows, len(numeric))
+        for j, name in enumerate(numeric):
+            parts.setdefault(name, []).append(("n", pos, values[:, j], is_int[:, j], ints[:, j]))
+        for name in text_names:
+            flat = list(itertools.chain.from_iterable(text_parts[i][name] for i in members))
+            parts.setdefault(name, []).append(("t", pos, flat))
+        for name in names:
+            if name not in order:
+                order.append(name)
+    out = {}
+    for name in order:
+        pieces = parts[name]
+        covered = sum(len(p[1]) for p in pieces)
+        if all(p[0] == "n" for p in pieces):
+            if covered == total and all(p[3].all() for p in pieces):
+                col = np.empty(total, dtype=np.int64)
+                for p in pieces:
+                    col[p[1]] = p[4]
+            else:
+                col = np.full(total, np.nan)
+                for p in pieces:
+                    col[p[1]] = p[2]
+            out[name] = col
+            continue
+        obj = np.full(total, np.nan, dtype=object)
+        for p in pieces:
+            if p[0] == "n":
+                obj[p[1]] = [int(i) if k else v for v, k, i in zip(p[2].tolist(), p[3].tolist(), p[4].tolist())]
+            else:
+                obj[p[1]] = p[2]
+        out[name] = pd.Series(obj.tolist())
+    return out
 
 
-def import_labels(project: Project, csv_path, *, chunk: int = 5_000) -> LabelImport:
-    """Join true labels onto logged predictions from a CSV with ``request_id,label[,row]``.
-
-    Without a ``row`` column a label applies to a single-row request (the
-    usual online case); a line naming a multi-row request then needs ``row``
-    (0-based) and is otherwise skipped as ambiguous. Numbers stay numbers
-    (``1`` matches a prediction of ``1``). Re-importing overwrites labels.
-    """
-    try:
-        fh = open(csv_path, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise UsageError(f"Cannot read labels from {csv_path}: {exc.strerror}.") from None
-    lines = labeled = unknown = ambiguous = invalid = 0
-    examples: list[str] = []
-    now = clock.now()
-    with fh:
-        reader = csv.reader(fh)
-        header = next(reader, None)
-        cols = [h.strip().lower() for h in header or []]
-        if "request_id" not in cols or "label" not in cols:
-            raise UsageError(f"{csv_path} needs a header with request_id and label (and optionally row); "
-                             f"it has {', '.join(header or []) or 'no header'}.")
-        i_req, i_lab = cols.index("request_id"), cols.index("label")
-        i_row = cols.index("row") if "row" in cols else None
-        pending: list[tuple] = []
-
-        def apply(batch: list[tuple]) -> None:
-            nonlocal labeled, unknown, ambiguous
-            with project.write() as w:
-                for line_no, req, row, label in batch:
-                    if row is None:
-                        n = w.execute("SELECT COUNT(*) FROM predictions WHERE request_id = ?", (req,)).fetchone()[0]
-                        if n > 1:
-                            ambiguous += 1
-                            _note(examples, f"line {line_no}: request {req} has {n} rows; add a row column")
-                            continue
-                        row = 0
-                    cur = w.execute("UPDATE predictions SET label = ?, label_time = ? WHERE request_id = ? AND row = ?",
-                                    (label, now, req, row))
-                    if cur.rowcount:
-                        labeled += cur.rowcount
-                    else:
-                        unknown += 1
-                        _note(examples, f"line {line_no}: no logged prediction {req}" + (f" row {row}" if row else ""))
-
-        for line_no, rec in enumerate(reader, start=2):
-            if not rec or not any(c.strip() for c in rec):
-                continue
-            lines += 1
-            try:
-                req, label = rec[i_req].strip(), rec[i_lab].strip()
-                row = int(rec[i_row]) if i_row is not None and rec[i_row].strip() != "" else None
-            except (IndexError, ValueError):
-                req = label = ""
-            if not req or label == "":
-                invalid += 1
-                _note(examples, f"line {line_no}: needs a request_id, a label" + (" and a whole-number row"
-                                                                               if i_row is not None else ""))
-                continue
-            pending.append((line_no, req, row, _label_json(label)))
-            if len(pending) >= chunk:
-                apply(pending)
-                pending = []
-        if pending:
-            apply(pending)
-    return LabelImport(lines, labeled, unknown, ambiguous, invalid, examples)
+def _labels(project: Project, request_ids, starts, total: int) -> list:
+    """Labels by row position (None where unlabeled), parsed in one go."""
+    labels: list = [None] * total
+    if not total:
+        return labels
+    position = dict(zip(request_ids, starts.tolist()))
+    found: list[tuple[int, str]] = []
+    ids = list(request_ids)
+    for k in range(0, len(ids), 50_000):   # keep each IN list bounded
+        chunk = ids[k:k + 50_000]
+        found += project.read("SELECT l.request, l.row, l.label FROM prediction_labels l JOIN json_each(?) j"
+                              " ON l.request = j.value", (json.dumps(chunk),))
+    if found:
+        values = json.loads("[" + ",".join(r[2] for r in found) + "]")
+        for (request, row, _), value in zip(found, values):
+            labels[position[request] + row] = value
+    return labels
 
 
-def _note(examples: list[str], text: str) -> None:
-    if len(examples) < 5:
-        examples.append(text)
+# Labels live in their own module; these names stay importable from here (cli, demo, notebooks use them).
+from .prediction_labels import LabelImport, import_labels, set_labels  # noqa: E402,F401

@@ -14,6 +14,7 @@ from .m003_predictions import m003_predictions
 from .m004_application_id import m004_application_id
 from .m005_run_liveness import m005_run_liveness
 from .m006_governance import m006_governance
+from .m007_prediction_log import m007_prediction_log
 
 MIGRATION_SET = "modeldesk"
 
@@ -25,6 +26,7 @@ MIGRATIONS = [
     ("m004_application_id", m004_application_id),
     ("m005_run_liveness", m005_run_liveness),
     ("m006_governance", m006_governance),
+    ("m007_prediction_log", m007_prediction_log),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
