@@ -384,3 +384,15 @@ def test_metrics_history_turns_counters_into_rates():
     assert h.rps[-1] == 50.0
     h.add(120.0, page(60, 0))
     assert list(h.times) == [120.0]           # older than keep_s is dropped
+
+
+def test_the_view_shows_the_file_size_and_what_the_log_takes(qtbot, sview, project):
+    from modeldesk.core.serving.prediction_retention import set_retention
+
+    set_retention(project, days=90)
+    sview.set_project(None)
+    sview.set_project(project)
+    qtbot.waitUntil(lambda: sview.storage_label.text() != "", timeout=5000)
+    text = sview.storage_label.text()
+    assert text.startswith("Project file ") and (" KB" in text or " MB" in text)
+    assert "prediction log" in text and "kept: 90 days" in text

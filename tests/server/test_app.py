@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -506,3 +507,25 @@ def test_an_alias_moved_around_the_audit_log_is_not_followed(make_app, md, logge
     health = app.test_client().get("/health").get_json()
     assert health["version"] == 2 and "last logged move put v2 there" in health["reload_refused"]
     assert "not following models:/cancer@production" in capfd.readouterr().err
+
+
+def test_the_server_applies_the_log_retention(make_app, logged, project_path):
+    """A project keeping 3 logged rows: a server started on it prunes the rest, and counts them."""
+    from modeldesk.core.serving.prediction_retention import set_retention
+
+    app = make_app()
+    client = app.test_client()
+    for i in range(5):
+        assert client.post("/predict", json={"records": records(logged.X, 1, start=i)}).status_code == 200
+    app.extensions["modeldesk"].close()                       # writes the log
+    with open_project(project_path) as p:
+        set_retention(p, rows=3)
+    app = make_app()
+    state = app.extensions["modeldesk"]
+    deadline = time.time() + 10
+    while state.metrics.pruned_rows < 2 and time.time() < deadline:
+        time.sleep(0.05)
+    assert state.metrics.pruned_rows == 2
+    assert "modeldesk_prediction_log_pruned_rows_total 2" in app.test_client().get("/metrics").get_data(True)
+    with open_project(project_path) as p:
+        assert len(get_predictions(p, logged.uri)) == 3

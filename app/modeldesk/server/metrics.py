@@ -20,6 +20,7 @@ class Metrics:
     """Thread-safe counters of one server process."""
 
     def __init__(self):
+        self.pruned_rows = 0   # by the retention thread (one writer: a plain int is enough)
         self.started = time.time()
         self._lock = threading.Lock()
         self.requests: collections.Counter = collections.Counter()    # (endpoint, method, status)
@@ -124,6 +125,9 @@ class Metrics:
         out.append(f"modeldesk_start_time_seconds {self.started:.3f}")
         meta("modeldesk_uptime_seconds", "gauge", "Seconds since the server started.")
         out.append(f"modeldesk_uptime_seconds {time.time() - self.started:.3f}")
+        meta("modeldesk_prediction_log_pruned_rows_total", "counter",
+             "Logged predictions deleted by the project's retention settings.")
+        out.append(f"modeldesk_prediction_log_pruned_rows_total {self.pruned_rows}")
         return "\n".join(out) + "\n"
 
 

@@ -7,6 +7,7 @@ read it through :func:`serving_state` (the app of the current request).
 from __future__ import annotations
 
 import sys
+import threading
 
 from flask import current_app
 
@@ -44,7 +45,11 @@ class ServingState:
                                   on_refused=self._reload_refused)
         self.log = PredictionLog(self.project) if log_predictions else None
         self._closed = False
+        self._stop_retention = threading.Event()
+        self._retention = threading.Thread(target=self._retention_loop, name="modeldesk-retention", daemon=True)
         self.holder.start()
+        if self.log is not None:
+            self._retention.start()
 
     @property
     def current(self) -> ServedModel:
@@ -70,15 +75,33 @@ class ServingState:
     def _reload_refused(self, message: str) -> None:
         say(message)   # always: an alias moved around the audit log is news for whoever runs the server
 
+    def _retention_loop(self) -> None:
+        """Apply the prediction log's retention settings at start and every RETENTION_INTERVAL_S,
+        off the request threads, on this thread's own connection."""
+        from ..core.serving.prediction_retention import apply_retention
+
+        while not self._stop_retention.is_set():
+            try:
+                self.metrics.pruned_rows += apply_retention(self.project)
+            except Exception as exc:   # a busy or read-only file: try again next time
+                say(f"could not apply the prediction log's retention: {exc}")
+            self._stop_retention.wait(RETENTION_INTERVAL_S)
+
     def close(self) -> None:
         """Stop following the URI, write every logged prediction, close the project."""
         if self._closed:
             return
         self._closed = True
+        self._stop_retention.set()
+        if self._retention.is_alive():
+            self._retention.join(timeout=30)
         self.holder.stop()
         if self.log is not None:
             self.log.stop()
         self.project.close()
+
+
+RETENTION_INTERVAL_S = 300.0
 
 
 def serving_state() -> ServingState:

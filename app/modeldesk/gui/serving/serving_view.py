@@ -14,24 +14,35 @@ before it quits, which stops them.
 from __future__ import annotations
 
 import html
+import time
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QHBoxLayout, QHeaderView, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTreeWidget, QTreeWidgetItem,
+    QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTreeWidget,
+    QTreeWidgetItem,
     QVBoxLayout, QWidget,
 )
 
 from ..kit.empty_state import EmptyState
 from .serving_details import STATUS_COLOURS, ServerDetails
 from .serving_process import STOPPED, STOPPING, ServerProcess
-from ...core.text import fmt_duration
+from ...core.text import fmt_duration, fmt_size
 from ..kit.theme import theme
 
 EMPTY_TITLE = "No model server running"
 EMPTY_TEXT = ("Serve a model version from the Models view, or run "
               "<code>modeldesk serve models:/NAME@production</code>.")
 COLUMNS = ("Model", "URL", "Version", "Uptime", "Status", "Requests", "Errors")
+
+
+def _storage_job(project):
+    """The file's size, the prediction log's share of it, and the project's retention (a worker)."""
+    from ...core.serving.prediction_retention import get_retention, log_size
+
+    size = sum(p.stat().st_size for p in (project.path, Path(f"{project.path}-wal")) if p.exists())
+    return size, log_size(project), get_retention(project)
 
 
 class ServingView(QWidget):
@@ -77,6 +88,11 @@ class ServingView(QWidget):
         for b in (self.serve_button, self.stop_button, self.stop_all_button):
             bar.addWidget(b)
         bar.addStretch(1)
+        self.storage_label = QLabel()
+        self.storage_label.setObjectName("storageLabel")
+        self.storage_label.setToolTip("The project file's size and what the prediction log takes in it. "
+                                      "Keep it bounded with `predictions retention` (a running server applies it).")
+        bar.addWidget(self.storage_label)
         bar.addWidget(self.score_button)
 
         self.table = QTreeWidget()
@@ -120,10 +136,32 @@ class ServingView(QWidget):
         self.project = project
         self.details.set_project(project)
         self._update_buttons()
+        self._storage_at = 0.0
+        self.storage_label.setText("")
+        self._read_storage()
 
     def refresh(self) -> None:
-        """The project file changed: nothing to do (the servers report their own state, the
-        details pane reads its events on a timer)."""
+        """The project file changed: the servers report their own state and the details pane
+        reads its events on a timer; only the file's size is read again (at most every 10 s)."""
+        self._read_storage()
+
+    def _read_storage(self) -> None:
+        if self.project is None or time.monotonic() - getattr(self, "_storage_at", 0.0) < 10:
+            return
+        self._storage_at = time.monotonic()
+        self.jobs.start(_storage_job, self.project, done=self._show_storage, failed=lambda _m: None)
+
+    def _show_storage(self, result) -> None:
+        file_bytes, log_bytes, retention = result
+        if self.project is None:
+            return
+        keep = []
+        if retention.days:
+            keep.append(f"{retention.days:g} days")
+        if retention.rows:
+            keep.append(f"{retention.rows:,} rows")
+        self.storage_label.setText(f"Project file {fmt_size(file_bytes)} · prediction log {fmt_size(log_bytes)}"
+                                   f" · kept: {' or '.join(keep) if keep else 'everything'}")
 
     def save_state(self, settings) -> None:
         """Nothing of this view is kept between sessions."""
