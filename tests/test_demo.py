@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import modeldesk as md
-from modeldesk.core.tracking import artifacts as art
 from modeldesk.core.errors import UsageError
+from modeldesk.core.tracking import artifacts as art
 from modeldesk.core.tracking.runs import child_runs, list_experiments
 from modeldesk.demo import AUTHORS, build_demo, confusion_png
 
@@ -197,8 +197,9 @@ def test_cli_demo_builds_and_prints_the_summary(tmp_path):
 
 
 def test_demo_registry_has_approvals_a_rejection_a_pending_request_and_a_rollback(demo, project):
-    from modeldesk.core.registry import approvals, aliases, versions as registry
     from modeldesk.core import audit
+    from modeldesk.core.registry import aliases, approvals
+    from modeldesk.core.registry import versions as registry
 
     assert "2 registered models (6 versions" in demo[1]
     models = {m.name: m for m in registry.list_models(project)}

@@ -6,10 +6,10 @@ import time
 
 import pandas as pd
 import pytest
-from support.registry import log_run
 
 from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.demo_traffic import DRIFT, add_served_traffic, default_model_uri
+from support.registry import log_run
 
 
 @pytest.fixture

@@ -456,7 +456,7 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
         builder.check_stop()
         registered = _registry_story()
     builder.report(f"Registry: {registered}")
-    from .demo_traffic import add_served_traffic, default_model_uri   # served predictions (issue 5)
+    from .demo_traffic import add_served_traffic, default_model_uri  # served predictions (issue 5)
 
     traffic = add_served_traffic(path, default_model_uri(md.get_project()))
     builder.report(f"Serving: {traffic}")
@@ -484,7 +484,8 @@ def _registry_story() -> str:
     through the core's ``actor`` argument, as they would with ``--as``; each
     move is stamped at its own moment of the past ten days (core.clock).
     """
-    from modeldesk.core.registry import approvals, aliases, versions as registry
+    from modeldesk.core.registry import aliases, approvals
+    from modeldesk.core.registry import versions as registry
     from modeldesk.core.registry.settings import update_settings
 
     project = md.get_project()

@@ -35,9 +35,9 @@ def add_served_traffic(project_path, model_uri: str, *, requests: int = 4000, da
     from sklearn.datasets import load_breast_cancer
 
     from .core.serving.prediction_log import LogEntry, set_labels, write_predictions
-    from .core.storage.project import open_project
     from .core.serving.served_model import full_uri, load_served
     from .core.serving.validation import model_input
+    from .core.storage.project import open_project
 
     rng = np.random.default_rng(seed)
     ids = random.Random(seed)
@@ -103,8 +103,8 @@ def _request_times(rng, count: int, now: float, days: float):
 def default_model_uri(project) -> str:
     """``models:/cancer-classifier@production`` when the registry has it, else the best
     breast-cancer run's model (by roc_auc)."""
-    from .core.tracking.artifacts import list_models
     from .core.registry.versions import alias_version, model_exists
+    from .core.tracking.artifacts import list_models
     from .core.tracking.runs import search_runs
 
     if model_exists(project, "cancer-classifier") and \

@@ -57,11 +57,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def build_project(tmp: Path):
-    import modeldesk as md
     from sklearn.datasets import load_breast_cancer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
+
+    import modeldesk as md
 
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)
     model = Pipeline([("scale", StandardScaler()), ("clf", LogisticRegression(max_iter=2000))]).fit(X, y)

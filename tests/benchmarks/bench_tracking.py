@@ -141,7 +141,8 @@ def bench_runs(tmp: Path, n_runs: int) -> Path:
            ">= 5,000/s, <= 3x", True)
     per_run = floor_runs_committed_each(tmp, n_runs // 5)
     print(f"  {'  (plain sqlite3, one transaction per run)':<44} {per_run:>14,.1f} runs/s  ratio "
-          f"{per_run / (n_runs / ours):5.2f}x  (each run committed alone; the API group-commits runs ending back to back)", flush=True)
+          f"{per_run / (n_runs / ours):5.2f}x  (each run committed alone; the API group-commits runs ending"
+          " back to back)", flush=True)
     return path
 
 
@@ -198,7 +199,8 @@ def bench_search(path: Path) -> None:
         " JOIN params p ON p.run_rid = r.rid AND p.key = 'p1'"
         " JOIN latest_metrics l ON l.run_rid = r.rid AND l.key = 'loss'"
         " WHERE m.value > 0.5 AND CAST(p.value AS REAL) < 40)"
-        " SELECT s.id, s.name, s.status, s.start_time, s.loss, x.key, x.value FROM sel s JOIN params x ON x.run_rid = s.rid"
+        " SELECT s.id, s.name, s.status, s.start_time, s.loss, x.key, x.value FROM sel s"
+        " JOIN params x ON x.run_rid = s.rid"
         " UNION ALL SELECT s.id, s.name, s.status, s.start_time, s.loss, x.key, x.value FROM sel s"
         " JOIN latest_metrics x ON x.run_rid = s.rid"
         " UNION ALL SELECT s.id, s.name, s.status, s.start_time, s.loss, x.key, x.value FROM sel s"

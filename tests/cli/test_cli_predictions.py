@@ -20,8 +20,8 @@ def _fill(path):
     models = [ServedModel(f"models:/{n}/1", n, 1, f"run{n}", "model", "a" * 64, sig) for n in ("churn", "fraud")]
     now = time.time()
     with open_project(path) as p:
-        write_predictions(p, [LogEntry(f"{m.name}{k}", now - k * 86400 - 1, m, pd.DataFrame({"x": [float(k)]}), [0], 1.0)
-                              for m in models for k in range(10)])
+        write_predictions(p, [LogEntry(f"{m.name}{k}", now - k * 86400 - 1, m, pd.DataFrame({"x": [float(k)]}), [0],
+                                       1.0) for m in models for k in range(10)])
 
 
 def run(path, *args):

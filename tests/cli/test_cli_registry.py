@@ -11,9 +11,9 @@ import subprocess
 import sys
 
 import pytest
-from support.registry import log_run, logreg, tamper_blob
 
 from modeldesk import cli as cli_mod
+from support.registry import log_run, logreg, tamper_blob
 
 
 @pytest.fixture

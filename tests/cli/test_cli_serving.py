@@ -16,6 +16,7 @@ import urllib.request
 
 import pandas as pd
 import pytest
+
 from support.data import breast_cancer
 from support.registry import fitted_logreg, log_run
 
@@ -250,7 +251,8 @@ def test_as_is_in_the_help_of_serve_and_labels_import():
 
 def test_cli_takes_registry_short_forms(served, tmp_path):
     path, uri, X, model = served
-    from modeldesk.core.registry import aliases, versions as registry
+    from modeldesk.core.registry import aliases
+    from modeldesk.core.registry import versions as registry
     from modeldesk.core.storage.project import open_project
 
     with open_project(path) as p:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from support.registry import log_run, logreg
 
-from modeldesk.core.registry import approvals, aliases
 from modeldesk.core import audit
-from modeldesk.core.storage.project import open_project
+from modeldesk.core.registry import aliases, approvals
 from modeldesk.core.registry.settings import update_settings
+from modeldesk.core.storage.project import open_project
+from support.registry import log_run, logreg
 
 
 @pytest.fixture

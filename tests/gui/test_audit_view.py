@@ -8,13 +8,14 @@ import sqlite3
 
 import pytest
 from PySide6.QtGui import QGuiApplication
-from support.gui import shown_project_view
-from support.registry import log_run, logreg
 
-from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
+from modeldesk.core.registry import aliases, approvals
+from modeldesk.core.registry import versions as registry
 from modeldesk.core.storage.project import open_project
 from modeldesk.gui.audit.audit_view import ACTION, DETAILS, MODEL, SEQ, AuditView
+from support.gui import shown_project_view
+from support.registry import log_run, logreg
 
 
 @pytest.fixture

@@ -219,9 +219,9 @@ def test_smoothing_slider_changes_the_displayed_data(qtbot, three_runs):
 
 
 def test_smoothing_many_points_runs_in_a_worker(qtbot, three_runs, monkeypatch):
-    from modeldesk.gui.compare import compare_panels
-
     import threading
+
+    from modeldesk.gui.compare import compare_panels
 
     monkeypatch.setattr(compare_panels, "SYNC_SMOOTH_POINTS", 10)   # 3 x 40 points count as "many"
     threads = []
@@ -564,8 +564,8 @@ def chart_with(qtbot, histories, chart=None):
     chart.show()
     chart.set_runs([(rid, f"r{i}", run_colour(i), ("loss",)) for i, rid in enumerate(histories)])
     chart.set_metrics(["loss"])
-    for rid, history in histories.items():
-        chart.set_history(rid, "loss", history)
+    for rid, series in histories.items():
+        chart.set_history(rid, "loss", series)
     qtbot.waitUntil(lambda: chart.idle and len(chart.curves("loss")) == len(histories), timeout=WAIT)
     return chart
 

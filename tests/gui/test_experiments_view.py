@@ -17,7 +17,6 @@ from modeldesk.core.tracking.browse import Column
 from modeldesk.gui.experiments.runs_model import PAGE_SIZE, RunIdRole
 
 
-
 def texts(view, column: int = 0) -> list[str]:
     m = view.model
     return [m.data(m.index(r, column)) for r in range(m.rowCount())]
@@ -80,7 +79,8 @@ def test_cells_are_formatted_for_reading(qtbot, gui, view, sample):
 
 
 def test_number_and_time_formats():
-    from modeldesk.core.text import fmt_duration as format_duration, fmt_number_short as format_number
+    from modeldesk.core.text import fmt_duration as format_duration
+    from modeldesk.core.text import fmt_number_short as format_number
 
     assert [format_number(v) for v in (0.91234, 12.0, 1234.5, 123456.0, 1e-5, float("nan"), None)] == \
         ["0.9123", "12.00", "1234", "1.235e5", "1.000e-5", "NaN", "—"]
@@ -294,8 +294,8 @@ def click_context_entry(qtbot, view, row: int, label: str) -> None:
 def test_context_menu_opens_compare_and_details_windows(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.compare.compare_view import CompareView
+    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.runs.run_details import RunDetailsWidget
 
     path, ids = sample
@@ -379,8 +379,8 @@ def test_opening_details_and_compare_returns_the_window(qtbot, gui, view, sample
 def test_returned_windows_are_the_real_ones_and_can_be_awaited(qtbot, gui, view, sample):
     from PySide6.QtCore import QThreadPool
 
-    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.compare.compare_view import CompareView
+    from modeldesk.gui.kit.workers import pool
     from modeldesk.gui.runs.run_details import RunDetailsWidget
 
     path, ids = sample

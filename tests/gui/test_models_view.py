@@ -8,16 +8,23 @@ import threading
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
-from support.gui import shown_project_view
-from support.registry import log_run, logreg
 
-from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
-from modeldesk.core.storage.project import open_project
+from modeldesk.core.registry import aliases, approvals
+from modeldesk.core.registry import versions as registry
 from modeldesk.core.registry.settings import update_settings
+from modeldesk.core.storage.project import open_project
 from modeldesk.gui.registry.models_actions import REPORT_LATER, SERVE_UNAVAILABLE
 from modeldesk.gui.registry.models_view import RUN_COLUMN, ModelsView
-from modeldesk.gui.registry.registry_dialogs import AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog
+from modeldesk.gui.registry.registry_dialogs import (
+    AskDialog,
+    OverrideDialog,
+    RegisterDialog,
+    RequestDialog,
+    RollbackDialog,
+)
+from support.gui import shown_project_view
+from support.registry import log_run, logreg
 
 
 @pytest.fixture
@@ -178,7 +185,8 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     entries = serve_entries(mview.actions.buttons["serve"].menu())
     assert list(entries) == ["Serve version 2", "Serve @production", "Serve @staging"]
     assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in entries.values())
-    assert mview.actions.buttons["serve"].popupMode() == mview.actions.buttons["serve"].ToolButtonPopupMode.MenuButtonPopup
+    serve_button = mview.actions.buttons["serve"]
+    assert serve_button.popupMode() == serve_button.ToolButtonPopupMode.MenuButtonPopup
     mview.panel.model_menu("churn")
     listed = serve_entries(mview.panel.context_menu)
     assert list(listed) == ["Serve @production", "Serve @staging"]
@@ -217,7 +225,8 @@ def test_serve_menu_lists_the_version_and_every_alias(qtbot, mview, churn, proje
     assert seen == ["models:/churn@staging"]
 
     mview.actions.enable_serving(False)
-    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in serve_entries(mview.actions.serve_menu).values())
+    entries = serve_entries(mview.actions.serve_menu).values()
+    assert all(not a.isEnabled() and a.toolTip() == SERVE_UNAVAILABLE for a in entries)
 
 
 def test_serve_menu_follows_the_selected_model(qtbot, mview, churn, md, project_path):
@@ -398,7 +407,8 @@ def test_rollback_confirms_naming_both_versions(qtbot, mview, churn, project_pat
     move = aliases.alias_history(project, "churn", "production")[-1]
     assert (move.kind, move.actor, move.reason) == ("rollback", "ben", "v2 misses too many positives in the pilot")
     assert "Rolled back churn@production: v2 → v1" in mview.status.text()
-    assert not mview.actions.rollback_action.isEnabled() and "Nothing to roll back to" in mview.actions.rollback_action.toolTip()
+    rollback = mview.actions.rollback_action
+    assert not rollback.isEnabled() and "Nothing to roll back to" in rollback.toolTip()
 
 
 def test_a_refusal_from_core_is_shown_not_raised(qtbot, mview, churn, project_path):

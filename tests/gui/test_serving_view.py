@@ -19,6 +19,7 @@ from types import SimpleNamespace
 import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+
 from support.data import breast_cancer
 from support.registry import log_run, logreg
 
@@ -244,7 +245,8 @@ def test_quitting_asks_then_stops_every_server(qtbot, served):
     assert win.views.currentWidget() is win.serving
     win.nav.setCurrentRow(1)                                    # one click on a version in the Models view
     win.models.select("cancer", 1)
-    qtbot.waitUntil(lambda: win.models.current_version == 1 and win.models.actions.serve_action.isEnabled(), timeout=10_000)
+    qtbot.waitUntil(lambda: win.models.current_version == 1 and win.models.actions.serve_action.isEnabled(),
+                    timeout=10_000)
     win.models.actions.serve_action.trigger()
     assert win.views.currentWidget() is win.serving
     assert [s.uri for s in win.serving.servers] == ["models:/cancer@staging", "models:/cancer/1"]

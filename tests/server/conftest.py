@@ -6,6 +6,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
+
 from support.data import breast_cancer
 from support.registry import fitted_logreg, log_run
 

@@ -8,10 +8,9 @@ import time
 import numpy as np
 import pytest
 
+from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.core.storage.project import open_project
-from modeldesk.core.serving.metrics_text import parse_metrics
-
 from support.data import breast_cancer
 from support.registry import fitted_logreg, log_run
 

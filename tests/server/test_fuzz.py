@@ -29,7 +29,6 @@ def fuzz_client(tmp_path_factory):
     """One app for all examples (hypothesis reruns the test body many times)."""
     import modeldesk as md
     from modeldesk.server.app import create_app
-
     from support.data import breast_cancer
     from support.registry import fitted_logreg, log_run
 

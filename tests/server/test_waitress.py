@@ -13,12 +13,11 @@ import time
 
 import pytest
 
+from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.core.serving.prediction_log import get_predictions
 from modeldesk.core.storage.project import open_project
 from modeldesk.server.app import create_app
-from modeldesk.core.serving.metrics_text import parse_metrics
 from modeldesk.server.runner import ServerHandle, is_loopback
-
 from support.http import http_call
 from support.registry import fitted_logreg, log_run
 
@@ -297,7 +296,8 @@ def test_switch_of_a_runs_uri_under_load_drops_nothing(md, logged, project_path)
 
 
 def test_production_alias_moves_under_load_without_dropping_a_request(md, logged, project_path):
-    from modeldesk.core.registry import approvals, aliases, versions as registry
+    from modeldesk.core.registry import aliases, approvals
+    from modeldesk.core.registry import versions as registry
 
     second = log_run(md, fitted_logreg(C=0.001), name="weaker", fit=False)
     with open_project(project_path, user="ana") as p:
@@ -330,7 +330,8 @@ def test_production_alias_moves_under_load_without_dropping_a_request(md, logged
     assert errors == []
     assert all(t < 5 for t in timings), timings
     assert {1, 2} <= {s[1] for s in seen}
-    for client in {s[5] for s in seen}:   # each client's requests are sequential: v1 ... v2 ... v1, never back and forth
+    # each client's requests are sequential: v1 ... v2 ... v1, never back and forth
+    for client in {s[5] for s in seen}:
         runs = [v for v, _ in itertools.groupby(s[1] for s in seen if s[5] == client)]
         assert runs in ([1, 2, 1], [1, 2], [2, 1], [1], [2]), runs
     with open_project(project_path) as p:

@@ -12,10 +12,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from modeldesk.server.app import create_app
 from modeldesk.core.serving.metrics_text import parse_metrics
+from modeldesk.server.app import create_app
 from modeldesk.server.runner import ServerHandle
-
 from support.data import breast_cancer
 from support.http import http_call
 from support.registry import fitted_logreg, log_run

@@ -130,8 +130,8 @@ def main(argv: list[str]) -> int:
         QSettings.setPath(QSettings.Format.IniFormat, scope, settings_dir)
     app = create_application()
 
-    from modeldesk.gui.main_window import VIEWS, MainWindow
     from modeldesk.gui.kit.tables import selection_of
+    from modeldesk.gui.main_window import VIEWS, MainWindow
 
     shots = Shots(app, out)
     win = MainWindow(user=USER)

@@ -12,8 +12,8 @@ import sys
 
 import click
 
-from ..core.version import __version__
 from ..core.errors import ModelDeskError
+from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
 from .models import models

@@ -10,6 +10,7 @@ import click
 from ..core.errors import Hint
 from ..core.text import fmt_duration, fmt_number
 
+
 class Context:
     def __init__(self, project_path: str | None, user: str | None):
         self.project_path = project_path
@@ -18,9 +19,8 @@ class Context:
 
     def project(self, *, create: bool = False):
         if self._project is None:
-            from ..core.storage.project import default_project_path, open_project
-
             from ..core.audit import on_open
+            from ..core.storage.project import default_project_path, open_project
 
             path = self.project_path or default_project_path()
             self._project = open_project(path, create=create, user=self.user)
@@ -107,7 +107,8 @@ def hint_command(hint: Hint | None) -> str:
         "approve": f"Ask a teammate to run: modeldesk models approve {m} {v}",
         "withdraw": f"To take it back, run: modeldesk models withdraw {m} {v}",
         "reject": f"A reviewer runs: modeldesk models reject {m} {v} --comment \"...\"",
-        "override": f"An approver runs: modeldesk models override {m} {v} --gate {hint.gate or 'GATE'} --reason \"...\"",
+        "override": (f"An approver runs: modeldesk models override {m} {v} --gate {hint.gate or 'GATE'}"
+                     " --reason \"...\""),
         "set_primary_metric": "Set one with: modeldesk models settings --primary-metric metrics.roc_auc",
         "list_runs": "List runs with: modeldesk runs list",
         "score_file": "Score a file with: modeldesk score MODEL_URI INPUT.csv -o OUTPUT.csv",

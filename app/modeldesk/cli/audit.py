@@ -11,9 +11,8 @@ import json
 
 import click
 
-from ._common import Context, pass_ctx
-from ._common import print_json, print_table
 from ..core.errors import RefusedError
+from ._common import Context, pass_ctx, print_json, print_table
 
 
 @click.group()

@@ -14,9 +14,9 @@ import json
 
 import click
 
+from ..core.errors import RefusedError
 from ..core.text import fmt_time
 from ._common import VERSION, Context, acting, pass_ctx, print_json, print_table
-from ..core.errors import RefusedError
 
 
 def _gate_lines(req) -> None:
@@ -92,7 +92,8 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
       modeldesk models show churn
       modeldesk models show churn 3
     """
-    from ..core.registry import approvals, aliases, versions as registry
+    from ..core.registry import aliases, approvals
+    from ..core.registry import versions as registry
     from ..core.registry.settings import get_settings
     from ..core.tracking.runs import get_run
 
@@ -142,7 +143,8 @@ def models_show(ctx: Context, name: str, version: int | None, fmt: str) -> None:
 
 
 def _show_version(project, name: str, version: int, fmt: str) -> None:
-    from ..core.registry import approvals, versions as registry
+    from ..core.registry import approvals
+    from ..core.registry import versions as registry
 
     lineage = registry.version_lineage(project, name, version)
     v, run = lineage.version, lineage.run

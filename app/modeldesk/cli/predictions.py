@@ -23,7 +23,8 @@ def predictions() -> None:
 
 
 @predictions.command("prune")
-@click.option("--older-than", "older_than", metavar="AGE", help="Delete predictions older than this (90d, 12h, or a date).")
+@click.option("--older-than", "older_than", metavar="AGE",
+              help="Delete predictions older than this (90d, 12h, or a date).")
 @click.option("--model", metavar="NAME", help="Only this model's predictions (a registered name or model URI).")
 @click.option("--vacuum", is_flag=True, help="Then give the freed space back (VACUUM; rewrites the file).")
 @acting
@@ -40,8 +41,13 @@ def prune(ctx: Context, older_than, model, vacuum) -> None:
       modeldesk predictions prune --model churn --older-than 30d --vacuum
       modeldesk predictions prune            # what the retention settings say
     """
-    from ..core.serving.prediction_retention import (apply_retention, file_bytes, log_size, prune_predictions,
-                                                     vacuum_file)
+    from ..core.serving.prediction_retention import (
+        apply_retention,
+        file_bytes,
+        log_size,
+        prune_predictions,
+        vacuum_file,
+    )
 
     project = ctx.project()
     if older_than is None and model is None:

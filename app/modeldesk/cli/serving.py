@@ -13,9 +13,8 @@ import sys
 
 import click
 
-from ._common import Context, pass_ctx
-from ._common import acting
 from ..core.errors import UsageError
+from ._common import Context, acting, pass_ctx
 
 
 def _project_path(ctx: Context) -> str:

@@ -32,10 +32,10 @@ from typing import Any
 
 from . import clock
 from .errors import UsageError
-from .text import utc_iso
+from .registry.entities import AuditEntry, AuditVerification
 from .storage.project import Project
 from .storage.rows import build, named
-from .registry.entities import AuditEntry, AuditVerification
+from .text import utc_iso
 
 GENESIS = "0" * 64
 _COLUMNS = "seq, time, actor, action, model, version, details, prev_hash, hash"
@@ -164,7 +164,8 @@ def verify(project: Project, *, after: tuple[int, str] | None = None) -> AuditVe
             start_seq, start_hash = after
     rows = project.read(f"SELECT {_COLUMNS} FROM audit_log WHERE seq > ? ORDER BY seq", (start_seq,))
     head = project.conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
-    present = dict(project.read("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
+    present = dict(project.read("SELECT name, sql FROM sqlite_master"
+                                " WHERE type = 'trigger' AND tbl_name = 'audit_log'"))
     warnings = tuple(
         f"The append-only trigger {name} was removed from the project file (outside ModelDesk)."
         if name not in present else

@@ -20,21 +20,28 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QFileDialog, QLabel, QListWidget, QMainWindow, QMessageBox, QSplitter, QStackedWidget,
-    QVBoxLayout, QWidget,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ..core.version import __version__
 from ..core import audit
-from ..core.tracking import browse
 from ..core.storage.project import open_project
-from .kit.empty_state import COMING, EmptyState, coming_view
+from ..core.tracking import browse
+from ..core.version import __version__
 from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
+from .kit.empty_state import COMING, EmptyState, coming_view
 from .kit.windows import ProjectView
-from .registry.models_view import ModelsView
 from .kit.workers import Jobs
+from .registry.models_view import ModelsView
 from .serving.serving_view import ServingView
 from .settings import Settings
 

@@ -9,12 +9,13 @@ import sys
 import time
 
 import pytest
-from support.registry import log_run, logreg, tamper_blob
 
-from modeldesk.core.registry import approvals, aliases, versions as registry
 from modeldesk.core import audit
 from modeldesk.core.errors import Hint, IntegrityError, NotFoundError, RefusedError, UsageError
+from modeldesk.core.registry import aliases, approvals
+from modeldesk.core.registry import versions as registry
 from modeldesk.core.registry.settings import get_settings, update_settings
+from support.registry import log_run, logreg, tamper_blob
 
 
 @pytest.fixture

@@ -5,16 +5,17 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from support.data import breast_cancer
-from support.registry import log_run, logreg, tamper_blob
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from modeldesk.core.registry import approvals, gates, versions as registry
+from modeldesk.core.registry import approvals, gates
+from modeldesk.core.registry import versions as registry
 from modeldesk.core.registry.entities import RegistrySettings
 from modeldesk.core.registry.settings import update_settings
+from support.data import breast_cancer
+from support.registry import log_run, logreg, tamper_blob
 
 
 def register(md, model=None, **kw):

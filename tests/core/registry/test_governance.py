@@ -5,13 +5,13 @@ a name's case, spaces or look-alike letters are the same person or refused."""
 from __future__ import annotations
 
 import pytest
-from support.registry import log_run, logreg
 
 from modeldesk.core import audit
 from modeldesk.core.errors import RefusedError, UsageError
 from modeldesk.core.identity import check_user, same_user, user_key
 from modeldesk.core.registry import aliases, approvals, versions
 from modeldesk.core.registry.settings import get_settings, pending_change, update_settings
+from support.registry import log_run, logreg
 
 CYRILLIC_A = "\u0430"   # looks like a Latin "a"
 

@@ -10,7 +10,6 @@ import sqlite3
 
 import joblib
 import pytest
-from support.registry import log_run, logreg
 
 import modeldesk
 from modeldesk.core import audit
@@ -19,6 +18,7 @@ from modeldesk.core.registry import aliases, approvals, gates, ledger, versions
 from modeldesk.core.serving.served_model import ModelHolder, list_events, load_served
 from modeldesk.core.storage.blobs import put_blob
 from modeldesk.core.storage.project import open_project
+from support.registry import log_run, logreg
 
 
 @pytest.fixture

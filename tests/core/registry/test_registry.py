@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from support.data import breast_cancer
-from support.registry import log_run, logreg, tamper_blob
 from sklearn.ensemble import RandomForestClassifier
 
-from modeldesk.core.registry import approvals, aliases, versions as registry
-from modeldesk.core.tracking import artifacts
 from modeldesk.core.errors import Hint, IntegrityError, NotFoundError, RefusedError, UsageError
+from modeldesk.core.registry import aliases, approvals
+from modeldesk.core.registry import versions as registry
+from modeldesk.core.tracking import artifacts
+from support.data import breast_cancer
+from support.registry import log_run, logreg, tamper_blob
 
 
 def promote(project, name, version, requester="ana", reviewer="ben"):

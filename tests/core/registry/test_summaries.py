@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from support.registry import log_run, logreg
-
-from modeldesk.core.registry import approvals, versions as registry, summaries as registry_view
+from modeldesk.core.registry import approvals
+from modeldesk.core.registry import summaries as registry_view
+from modeldesk.core.registry import versions as registry
 from modeldesk.core.registry.entities import AliasMove
 from modeldesk.core.registry.settings import update_settings
+from support.registry import log_run, logreg
 
 
 def move(alias, frm, to, kind, at):

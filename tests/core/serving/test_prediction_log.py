@@ -11,10 +11,10 @@ import time
 import pandas as pd
 import pytest
 
-from modeldesk.core.serving import prediction_log as preds
 from modeldesk.core.errors import UsageError
-from modeldesk.core.serving.prediction_log import LogEntry, PredictionLog, get_predictions, import_labels
+from modeldesk.core.serving import prediction_log as preds
 from modeldesk.core.serving.examples import curl_example
+from modeldesk.core.serving.prediction_log import LogEntry, PredictionLog, get_predictions, import_labels
 from modeldesk.core.serving.served_model import ServedModel
 
 SIG = {"inputs": [{"name": "x", "type": "double", "nullable": False},

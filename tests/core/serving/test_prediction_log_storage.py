@@ -13,8 +13,14 @@ import pytest
 
 from modeldesk.core.serving import prediction_log as preds
 from modeldesk.core.serving.prediction_log import LogEntry, get_predictions, set_labels, write_predictions
-from modeldesk.core.serving.prediction_retention import (apply_retention, file_bytes, get_retention, log_size,
-                                                         prune_predictions, set_retention)
+from modeldesk.core.serving.prediction_retention import (
+    apply_retention,
+    file_bytes,
+    get_retention,
+    log_size,
+    prune_predictions,
+    set_retention,
+)
 from modeldesk.core.serving.served_model import ServedModel
 from modeldesk.core.storage.project import open_project
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from support.data import breast_cancer
-from support.registry import fitted_logreg
 
 from modeldesk.core.serving.scoring import score_csv
 from modeldesk.core.serving.validation import ValidationError
+from support.data import breast_cancer
+from support.registry import fitted_logreg
 
 
 @pytest.fixture(scope="module")

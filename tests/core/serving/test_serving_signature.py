@@ -10,11 +10,11 @@ import pytest
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
-from support.data import breast_cancer
 
 from modeldesk.core.serving.payloads import ValidationError
 from modeldesk.core.serving.served_model import load_served
 from modeldesk.core.serving.validation import validate_payload
+from support.data import breast_cancer
 
 
 @pytest.fixture

@@ -11,8 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from modeldesk.core.serving.validation import (Table, ValidationError, model_input, parse_csv, parse_payload, validate,
-                                       validate_payload)
+from modeldesk.core.serving.validation import (
+    Table,
+    ValidationError,
+    model_input,
+    parse_csv,
+    parse_payload,
+    validate,
+    validate_payload,
+)
 
 SIG = {"inputs": [{"name": "age", "type": "long", "nullable": False},
                   {"name": "income", "type": "double", "nullable": True},

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from modeldesk.core.storage import migrations as schema
 from modeldesk.core.errors import ProjectError
+from modeldesk.core.storage import migrations as schema
 from modeldesk.core.storage.project import open_project
 
 SNAPSHOT = Path(__file__).parents[2] / "data" / "schema.sql"
@@ -283,7 +283,8 @@ def test_foreign_file_with_sqlite_utils_records_of_another_set_is_refused(tmp_pa
     conn = sqlite3.connect(path)
     conn.execute("CREATE TABLE _sqlite_migrations (id INTEGER PRIMARY KEY, migration_set TEXT, name TEXT,"
                  " applied_at TEXT)")
-    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('blog', 'm001_initial', 'x')")
+    conn.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at)"
+                 " VALUES ('blog', 'm001_initial', 'x')")
     conn.execute("PRAGMA user_version = 1")
     conn.commit()
     conn.close()

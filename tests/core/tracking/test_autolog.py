@@ -15,10 +15,10 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
-from support.data import breast_cancer
 
 import modeldesk as md
 from modeldesk.core.tracking.artifacts import list_datasets
+from support.data import breast_cancer
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 

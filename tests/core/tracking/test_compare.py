@@ -11,7 +11,6 @@ import pandas as pd
 import pytest
 
 from modeldesk.core.tracking import compare as cmp
-
 from modeldesk.core.tracking import history
 from modeldesk.core.tracking.run_entities import DatasetRecord, Run
 

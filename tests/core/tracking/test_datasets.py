@@ -16,11 +16,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import pandas as hpd
-from support.data import breast_cancer
 
-from modeldesk.core.tracking.datasets import (decode_frame, encode_frame, fingerprint, profile,
-                                     sample, to_frame)
 from modeldesk.core.errors import UsageError
+from modeldesk.core.tracking.datasets import decode_frame, encode_frame, fingerprint, profile, sample, to_frame
+from support.data import breast_cancer
 
 APP = str(Path(__file__).resolve().parents[3] / "app")
 

@@ -17,10 +17,10 @@ from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
-from support.data import breast_cancer
 
 from modeldesk.core.errors import UsageError
 from modeldesk.core.tracking.signature import example_frame, infer_signature, numpy_input
+from support.data import breast_cancer
 
 APP = str(Path(__file__).resolve().parents[3] / "app")
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import math
 import os
-import threading
 import sqlite3
+import threading
 
 import numpy as np
 import pytest
-from support.data import breast_cancer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from modeldesk.core.errors import FilterError, IntegrityError, NotFoundError, RefusedError, UsageError
+from support.data import breast_cancer
 
 
 def test_run_finishes_and_fails(md):
@@ -162,7 +162,8 @@ def test_dataset_fingerprint_profile_sample_and_dedupe(md, project):
         md.log_dataset(train.iloc[:100], name="val", role="validation")
     assert rec.rows == len(train) and rec.columns == train.shape[1] and rec.sample_rows == 100
     assert project.read("SELECT COUNT(*) FROM datasets")[0][0] == 2  # same data stored once
-    assert {d.fingerprint for d in list_datasets(project, r1.id)} <= {d.fingerprint for d in list_datasets(project, r2.id)}
+    first, second = list_datasets(project, r1.id), list_datasets(project, r2.id)
+    assert {d.fingerprint for d in first} <= {d.fingerprint for d in second}
     sample = load_dataset_sample(project, rec.fingerprint)
     assert list(sample.columns) == list(train.columns) and len(sample) == 100
     per_col = {c["name"]: c for c in rec.profile["per_column"]}

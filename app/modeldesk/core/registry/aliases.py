@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import sqlite3
 
-from .. import clock
-from .. import audit
-from ..storage.blobs import get_blob
+from .. import audit, clock
 from ..errors import Hint, RefusedError, UsageError
 from ..identity import check_user
+from ..storage.blobs import get_blob
 from ..storage.project import Project
 from ..storage.rows import build, named
 from .entities import PRODUCTION, AliasMove, is_protected
 from .ledger import checked_sha256
 from .settings import get_settings, may_govern
 from .versions import alias_holder, check_alias, model_id, version_of
+
 
 def _moves(conn: sqlite3.Connection, where: str, args) -> list[AliasMove]:
     return [build(AliasMove, r) for r in named(

@@ -21,19 +21,18 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from .. import clock
-from .. import audit
-from ..storage.blobs import get_blob
+from .. import audit, clock
 from ..errors import Hint, NotFoundError, Reason, RefusedError, UsageError
 from ..identity import check_user, same_user
-from .gates import GATES, run_gates
+from ..storage.blobs import get_blob
 from ..storage.project import Project
 from ..storage.rows import build, named
-from .versions import alias_holder, check_alias, model_id, version_of
 from .aliases import _move_alias, previous_version, refresh_version_status
 from .entities import PRODUCTION, ApprovalRequest, GateResult, Override, RegistrySettings, Review
+from .gates import GATES, run_gates
 from .ledger import checked_sha256
 from .settings import get_settings, may_govern, rules_from_json, rules_json
+from .versions import alias_holder, check_alias, model_id, version_of
 
 ACTIONS = ("request", "approve", "reject", "withdraw", "override", "rollback", "set_alias")
 # Named as ApprovalRequest's fields: see _requests.
@@ -307,7 +306,8 @@ def approve(project: Project, name: str, version: int, *, comment: str = "", act
     return get_request(project, req.id)
 
 
-def _complete(project: Project, w, req: ApprovalRequest, approvals: list[str], settings: RegistrySettings, actor: str) -> None:
+def _complete(project: Project, w, req: ApprovalRequest, approvals: list[str], settings: RegistrySettings,
+              actor: str) -> None:
     mid = model_id(w, req.model)
     production = alias_holder(w, mid, PRODUCTION)
     if production != req.baseline_version and production != req.version:

@@ -56,7 +56,6 @@ def artifact_gate(project: Project, v: ModelVersion):
     import joblib
 
     from ..storage.blobs import get_blob
-
     from .ledger import checked_sha256
 
     try:

@@ -189,7 +189,8 @@ def update_settings(project: Project, *, model: str | None = None, actor: str | 
         if confirm:
             pending = pending_change(project, model)
             if pending is None:
-                raise UsageError("There is no proposed settings change to confirm" + (f" for {model}." if model else "."))
+                raise UsageError("There is no proposed settings change to confirm"
+                                 + (f" for {model}." if model else "."))
             if same_user(pending["by"], actor):
                 raise RefusedError(f"{actor} proposed this change; it needs a second approver to confirm it.")
             changes, reset = _validate(pending["changes"]), tuple(pending["reset"])

@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from . import approvals, aliases, versions as registry
 from ..storage.project import Project
 from ..storage.rows import build, named
+from ..tracking.runs import run_rid, runs_by_rid
+from . import aliases, approvals
+from . import versions as registry
 from .entities import PRODUCTION, AliasMove, ApprovalRequest, Lineage, ModelVersion, RegisteredModel, RegistrySettings
 from .settings import get_settings
-from ..tracking.runs import run_rid, runs_by_rid
 
 STAGING = "staging"
 
@@ -212,7 +213,8 @@ def runs_with_models(project: Project, limit: int = 5000) -> list[RunModels]:
     rows = named(
         project.conn, "SELECT r.rid AS rid, r.id AS run_id, r.name AS run_name, e.name AS experiment,"
         " r.status AS status, r.user AS user, r.start_time AS start_time,"
-        " group_concat(lm.name, char(31)) AS models FROM logged_models lm JOIN runs r ON r.rid = lm.run_rid JOIN experiments e ON e.id = r.experiment_id"
+        " group_concat(lm.name, char(31)) AS models FROM logged_models lm JOIN runs r ON r.rid = lm.run_rid"
+        " JOIN experiments e ON e.id = r.experiment_id"
         " GROUP BY r.rid ORDER BY r.start_time DESC, r.rid DESC LIMIT ?", (int(limit),))
     registered: dict[int, list[str]] = {}
     for rid, model, version in project.read(

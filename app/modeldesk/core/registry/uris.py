@@ -7,9 +7,9 @@ name a registered version, which loads the exact bytes it was registered with.
 
 from __future__ import annotations
 
+from ..storage.project import Project
 from ..tracking.artifacts import get_logged_model, load_logged_model, parse_model_uri
 from ..tracking.run_entities import LoggedModel
-from ..storage.project import Project
 
 
 def resolve_model(project: Project, uri: str) -> LoggedModel:
@@ -17,9 +17,8 @@ def resolve_model(project: Project, uri: str) -> LoggedModel:
     parts = parse_model_uri(uri)
     if parts[0] == "runs":
         return get_logged_model(project, parts[1], parts[2])
-    from .versions import resolve_version
-
     from .ledger import checked_sha256
+    from .versions import resolve_version
 
     v = resolve_version(project, uri)
     sha256 = checked_sha256(project, v)   # against its registration in the audit log, before any unpickling

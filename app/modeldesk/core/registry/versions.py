@@ -14,15 +14,14 @@ import json
 import re
 import sqlite3
 
-from .. import clock
-from .. import audit
-from ..tracking.artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
+from .. import audit, clock
 from ..errors import Hint, NotFoundError, UsageError
 from ..identity import check_user
 from ..storage.project import Project
 from ..storage.rows import build, named
-from .entities import Lineage, ModelVersion, RegisteredModel
+from ..tracking.artifacts import get_environment, get_logged_model, list_datasets, parse_model_uri
 from ..tracking.runs import get_run, run_rid
+from .entities import Lineage, ModelVersion, RegisteredModel
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 _ALIAS = re.compile(r"[A-Za-z][A-Za-z0-9._-]{0,63}")

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import shlex
 
-
-
 # -- a curl example for the GUI and docs ---------------------------------------------------
 _PLACEHOLDER = {"double": 0.0, "long": 0, "boolean": False, "string": "text", "datetime": "2026-01-01T00:00:00"}
 

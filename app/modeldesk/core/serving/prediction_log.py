@@ -118,8 +118,8 @@ def encode_entries(entries: list[LogEntry]) -> list[tuple]:
             m = entry.model
             probs = entry.probabilities
             out[i] = ((m.uri, m.name, m.version, m.run_id, m.artifact, m.sha256), columns_json, entry.request_id,
-                      entry.time, len(entry.frame), entry.latency_ms, block, text_inputs, _dumps(list(entry.predictions)),
-                      _dumps(list(probs)) if probs is not None else None)
+                      entry.time, len(entry.frame), entry.latency_ms, block, text_inputs,
+                      _dumps(list(entry.predictions)), _dumps(list(probs)) if probs is not None else None)
     return out
 
 

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import clock
-from ..tracking.run_entities import LoggedModel
 from ..errors import ModelDeskError, RefusedError
 from ..storage.project import Project
 from ..storage.rows import build, named
+from ..tracking.run_entities import LoggedModel
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,8 @@ def load_served(project: Project, uri: str, *, verify: bool = True) -> ServedMod
     :class:`~modeldesk.core.errors.IntegrityError` for a changed artifact and
     :class:`RefusedError` when the model cannot predict on its own example.
     """
-    from ..tracking.artifacts import load_input_example, load_logged_model
     from ..registry.uris import resolve_model
+    from ..tracking.artifacts import load_input_example, load_logged_model
     from ..tracking.signature import to_json
 
     logged = resolve_model(project, uri)

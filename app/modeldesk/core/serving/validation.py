@@ -29,16 +29,15 @@ from __future__ import annotations
 import itertools
 import math
 import re
-from datetime import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .payloads import (_MISSING, DEFAULT_MAX_ROWS, Table, ValidationError, _kind, media_type,  # noqa: F401
-                       parse_csv, parse_payload)
+from .payloads import _MISSING, DEFAULT_MAX_ROWS, Table, ValidationError, _kind, media_type, parse_csv, parse_payload  # noqa: F401
 
 NULL_TEXT = frozenset({"", "na", "nan", "null", "none", "n/a"})
 TRUE_TEXT = frozenset({"true", "1", "yes", "t", "y"})

@@ -35,8 +35,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from ..errors import Hint, ProjectError, ProjectPathError
-from .migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 from ..version import __version__
+from .migrations import MIGRATION_SET, MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_PROJECT = "modeldesk.mdesk"
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -13,11 +13,11 @@ import os
 from pathlib import Path
 
 from .. import clock
-from ..storage.blobs import get_blob, put_blob
-from .run_entities import Artifact, DatasetRecord, LoggedModel
 from ..errors import NotFoundError, UsageError
+from ..storage.blobs import get_blob, put_blob
 from ..storage.project import Project
 from ..storage.rows import build, named
+from .run_entities import Artifact, DatasetRecord, LoggedModel
 from .runs import run_rid
 
 SAMPLE_CAP = 10_000
@@ -104,7 +104,8 @@ def log_dataset(project: Project, rid: int, data, *, name: str = "dataset", role
 
     frame = ds.to_frame(data, columns=columns, target=target)
     if target is not None and target not in frame.columns:
-        raise UsageError(f"Target column {target!r} is not in the dataset; columns: {', '.join(map(str, frame.columns))}.")
+        columns = ", ".join(map(str, frame.columns))
+        raise UsageError(f"Target column {target!r} is not in the dataset; columns: {columns}.")
     fp = ds.fingerprint(frame)
     now = clock.now()
     row = project.conn.execute(

@@ -14,10 +14,10 @@ import re
 import time
 from dataclasses import dataclass
 
-from ..text import fmt_duration, fmt_number_short, fmt_time
-from .run_entities import Run
 from ..storage.project import Project
 from ..storage.rows import named
+from ..text import fmt_duration, fmt_number_short, fmt_time
+from .run_entities import Run
 from .runs import RunQuery, experiment_ids, run_rids, runs_by_rid
 
 KINDS = ("attributes", "metrics", "params", "tags")

@@ -82,7 +82,8 @@ def load_comparison(project, run_ids: Sequence[str]) -> Comparison:
 
     Slow for many runs on a big file: call it off the GUI thread.
     """
-    from . import artifacts, runs as runs_mod
+    from . import artifacts
+    from . import runs as runs_mod
 
     runs = [runs_mod.get_run(project, rid) for rid in run_ids]
     envs = [artifacts.run_environment(project, run.id) for run in runs]

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 
-
 # -- numbers for charts --------------------------------------------------------
 def ema(values, weight: float) -> np.ndarray:
     """Exponential moving average, TensorBoard style: y[i] = w*y[i-1] + (1-w)*x[i].

@@ -22,11 +22,11 @@ import sys
 import time
 from dataclasses import dataclass, replace
 
-from .run_entities import Experiment, Run
 from ..errors import Hint, NotFoundError, UsageError
-from .filters import compile_filter, compile_order_by
 from ..storage.project import Project
 from ..storage.rows import build, named
+from .filters import compile_filter, compile_order_by
+from .run_entities import Experiment, Run
 
 HEARTBEAT_TIMEOUT_S = 600.0
 """A RUNNING run with no heartbeat for this long (10 minutes) is KILLED. The tracker
@@ -107,8 +107,9 @@ def reap_dead_runs(project: Project) -> dict[int, float]:
 
 def list_experiments(project: Project) -> list[Experiment]:
     """All experiments with their run counts, by name."""
-    rows = named(project.conn, "SELECT e.id AS id, e.name AS name, e.created_at AS created_at, (SELECT COUNT(*)"
-                               " FROM runs r WHERE r.experiment_id = e.id) AS run_count FROM experiments e ORDER BY e.name")
+    rows = named(project.conn, "SELECT e.id AS id, e.name AS name, e.created_at AS created_at,"
+                               " (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count"
+                               " FROM experiments e ORDER BY e.name")
     return [build(Experiment, row) for row in rows]
 
 

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from modeldesk.core.tracking.datasets import to_frame
 from modeldesk.core.errors import UsageError
+from modeldesk.core.tracking.datasets import to_frame
 
 TYPES = ("long", "double", "boolean", "string", "datetime", "category")
 

@@ -36,9 +36,9 @@ from array import array
 from dataclasses import dataclass, field
 
 from .. import clock
-from .run_entities import Experiment
 from ..errors import Hint, NotFoundError, RefusedError, UsageError
 from ..storage.project import Project
+from .run_entities import Experiment
 
 STATUSES = ("RUNNING", "FINISHED", "FAILED", "KILLED")
 BACKGROUND_BUSY_S = 0.5   # how long the writer thread waits for a locked file before retrying later

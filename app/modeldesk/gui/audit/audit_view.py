@@ -16,8 +16,17 @@ import json
 from PySide6.QtCore import QItemSelectionModel, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QHBoxLayout, QLabel, QMenu, QPlainTextEdit, QPushButton, QSplitter,
-    QStackedWidget, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core import audit
@@ -25,10 +34,10 @@ from ...core.registry.entities import AuditEntry, AuditVerification
 from ...core.registry.summaries import details_summary
 from ..app import monospace_font
 from ..kit.empty_state import EmptyState
-from ..kit.workers import Jobs
 from ..kit.tables import CopyTableView, selection_of, set_table_model
-from ..kit.windows import ReloadWhenShown
 from ..kit.theme import theme
+from ..kit.windows import ReloadWhenShown
+from ..kit.workers import Jobs
 
 COLUMNS = ("Seq", "Time (UTC)", "Actor", "Action", "Model", "Version", "Details")
 SEQ, TIME, ACTOR, ACTION, MODEL, VERSION, DETAILS = range(len(COLUMNS))

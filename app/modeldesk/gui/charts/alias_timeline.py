@@ -24,8 +24,8 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout, QWidget
 
 from ...core.registry.entities import PRODUCTION, AliasMove
-from ...core.text import fmt_time
 from ...core.registry.summaries import STAGING, AliasInterval
+from ...core.text import fmt_time
 from ..kit.theme import theme
 
 LANES = {PRODUCTION: (-0.12, 0.36), STAGING: (-0.40, 0.18)}   # alias -> (bottom offset, height) in a row

@@ -15,16 +15,22 @@ from typing import Sequence
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QSlider, QSplitter, QVBoxLayout,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QSlider,
+    QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
 from ...core.tracking import compare as cmp
-
 from ...core.tracking import history
-from ..kit.workers import Jobs, pool
 from ..kit.tables import check_only, checkable_item, checked_keys
 from ..kit.theme import theme
+from ..kit.workers import Jobs, pool
 
 X_MODES = (("step", "Step"), ("relative", "Time since run start"), ("wall", "Wall time"))
 MAX_DEFAULT_AXES = 6

@@ -22,15 +22,23 @@ import pandas  # noqa: F401
 import scipy.signal  # noqa: F401
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QCheckBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.tracking import compare as cmp
-from .compare_table import CompareTableModel
 from ..kit.tables import CopyTableView, set_table_model
-from ..kit.workers import Jobs
-from ..kit.windows import forget_window, show_as_window
 from ..kit.theme import run_colour, theme
+from ..kit.windows import forget_window, show_as_window
+from ..kit.workers import Jobs
+from .compare_table import CompareTableModel
 
 TABS = ("table", "curves", "scatter", "parallel")
 STRETCH_RUNS = 8      # up to this many run columns share the table's width
@@ -55,7 +63,7 @@ class CompareView(QWidget):
 
     def __init__(self, project, run_ids: Sequence[str], parent: QWidget | None = None):
         super().__init__(parent)
-        from .compare_panels import CurvesPanel, ParallelPanel, ScatterPanel   # pyqtgraph only when opened
+        from .compare_panels import CurvesPanel, ParallelPanel, ScatterPanel  # pyqtgraph only when opened
 
         self.project = project
         self.run_ids = list(dict.fromkeys(run_ids))

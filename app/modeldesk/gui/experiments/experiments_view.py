@@ -14,21 +14,31 @@ from dataclasses import replace
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout, QHeaderView, QLabel, QMenu, QMessageBox, QSplitter, QStackedWidget, QToolButton, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMenu,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+    QToolButton,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.tracking import browse, runs
 from ...core.tracking.browse import Column
 from ...core.tracking.runs import RunQuery
-from .column_chooser import ColumnChooser
-from ..kit.empty_state import EmptyState
-from .filter_bar import FilterBar
-from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
-from ..settings import Settings
 from ..kit.dialogs import message
+from ..kit.empty_state import EmptyState
 from ..kit.tables import selection_of
 from ..kit.windows import open_view, unavailable
+from ..settings import Settings
+from .column_chooser import ColumnChooser
+from .filter_bar import FilterBar
+from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
 
 MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry

@@ -13,7 +13,14 @@ import re
 
 from PySide6.QtCore import QEvent, QSize, QStringListModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCompleter, QHBoxLayout, QLabel, QLineEdit, QStyle, QStyleOptionFrame, QVBoxLayout, QWidget,
+    QCompleter,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyleOptionFrame,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.errors import FilterError

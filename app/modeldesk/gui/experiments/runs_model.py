@@ -16,10 +16,24 @@ from collections import OrderedDict
 from dataclasses import replace
 
 from PySide6.QtCore import (
-    QAbstractTableModel, QItemSelection, QItemSelectionModel, QModelIndex, QObject, QRect, Qt, QTimer, Signal,
+    QAbstractTableModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView, QApplication, QHeaderView, QStyle, QStyleOptionHeader, QStyleOptionHeaderV2, QTableView,
+    QAbstractItemView,
+    QApplication,
+    QHeaderView,
+    QStyle,
+    QStyleOptionHeader,
+    QStyleOptionHeaderV2,
+    QTableView,
 )
 
 from ...core.tracking import browse

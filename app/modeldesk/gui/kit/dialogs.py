@@ -1,6 +1,7 @@
 """Message boxes and small dialogs shared by every view."""
 
 from __future__ import annotations
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QMessageBox,

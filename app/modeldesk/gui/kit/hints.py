@@ -17,7 +17,8 @@ def hint_sentence(hint: Hint | None) -> str:
         "approve": "Ask a teammate to approve it in the Models view.",
         "withdraw": "To take it back, use Withdraw… in the Models view.",
         "reject": "A reviewer can reject it with Reject… in the Models view.",
-        "override": f"An approver can override the {hint.gate or 'failed'} gate with Override Gate… in the Models view.",
+        "override": (f"An approver can override the {hint.gate or 'failed'} gate with Override Gate… "
+                     "in the Models view."),
         "set_primary_metric": "Ask the team to set a primary metric in the registry settings.",
         "list_runs": "Find the run in the Experiments view.",
         "score_file": "Score a whole file with Score a CSV… in the Serving view.",

@@ -1,8 +1,8 @@
 """Colours that read well on the current palette: light and dark tables, run colours."""
 
 from __future__ import annotations
-from PySide6.QtGui import QColor, QGuiApplication
 
+from PySide6.QtGui import QColor, QGuiApplication
 
 # Tableau 10, then darker variants: distinct, colour-blind friendlier than Qt's named colours.
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",

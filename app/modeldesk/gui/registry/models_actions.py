@@ -17,13 +17,18 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication
 from PySide6.QtWidgets import QMenu, QMessageBox, QSizePolicy, QToolButton, QWidget
 
-from ...core.registry import approvals, aliases
+from ...core.registry import aliases, approvals
 from ...core.registry.entities import PRODUCTION
-from ..kit.hints import with_hint
 from ..kit.dialogs import message
+from ..kit.hints import with_hint
 from ..kit.workers import ActionRunner
 from .registry_dialogs import (
-    AskDialog, OverrideDialog, RegisterDialog, RequestDialog, RollbackDialog, register_from_run,
+    AskDialog,
+    OverrideDialog,
+    RegisterDialog,
+    RequestDialog,
+    RollbackDialog,
+    register_from_run,
 )
 
 # Serve without a Serving view to serve with (the view opened alone, not in the main window).
@@ -359,8 +364,8 @@ class ModelsActions(QObject):
                 message(self.view, QMessageBox.Warning, "Gate failed", f"<b>{html.escape(text)}</b>",
                         f"{first.gate}: {first.message}")
             else:
-                self.view.show_status(f"Request #{result.id}: {result.model} v{result.version} → {result.target_alias}; "
-                                 f"all gates passed, waiting for a reviewer.")
+                self.view.show_status(f"Request #{result.id}: {result.model} v{result.version} → "
+                                      f"{result.target_alias}; all gates passed, waiting for a reviewer.")
         elif action in ("approve", "reject", "override", "withdraw"):
             verb = {"approve": "approved", "reject": "rejected", "override": "overrode a gate of",
                     "withdraw": "withdrew"}[action]

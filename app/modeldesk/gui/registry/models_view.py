@@ -23,20 +23,28 @@ from datetime import datetime
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView, QLabel, QSplitter, QStackedWidget, QToolBar, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QLabel,
+    QSplitter,
+    QStackedWidget,
+    QToolBar,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ...core.registry import summaries as rv
 from ...core.registry.entities import PRODUCTION
+from ...core.text import fmt_number, fmt_time
 from ..kit.empty_state import EmptyState
+from ..kit.tables import CopyTableView, selection_of, set_table_model
+from ..kit.theme import theme
+from ..kit.windows import ReloadWhenShown
+from ..kit.workers import ActionRunner, Jobs
 from .model_list import ModelListPanel, section
 from .models_actions import ModelsActions
 from .version_details import STATUS_COLOURS, VersionDetailsPane
-from ..kit.tables import CopyTableView, selection_of, set_table_model
-from ..kit.windows import ReloadWhenShown
-from ..kit.workers import ActionRunner, Jobs
-from ...core.text import fmt_number, fmt_time
-from ..kit.theme import theme
 
 VERSION_COLUMNS = ("Version", "Status", "Aliases", "Metric", "Created by", "Created at", "Run")
 RUN_COLUMN = VERSION_COLUMNS.index("Run")

@@ -14,17 +14,29 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QDialogButtonBox, QFormLayout, QHeaderView, QLabel, QLineEdit, QMessageBox,
-    QPlainTextEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from ...core.registry import versions as registry, summaries as registry_view
-from ...core.registry.gates import GATE_TITLES
+from ...core.registry import summaries as registry_view
+from ...core.registry import versions as registry
 from ...core.registry.entities import PRODUCTION
-from ..kit.dialogs import message
-from ..kit.workers import ActionRunner, Jobs
+from ...core.registry.gates import GATE_TITLES
 from ...core.text import fmt_time
+from ..kit.dialogs import message
 from ..kit.theme import theme
+from ..kit.workers import ActionRunner, Jobs
 
 ALIASES = (PRODUCTION, "staging")
 

@@ -16,8 +16,8 @@ from typing import Any
 from PySide6.QtCore import QUrl, Signal
 from PySide6.QtWidgets import QTabWidget, QTextBrowser, QVBoxLayout, QWidget
 
-from ...core.registry.gates import GATE_TITLES
 from ...core.registry.entities import ApprovalRequest
+from ...core.registry.gates import GATE_TITLES
 from ...core.registry.summaries import VersionDetails
 from ...core.text import fmt_number, fmt_size, fmt_time
 from ..kit.theme import theme

@@ -10,16 +10,24 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
-    QFileDialog, QHBoxLayout, QLabel, QPlainTextEdit, QPushButton, QScrollArea, QSplitter, QStackedWidget,
-    QVBoxLayout, QWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
+from ...core.text import fmt_size, fmt_time
 from ...core.tracking import artifacts as art
 from ...core.tracking.run_entities import Artifact
 from ..kit.tables import CopyTableView, selection_of, set_table_model, table_model
-from ..kit.workers import Jobs
-from ...core.text import fmt_size, fmt_time
 from ..kit.theme import theme
+from ..kit.workers import Jobs
 
 TEXT_SUFFIXES = (".txt", ".json", ".csv", ".tsv", ".md", ".yaml", ".yml", ".log", ".py", ".html", ".xml", ".ini")
 PREVIEW_LIMIT = 2_000_000

@@ -17,22 +17,36 @@ from dataclasses import dataclass
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal, Slot
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
-    QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QListWidget, QSplitter, QTabWidget, QVBoxLayout,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
+from ...core.text import fmt_duration, fmt_size, fmt_time
 from ...core.tracking import artifacts as art
 from ...core.tracking import runs as runs_mod
 from ...core.tracking.history import history_lengths, load_history
 from ...core.tracking.run_entities import Artifact, DatasetRecord, LoggedModel, Run
-from .artifacts_pane import ArtifactsPane
 from ..kit.tables import (
-    CopyTableView, check_only, checkable_item, checked_keys, selection_of, set_table_model, table_model,
+    CopyTableView,
+    check_only,
+    checkable_item,
+    checked_keys,
+    selection_of,
+    set_table_model,
+    table_model,
 )
-from ..kit.workers import Jobs
-from ...core.text import fmt_duration, fmt_size, fmt_time
-from ..kit.windows import bring_to_front, forget_window, open_windows, show_as_window
 from ..kit.theme import theme
+from ..kit.windows import bring_to_front, forget_window, open_windows, show_as_window
+from ..kit.workers import Jobs
+from .artifacts_pane import ArtifactsPane
 
 STATUS_COLOURS = {"FINISHED": "#1d7a3a", "RUNNING": "#1d4ed8", "FAILED": "#b91c1c", "KILLED": "#6b7280"}
 MAX_DEFAULT_CURVES = 4

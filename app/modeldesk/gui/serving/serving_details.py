@@ -17,22 +17,32 @@ import html
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
-    QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton, QSplitter, QTabWidget, QTreeWidget,
-    QTreeWidgetItem, QVBoxLayout, QWidget,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from ..app import monospace_font
+from ..kit.theme import theme
 from ..kit.workers import Jobs
 from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPED, STOPPING, ServerProcess
-from ..kit.theme import theme
 
 EVENTS_MS = 5000
 STATUS_COLOURS = {RUNNING: "ok", STARTING: "muted", STOPPING: "muted", FAILED: "error", STOPPED: "muted"}
 
 
 def _events_job(project, uri: str, limit: int = 500):
-    from ...core.tracking.artifacts import parse_model_uri
     from ...core.serving.served_model import list_events
+    from ...core.tracking.artifacts import parse_model_uri
 
     parts = parse_model_uri(uri)
     name = parts[1] if parts[0] == "models" else None

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import collections
 import json
-import re
 import os
+import re
 import sys
 import time
 from dataclasses import dataclass, field

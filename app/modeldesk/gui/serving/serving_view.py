@@ -20,16 +20,24 @@ from pathlib import Path
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QHBoxLayout, QHeaderView, QLabel, QMessageBox, QPushButton, QSplitter, QStackedWidget, QTreeWidget,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
     QTreeWidgetItem,
-    QVBoxLayout, QWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
+from ...core.text import fmt_duration, fmt_size
 from ..kit.empty_state import EmptyState
+from ..kit.theme import theme
 from .serving_details import STATUS_COLOURS, ServerDetails
 from .serving_process import STOPPED, STOPPING, ServerProcess
-from ...core.text import fmt_duration, fmt_size
-from ..kit.theme import theme
 
 EMPTY_TITLE = "No model server running"
 EMPTY_TEXT = ("Serve a model version from the Models view, or run "

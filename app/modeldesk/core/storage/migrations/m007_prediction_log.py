@@ -73,7 +73,8 @@ def m007_prediction_log(db) -> None:
                     WHERE e.row + 1 < r.rows
             )
             SELECT r.id AS request, r.request_id, e.row, r.time, s.model_uri, s.model_name, s.version,
-                s.run_id, s.artifact, s.sha256, r.latency_ms, json_extract(r.outputs, '$[' || e.row || ']') AS prediction, l.label,
+                s.run_id, s.artifact, s.sha256, r.latency_ms,
+                json_extract(r.outputs, '$[' || e.row || ']') AS prediction, l.label,
                 l.time AS label_time
             FROM expanded e JOIN prediction_requests r ON r.id = e.request
                 JOIN served_versions s ON s.id = r.served_id
