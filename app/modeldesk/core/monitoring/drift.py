@@ -182,10 +182,12 @@ def _isfinite(values):
 
 def _column(name: str, kind: str, ref_col, cur_col, opts: DriftOptions) -> ColumnDrift:
     notes: list[str] = []
-    as_numbers = kind == "numerical" and samples.is_numeric(ref_col) and samples.is_numeric(cur_col)
+    ref_numeric, cur_numeric = samples.is_numeric(ref_col), samples.is_numeric(cur_col)
+    as_numbers = kind == "numerical" and ref_numeric and cur_numeric
+    if ref_numeric != cur_numeric:
+        notes.append(f"types differ (reference {ref_col.dtype}, current {cur_col.dtype}): compared as categories")
     if kind == "numerical" and not as_numbers:
         kind = "categorical"
-        notes.append(f"reference holds {ref_col.dtype} values, not numbers: compared as categories")
     if as_numbers:
         ref, cur = samples.numbers(ref_col), samples.numbers(cur_col)
         n_ref, n_cur = ref.values.size, cur.values.size
