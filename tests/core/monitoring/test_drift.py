@@ -8,10 +8,14 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-
 from modeldesk.core.errors import UsageError
 from modeldesk.core.monitoring.drift import FIELDS, compare
-from modeldesk.core.monitoring.overrides import SETTING_KEY, merge_options, parse_options, project_options
+from modeldesk.core.monitoring.overrides import (
+    SETTING_KEY,
+    merge_options,
+    parse_options,
+    project_options,
+)
 
 N = 10_000
 

@@ -12,8 +12,10 @@ column's ``note`` (docs/monitoring.md lists them).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Callable
+
+import numpy as np
 
 from ..errors import UsageError
 from . import psi as psi_mod
@@ -162,22 +164,15 @@ def compare(reference, current, categorical=None, options: dict | DriftOptions |
 
 
 def _untested(name, kind, ref_col, cur_col, note) -> ColumnDrift:
+    """A column with no counterpart in the other frame: its missing rate, no test."""
     def rate(col):
         if col is None:
             return math.nan
-        missing = col.isna().sum()
         if samples.is_numeric(col):
-            values = col.to_numpy(dtype="float64", na_value=math.nan)
-            missing = int((~_isfinite(values)).sum())
-        return float(missing) / len(col)
+            return float((~np.isfinite(col.to_numpy(dtype=np.float64, na_value=np.nan))).mean())
+        return float(col.isna().mean())
 
     return ColumnDrift(name, kind, None, math.nan, math.nan, False, math.nan, rate(ref_col), rate(cur_col), note)
-
-
-def _isfinite(values):
-    import numpy as np
-
-    return np.isfinite(values)
 
 
 def _column(name: str, kind: str, ref_col, cur_col, opts: DriftOptions) -> ColumnDrift:

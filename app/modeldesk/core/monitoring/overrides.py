@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from .stattests import DEFAULT_THRESHOLDS, TESTS
+from .stattests import TESTS
 
 SETTING_KEY = "drift.options"
 DEFAULT_SHARE = 0.5
@@ -62,7 +62,7 @@ def _override(where: str, value) -> Override:
         raise UsageError(f"Drift options {where} must be a mapping with 'test' and/or 'threshold', not {value!r}.")
     unknown = set(value) - {"test", "threshold"}
     if unknown:
-        raise UsageError(f"Unknown drift option {where}.{sorted(unknown)[0]}; an entry takes 'test' and 'threshold'.")
+        raise UsageError(f"Unknown drift option {where}.{min(unknown)}; an entry takes 'test' and 'threshold'.")
     test = value.get("test")
     if test is not None and test not in TESTS:
         raise UsageError(f"Unknown drift test {test!r} in {where}; tests: {', '.join(TESTS)}.")
@@ -92,7 +92,7 @@ def parse_options(options: dict | None) -> DriftOptions:
         raise UsageError(f"Drift options must be a mapping, not {type(options).__name__}.")
     unknown = set(options) - {"columns", *KINDS, "share"}
     if unknown:
-        raise UsageError(f"Unknown drift option {sorted(map(str, unknown))[0]!r}; options: columns, "
+        raise UsageError(f"Unknown drift option {min(map(str, unknown))!r}; options: columns, "
                          "numerical, categorical, share.")
     columns = options.get("columns") or {}
     if not isinstance(columns, dict):
@@ -136,7 +136,3 @@ def project_options(project) -> dict:
         raise UsageError(f"The project setting {SETTING_KEY} is not valid JSON: {row[0]!r}.") from None
     parse_options(options)
     return options
-
-
-def default_threshold(test: str) -> float:
-    return DEFAULT_THRESHOLDS[test]

@@ -98,7 +98,7 @@ def sturges_edges(reference: np.ndarray, current: np.ndarray) -> np.ndarray:
     low = min(reference[0], current[0])
     high = max(reference[-1], current[-1])
     width = (high - low) / (math.log2(size) + 1.0)
-    bins = int(math.ceil((high - low) / width)) if width else 1
+    bins = math.ceil((high - low) / width) if width else 1
     if low == high:
         low, high = low - 0.5, high + 0.5
     return np.linspace(low, high, bins + 1, endpoint=True)
