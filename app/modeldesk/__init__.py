@@ -24,7 +24,8 @@ __all__ = [
     "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
-    "get_metric_history", "load_model", "register_model", "get_predictions", "flush", "ActiveRun",
+    "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "flush",
+    "ActiveRun",
 ]
 
 _lock = threading.RLock()
@@ -311,6 +312,25 @@ def register_model(model_uri: str, name: str):
 
     flush()
     return _register(get_project(), model_uri, name)
+
+
+def drift(reference_df, current_df, categorical=None, options=None):
+    """Data drift of ``current_df`` against ``reference_df``, column by column.
+
+    Tests and thresholds are those of Evidently's default data-drift preset
+    (docs/monitoring.md); ``categorical`` names columns to compare as
+    categories, ``options`` overrides tests and thresholds, e.g.
+    ``{"columns": {"age": {"test": "psi", "threshold": 0.2}}}``, over the
+    current project's ``drift.options`` setting when a project is set.
+    Returns a report: ``.share``, ``.drifted``, ``.columns`` (a DataFrame),
+    ``.to_dict()``.
+    """
+    from .core.monitoring.drift import compare
+    from .core.monitoring.overrides import merge_options, project_options
+
+    if _project is not None:
+        options = merge_options(project_options(_project), options)
+    return compare(reference_df, current_df, categorical=categorical, options=options)
 
 
 def __getattr__(name: str):
