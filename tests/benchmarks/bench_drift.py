@@ -24,9 +24,10 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from modeldesk.core.monitoring.drift import compare
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import wasserstein_distance
+
+from modeldesk.core.monitoring.drift import compare
 
 NUMERIC, CATEGORICAL = 20, 5
 SIZES = ((10_000, 10_000), (100_000, 100_000), (1_000_000, 100_000))

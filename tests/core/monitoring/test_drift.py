@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+
 from modeldesk.core.errors import UsageError
 from modeldesk.core.monitoring.drift import FIELDS, compare
 from modeldesk.core.monitoring.overrides import (

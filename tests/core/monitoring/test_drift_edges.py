@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy import stats
+
 from modeldesk.core.errors import UsageError
 from modeldesk.core.monitoring.drift import FIELDS, MIN_ROWS, compare
-from scipy import stats
 
 RNG = np.random.default_rng(8)
 GOOD = RNG.normal(0, 1, 500)

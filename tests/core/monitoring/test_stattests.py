@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from modeldesk.core.monitoring import psi, stattests
-from modeldesk.core.monitoring.drift import compare
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
+
+from modeldesk.core.monitoring import psi, stattests
+from modeldesk.core.monitoring.drift import compare
 
 TOL = 1e-9
 
