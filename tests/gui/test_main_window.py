@@ -385,15 +385,16 @@ def test_x_server_check_over_tcp():
 
 
 def test_dark_palette_follows_the_choice(qapp, monkeypatch):
-    from modeldesk.gui.app import apply_palette, is_dark
+    from modeldesk.gui.app import apply_palette
+    from modeldesk.gui.kit.theme import is_dark
 
     original = qapp.palette()
     monkeypatch.setenv("MODELDESK_THEME", "dark")
     apply_palette(qapp)
-    assert is_dark(qapp.palette())
+    assert is_dark()
     monkeypatch.setenv("MODELDESK_THEME", "light")
     apply_palette(qapp)
-    assert not is_dark(qapp.palette())
+    assert not is_dark()
     qapp.setPalette(original)
 
 

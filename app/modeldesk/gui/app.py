@@ -7,18 +7,11 @@ import os
 import sys
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QFontDatabase, QGuiApplication, QPalette
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication
 
 from ..core.version import __version__
 from .kit import qt_compat
-
-_STATUS = {  # (light, dark)
-    "RUNNING": ("#1565c0", "#64b5f6"),
-    "FINISHED": ("#2e7d32", "#81c784"),
-    "FAILED": ("#c62828", "#ef9a9a"),
-    "KILLED": ("#8d6e63", "#bcaaa4"),
-}
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -73,26 +66,3 @@ def dark_palette() -> QPalette:
     for role in (QPalette.WindowText, QPalette.Text, QPalette.ButtonText):
         p.setColor(QPalette.Disabled, role, disabled)
     return p
-
-
-def is_dark(palette: QPalette) -> bool:
-    return palette.color(QPalette.Base).lightness() < 128
-
-
-def status_color(status: str, palette: QPalette) -> QColor | None:
-    """A subtle colour for a run status that reads on this palette."""
-    pair = _STATUS.get(status)
-    return QColor(pair[1] if is_dark(palette) else pair[0]) if pair else None
-
-
-def muted_color(palette: QPalette) -> QColor:
-    """For placeholders and secondary text."""
-    color = QColor(palette.color(QPalette.Text))
-    color.setAlphaF(0.5)
-    return color
-
-
-def monospace_font() -> QFont:
-    font = QFontDatabase.systemFont(QFontDatabase.FixedFont)
-    font.setPointSizeF(max(QApplication.font().pointSizeF() - 0.5, 7.5))
-    return font

@@ -32,10 +32,9 @@ from PySide6.QtWidgets import (
 from ...core import audit
 from ...core.registry.entities import AuditEntry, AuditVerification
 from ...core.registry.summaries import details_summary
-from ..app import monospace_font
 from ..kit.empty_state import EmptyState
 from ..kit.tables import CopyTableView, selection_of, set_table_model
-from ..kit.theme import theme
+from ..kit.theme import monospace_font, theme
 from ..kit.windows import ReloadWhenShown
 from ..kit.workers import Jobs
 

@@ -40,8 +40,8 @@ from ...core.tracking import browse
 from ...core.tracking.browse import BASE_COLUMNS, Column
 from ...core.tracking.run_entities import Run
 from ...core.tracking.runs import RunQuery, runs_by_rid
-from ..app import monospace_font, muted_color, status_color
 from ..kit.tables import selection_of, set_table_model
+from ..kit.theme import monospace_font, muted_color, status_color
 from ..kit.workers import Jobs, Task
 
 PAGE_SIZE = 200

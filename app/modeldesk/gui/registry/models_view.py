@@ -39,12 +39,12 @@ from ...core.registry.entities import PRODUCTION
 from ...core.text import fmt_number, fmt_time
 from ..kit.empty_state import EmptyState
 from ..kit.tables import CopyTableView, selection_of, set_table_model
-from ..kit.theme import theme
+from ..kit.theme import status_role, theme
 from ..kit.windows import ReloadWhenShown
 from ..kit.workers import ActionRunner, Jobs
 from .model_list import ModelListPanel, section
 from .models_actions import ModelsActions
-from .version_details import STATUS_COLOURS, VersionDetailsPane
+from .version_details import VersionDetailsPane
 
 VERSION_COLUMNS = ("Version", "Status", "Aliases", "Metric", "Created by", "Created at", "Run")
 RUN_COLUMN = VERSION_COLUMNS.index("Run")
@@ -348,7 +348,7 @@ class ModelsView(ReloadWhenShown, QWidget):
             for item in items:
                 item.setEditable(False)
                 item.setData(v.version, VersionRole)
-            items[1].setForeground(QBrush(QColor(c[STATUS_COLOURS.get(v.status, "muted")])))
+            items[1].setForeground(QBrush(QColor(c[status_role(v.status)])))
             if row.waiting_for_user:
                 bold = QFont(self.table.font())
                 bold.setWeight(QFont.Weight.DemiBold)

@@ -20,11 +20,9 @@ from ...core.registry.entities import ApprovalRequest
 from ...core.registry.gates import GATE_TITLES
 from ...core.registry.summaries import VersionDetails
 from ...core.text import fmt_number, fmt_size, fmt_time
-from ..kit.theme import theme
+from ..kit.theme import status_role, theme
 
 KEY_PACKAGES = ("scikit-learn", "numpy", "pandas", "scipy", "joblib", "xgboost", "lightgbm", "modeldesk")
-STATUS_COLOURS = {"approved": "ok", "completed": "ok", "pending": "warn", "rejected": "error",
-                  "withdrawn": "muted", "superseded": "muted", "registered": "muted"}
 
 
 def esc(value: Any) -> str:
@@ -99,7 +97,7 @@ class VersionDetailsPane(QWidget):
     def review_html(self, d: VersionDetails) -> str:
         c = theme()
         v = d.version
-        status = f"<span style='color:{c[STATUS_COLOURS.get(v.status, 'muted')]}'><b>{esc(v.status)}</b></span>"
+        status = f"<span style='color:{c[status_role(v.status)]}'><b>{esc(v.status)}</b></span>"
         aliases = f" · aliases <b>{esc(', '.join(v.aliases))}</b>" if v.aliases else ""
         parts = [f"<p style='margin:0 0 6px 0'><span style='font-size:large'><b>{esc(v.name)} v{v.version}</b></span>"
                  f" &nbsp;{status}{aliases}<br><span style='color:{c['muted']}'>registered by {esc(v.created_by)} "
@@ -113,7 +111,7 @@ class VersionDetailsPane(QWidget):
 
     def _request_html(self, req: ApprovalRequest, d: VersionDetails) -> str:
         c = theme()
-        colour = c[STATUS_COLOURS.get(req.status, "muted")]
+        colour = c[status_role(req.status)]
         base = f"v{req.baseline_version}" if req.baseline_version is not None else "none"
         out = [f"<h4 style='margin:10px 0 2px 0'>Request #{req.id} → {esc(req.target_alias)} &nbsp;"
                f"<span style='color:{colour}'>{esc(req.status)}</span></h4>"

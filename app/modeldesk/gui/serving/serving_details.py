@@ -31,13 +31,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..app import monospace_font
-from ..kit.theme import theme
+from ..kit.theme import monospace_font, status_role, theme
 from ..kit.workers import Jobs
-from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPED, STOPPING, ServerProcess
+from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPING, ServerProcess
 
 EVENTS_MS = 5000
-STATUS_COLOURS = {RUNNING: "ok", STARTING: "muted", STOPPING: "muted", FAILED: "error", STOPPED: "muted"}
 
 
 def _events_job(project, uri: str, limit: int = 500):
@@ -225,7 +223,7 @@ class ServerDetails(QWidget):
         url = f" · <a href='{html.escape(server.url)}'>{html.escape(server.url)}</a>" if server.url else ""
         state = ""
         if server.status != RUNNING or server.message:
-            colour = self.colours[STATUS_COLOURS.get(server.status, "text")]
+            colour = self.colours[status_role(server.status, "text")]
             state = f" · <span style='color:{colour}'>{html.escape(server.status_text())}</span>"
         self.title.setText(f"<span style='font-size:11pt'><b>{html.escape(server.uri)}</b></span>"
                            f"{version}{url}{state}")

@@ -35,8 +35,8 @@ from PySide6.QtWidgets import (
 
 from ...core.text import fmt_duration, fmt_size
 from ..kit.empty_state import EmptyState
-from ..kit.theme import theme
-from .serving_details import STATUS_COLOURS, ServerDetails
+from ..kit.theme import status_role, theme
+from .serving_details import ServerDetails
 from .serving_process import STOPPED, STOPPING, ServerProcess
 
 EMPTY_TITLE = "No model server running"
@@ -370,7 +370,7 @@ class ServingView(QWidget):
                 item.setText(col, text)
         item.setToolTip(4, server.status_text())
         item.setToolTip(0, f"{server.uri}\nproject {server.project_path}\npid {server.pid or '—'}")
-        item.setForeground(4, QColor(self.colours[STATUS_COLOURS.get(server.status, "text")]))
+        item.setForeground(4, QColor(self.colours[status_role(server.status, "text")]))
 
     def _tick(self) -> None:
         for server in self.servers:
