@@ -458,3 +458,20 @@ def test_a_cut_audit_log_shows_a_banner(qtbot, window, tmp_path):
     assert window.chain_banner.isVisible() and "cut or replaced" in window.chain_banner.text()
     window.close_project()
     assert not window.chain_banner.isVisible()
+
+
+def test_warm_up_imports_the_chart_library_off_the_gui_thread():
+    """The first comparison must not import pyqtgraph on the GUI thread (a 100+ ms stall)."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from modeldesk.gui.app import create_application\n"
+            "from modeldesk.gui.main_window import MainWindow\n"
+            "app = create_application(); w = MainWindow()\n"
+            "assert 'pyqtgraph' not in sys.modules\n"
+            "w.warm_up().join(60)\n"
+            "print(all(m in sys.modules for m in ('pyqtgraph', 'modeldesk.gui.charts.curves',"
+            " 'modeldesk.gui.compare.compare_view')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip() == "True", out.stderr

@@ -389,10 +389,15 @@ class MainWindow(QMainWindow):
         the first comparison or run details window does not freeze the GUI for
         the ~1 s pyqtgraph takes to import."""
         def work() -> None:
+            # The views import their charts (and so pyqtgraph) only when they draw: import them here.
             try:
-                from .compare import compare_view  # noqa: F401  (imports numpy and pyqtgraph)
-                from .runs import run_details  # noqa: F401
+                from .charts import base, curves, parallel  # noqa: F401  (pyqtgraph, numpy)
             except Exception:  # only a head start: the views import what they need themselves
+                pass
+            try:
+                from .compare import compare_view  # noqa: F401
+                from .runs import run_details  # noqa: F401
+            except Exception:
                 pass
             # The libraries above leave ~140k long-lived objects; a full garbage
             # collection over them stalls the GUI for 70-160 ms. Move them out of
