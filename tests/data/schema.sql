@@ -1,5 +1,5 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 7;
+PRAGMA user_version = 8;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);
@@ -25,6 +25,7 @@ CREATE TABLE audit_log ( seq INTEGER PRIMARY KEY, time TEXT NOT NULL, actor TEXT
 CREATE TABLE blob_chunks ( sha256 TEXT NOT NULL REFERENCES blobs(sha256), seq INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (sha256, seq) );
 CREATE TABLE blobs ( sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, chunks INTEGER NOT NULL, created_at REAL NOT NULL );
 CREATE TABLE datasets ( fingerprint TEXT PRIMARY KEY, rows INTEGER NOT NULL, columns INTEGER NOT NULL, profile TEXT NOT NULL, sample_sha256 TEXT NOT NULL REFERENCES blobs(sha256), sample_rows INTEGER NOT NULL, created_at REAL NOT NULL );
+CREATE TABLE drift_windows ( id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, artifact TEXT NOT NULL, sha256 TEXT NOT NULL, reference TEXT NOT NULL, options TEXT NOT NULL, window_start REAL NOT NULL, window_end REAL NOT NULL, rows INTEGER NOT NULL, share REAL NOT NULL, drifted INTEGER NOT NULL, report TEXT NOT NULL, computed_at REAL NOT NULL, UNIQUE (run_id, artifact, sha256, reference, options, window_start) );
 CREATE TABLE environments ( sha256 TEXT PRIMARY KEY, json TEXT NOT NULL );
 CREATE TABLE experiments ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL );
 CREATE TABLE gate_overrides ( request_id INTEGER NOT NULL, gate TEXT NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL CHECK (length(trim(reason)) > 0), at REAL NOT NULL, PRIMARY KEY (request_id, gate), FOREIGN KEY (request_id, gate) REFERENCES gate_results(request_id, gate) );

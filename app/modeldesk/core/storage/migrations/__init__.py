@@ -15,6 +15,7 @@ from .m004_application_id import m004_application_id
 from .m005_run_liveness import m005_run_liveness
 from .m006_governance import m006_governance
 from .m007_prediction_log import m007_prediction_log
+from .m008_drift_windows import m008_drift_windows
 
 MIGRATION_SET = "modeldesk"
 
@@ -27,6 +28,7 @@ MIGRATIONS = [
     ("m005_run_liveness", m005_run_liveness),
     ("m006_governance", m006_governance),
     ("m007_prediction_log", m007_prediction_log),
+    ("m008_drift_windows", m008_drift_windows),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
