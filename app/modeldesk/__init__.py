@@ -24,7 +24,8 @@ __all__ = [
     "set_project", "get_project", "set_experiment", "start_run", "end_run", "active_run",
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
-    "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "flush",
+    "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "drift_for", "drift_windows",
+    "flush",
     "ActiveRun",
 ]
 
@@ -331,6 +332,34 @@ def drift(reference_df, current_df, categorical=None, options=None):
     if _project is not None:
         options = merge_options(project_options(_project), options)
     return compare(reference_df, current_df, categorical=categorical, options=options)
+
+
+def drift_for(uri: str, since=None, until=None):
+    """Data drift of what ``uri`` was asked in ``[since, until)`` (its prediction log) against its training data.
+
+    The reference is the seeded sample of the dataset logged with the
+    version's run in role ``training``, cut to the model's signature inputs.
+    ``since``/``until``: ISO time, datetime or an age like "24h". Returns the
+    same report as :func:`drift`.
+    """
+    from .core.monitoring.windows import drift_for as _drift_for
+
+    flush()
+    return _drift_for(get_project(), uri, since=since, until=until)
+
+
+def drift_windows(uri: str, every="1d", since=None, until=None):
+    """Drift of ``uri``'s prediction log per window: ``every`` "1h", "1d", "1w" or N predictions.
+
+    A DataFrame, one row per window and column: ``window_start``,
+    ``window_end``, ``rows``, ``column``, ``score``, ``threshold``,
+    ``drifted``, ``share``, ``dataset_drifted`` (plus ``test``, ``note``).
+    Windows are stored in the project: reopening computes only new ones.
+    """
+    from .core.monitoring.windows import drift_windows as _drift_windows
+
+    flush()
+    return _drift_windows(get_project(), uri, every=every, since=since, until=until)
 
 
 def __getattr__(name: str):
