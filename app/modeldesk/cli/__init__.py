@@ -16,6 +16,7 @@ from ..core.errors import ModelDeskError
 from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
+from .drift import drift
 from .models import models
 from .predictions import predictions
 from .project import check, demo, init, ui
@@ -71,5 +72,5 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
     cli.add_command(_command)
