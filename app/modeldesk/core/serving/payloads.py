@@ -69,7 +69,7 @@ class Table:
             if self._columns is not None:
                 return [list(row) for row in zip(*(self._columns[k] for k in keys))]
             idx = keys if self._pos is None else [self._pos[k] for k in keys]
-            if idx == list(range(len(idx))) and all(len(r) == len(idx) for r in self._rows):
+            if idx == list(range(len(idx))) and set(map(len, self._rows)) <= {len(idx)}:
                 return self._rows
             get = operator.itemgetter(*idx)
             return [list(get(r)) if len(idx) > 1 else [r[idx[0]]] for r in self._rows]
@@ -100,6 +100,9 @@ def _records_table(recs: Any, what: str) -> Table:
         recs = [recs]
     if not isinstance(recs, list):
         raise _bad_format(f"{what} must be a list of objects, one per row, e.g. [{{\"age\": 41}}].")
+    table = _uniform_records(recs)
+    if table is not None:
+        return table
     names: dict = {}
     for i, rec in enumerate(recs):
         if not isinstance(rec, Mapping):
@@ -109,10 +112,34 @@ def _records_table(recs: Any, what: str) -> Table:
     return Table(list(names), len(recs), records=recs)
 
 
+def _uniform_records(recs: list) -> Table | None:
+    """The common shape, checked at C speed: every record a dict holding the first one's keys.
+
+    Then the union of the keys is the first record's keys in its order, and the
+    rows come out as tuples in that order (one ``itemgetter`` call per record),
+    which is what the slow path's ``Table`` would give for every column.
+    None for anything else (fewer than two keys too): the general path decides,
+    with its messages.
+    """
+    if not recs or set(map(type, recs)) != {dict}:
+        return None
+    names = list(recs[0])
+    if len(names) < 2 or set(map(len, recs)) != {len(names)}:
+        return None
+    try:   # same number of keys and every one of the first record's keys: the same keys
+        rows = list(map(operator.itemgetter(*names), recs))
+    except KeyError:
+        return None
+    return Table(names, len(recs), rows=rows)
+
+
 def _split_table(columns: Any, data: Any, what: str) -> Table:
     if not isinstance(data, list):
         raise _bad_format(f"{what}: \"data\" must be a list of rows, each a list of values.")
-    rows = [r if isinstance(r, list) else None for r in data]
+    if data and set(map(type, data)) == {list}:   # the common case, checked at C speed
+        rows = list(data)
+    else:
+        rows = [r if isinstance(r, list) else None for r in data]
     for i, row in enumerate(rows):
         if row is None:
             raise _bad_format(f"{what}: data[{i}] is {_kind(data[i])}, not a list of values.")
@@ -127,9 +154,10 @@ def _split_table(columns: Any, data: Any, what: str) -> Table:
         if name in seen:
             raise _bad_format(f"{what}: column {name!r} appears twice in \"columns\".")
         seen.add(name)
-    for i, row in enumerate(rows):
-        if len(row) != len(names):
-            raise _bad_format(f"{what}: data[{i}] has {len(row)} values for {len(names)} columns.")
+    if set(map(len, rows)) != {len(names)}:
+        for i, row in enumerate(rows):
+            if len(row) != len(names):
+                raise _bad_format(f"{what}: data[{i}] has {len(row)} values for {len(names)} columns.")
     return Table(names, len(rows), rows=rows)
 
 
