@@ -56,6 +56,7 @@ def main() -> int:
         subprocess.run([sys.executable, "-m", "modeldesk", "demo", str(demo), "--no-ui"], check=True)
     os.environ["MODELDESK_THEME"] = "light"
     os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="modeldesk-shots-")   # never the user's settings
+    os.environ["XDG_DATA_HOME"] = os.environ["XDG_CONFIG_HOME"]   # nor the audit heads this machine saw
     os.environ.setdefault("QT_QPA_PLATFORM", "xcb" if os.environ.get("DISPLAY") else "offscreen")
 
     from PySide6.QtCore import QSettings
@@ -114,6 +115,30 @@ def main() -> int:
     shot = out / "audit-tampered.png"
     win.grab().save(str(shot))
     print(f"wrote {shot}: {audit.verification.message}")
+    win.close_project()
+
+    # A copy whose log lost its last entries after this machine had seen them: the banner.
+    from modeldesk.core import audit as core_audit
+    from modeldesk.core.storage.project import open_project
+
+    cut = tampered.with_name("cut.mdesk")
+    with sqlite3.connect(demo) as src, sqlite3.connect(cut) as dst:
+        src.backup(dst)
+    seen = open_project(cut, create=False)
+    core_audit.on_open(seen)                      # this machine sees the whole chain
+    seen.close()
+    with sqlite3.connect(cut) as conn:
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        conn.execute("DELETE FROM audit_log WHERE seq > (SELECT MAX(seq) - 2 FROM audit_log)")
+        conn.execute("UPDATE audit_head SET seq = (SELECT MAX(seq) FROM audit_log),"
+                     " hash = (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1)")
+    win.open(cut)
+    wait_until(app, lambda: win.project is not None and win.chain_banner.isVisible(), what="the banner")
+    win.nav.setCurrentRow(VIEWS.index("Models"))
+    settle(app, 0.8)
+    shot = out / "chain-banner.png"
+    win.grab().save(str(shot))
+    print(f"wrote {shot}")
     win.close()
     return 0
 
