@@ -475,3 +475,25 @@ def test_warm_up_imports_the_chart_library_off_the_gui_thread():
             " 'modeldesk.gui.compare.compare_view')))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip() == "True", out.stderr
+
+
+def test_waiting_for_all_pools_covers_the_named_ones():
+    """Quitting waits for every pool's running work, not only Qt's global pool."""
+    import threading
+
+    from PySide6.QtCore import QRunnable
+
+    from modeldesk.gui.kit.workers import pool, wait_for_all_pools
+
+    release, finished = threading.Event(), threading.Event()
+
+    class Work(QRunnable):
+        def run(self):
+            release.wait(5)
+            finished.set()
+
+    work = Work()
+    work.setAutoDelete(False)
+    pool("test-quit").start(work)
+    threading.Timer(0.3, release.set).start()
+    assert wait_for_all_pools(5000) and finished.is_set()

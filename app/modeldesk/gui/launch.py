@@ -117,9 +117,9 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
 
     QTimer.singleShot(500, window.warm_up)
     code = app.exec()
-    from PySide6.QtCore import QThreadPool
+    from .kit.workers import wait_for_all_pools
 
-    QThreadPool.globalInstance().waitForDone(3000)  # let running queries end before Python does
+    wait_for_all_pools(3000)  # let running queries (every pool's) end before Python does
     return code
 
 

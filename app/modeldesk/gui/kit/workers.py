@@ -122,6 +122,18 @@ def pool(name: str | None = None, *, max_threads: int | None = None, expiry_ms: 
     return found
 
 
+def wait_for_all_pools(msecs: int = 3000) -> bool:
+    """Wait (at most ``msecs`` in all) for Qt's global pool and every named pool to finish
+    their running work: what the app does before Python exits. True when all are idle."""
+    import time
+
+    deadline = time.monotonic() + msecs / 1000
+    done = True
+    for each in (QThreadPool.globalInstance(), *_POOLS.values()):
+        done &= each.waitForDone(max(0, int((deadline - time.monotonic()) * 1000)))
+    return done
+
+
 def _alive(callback: Callable) -> bool:
     """False when ``callback`` is a method of a QObject whose C++ side is gone
     (what Qt does for a connection to a deleted receiver: nothing)."""
