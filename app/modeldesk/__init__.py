@@ -25,7 +25,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
     "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "drift_for", "drift_windows",
-    "flush",
+    "performance", "flush",
     "ActiveRun",
 ]
 
@@ -360,6 +360,22 @@ def drift_windows(uri: str, every="1d", since=None, until=None):
 
     flush()
     return _drift_windows(get_project(), uri, every=every, since=since, until=until)
+
+
+def performance(uri: str, every="1d", since=None, until=None):
+    """Performance of ``uri`` per window of its prediction log: ``every`` "1h", "1d", "1w" or N predictions.
+
+    A DataFrame, one row per window: ``window_start``, ``window_end``,
+    ``rows``, ``labeled``, then ``accuracy``, ``f1``, ``roc_auc``,
+    ``estimated_accuracy``, ``estimated_roc_auc`` for a classifier (the
+    estimates from logged probabilities calibrated on the training data, so
+    before labels arrive), or ``rmse``, ``mae``, ``r2`` for a regressor.
+    Realised metrics use the rows with imported labels; NaN: not defined.
+    """
+    from .core.monitoring.performance import performance as _performance
+
+    flush()
+    return _performance(get_project(), uri, every=every, since=since, until=until)
 
 
 def __getattr__(name: str):
