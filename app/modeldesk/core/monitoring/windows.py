@@ -115,7 +115,7 @@ def drift_for(project: Project, uri: str, since=None, until=None, *, current=Non
     reference = ref_mod.reference_frame(project, m)
     columns = ref_mod.input_columns(m, reference)
     if current is None:
-        frame = get_predictions(project, m.log_uri, since=start, until=end)
+        frame = get_predictions(project, m.log_uri, since=start, until=end, outputs=False)
         if len(frame) == 0:
             raise UsageError(f"No predictions of {m.uri} were logged {_describe_period(start, end)}: "
                              "there is nothing to compare.")
@@ -257,7 +257,7 @@ def _compute(project, m, key, every: Every, start, todo, options, progress, shou
         else:   # count windows: bounds are prediction times; earlier predictions may share the first time
             hi = float(np.nextafter(group[-1].end, math.inf))
             skip = None
-        frame = get_predictions(project, m.log_uri, since=lo, until=hi)
+        frame = get_predictions(project, m.log_uri, since=lo, until=hi, outputs=False)
         if skip is None:
             before = _rows_before(project, m, start, lo)
             skip = group[0].first - before

@@ -146,11 +146,12 @@ def _decode_raw(blocks: list[bytes], rows: np.ndarray, c: int) -> tuple[np.ndarr
     if len(blocks) and (buf[starts] != FORMAT).any():
         raise ValueError(f"prediction log block of an unknown format {int(buf[starts][buf[starts] != FORMAT][0])}")
     n_values = rows.astype(np.int64) * c
-    # bytes that are headers (format byte + tags): +1 at a block's start, -1 where its payload starts
-    mark = np.zeros(len(buf) + 1, dtype=np.int64)
-    mark[starts] += 1
-    mark[starts + 1 + n_values] -= 1              # separately: an end may meet the next start
-    header = np.cumsum(mark[:-1]) > 0
+    # Each block is a header (format byte + one tag per value) then its payload: one boolean per
+    # byte from the segment lengths (np.repeat), not a running sum over every byte of the buffer.
+    segments = np.empty(2 * len(blocks), dtype=np.int64)
+    segments[0::2] = 1 + n_values
+    segments[1::2] = lengths - 1 - n_values
+    header = np.repeat(np.tile(np.array([True, False]), len(blocks)), segments)
     is_tag = header.copy()
     is_tag[starts] = False
     tags = buf[is_tag]

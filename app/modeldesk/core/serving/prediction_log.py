@@ -330,7 +330,8 @@ def _uri_filter(project: Project, model_uri: str) -> tuple[str, list]:
     return f"({cond} OR (run_id = ? AND artifact = ?))", [*params, logged.run_id, logged.name]
 
 
-def get_predictions(project: Project, model_uri: str, since=None, until=None, *, limit: int | None = None):
+def get_predictions(project: Project, model_uri: str, since=None, until=None, *, limit: int | None = None,
+                    outputs: bool = True):
     """The prediction log of ``model_uri`` as a pandas DataFrame, oldest first.
 
     Columns: ``request_id``, ``row`` (position in its request), ``time``
@@ -341,7 +342,8 @@ def get_predictions(project: Project, model_uri: str, since=None, until=None, *,
 
     Numeric inputs are decoded in bulk (a few numpy calls per column for the
     whole result); JSON is parsed once per column of text inputs, outputs and
-    labels, never once per row.
+    labels, never once per row. ``outputs=False`` leaves out ``prediction``,
+    ``probabilities`` and ``label`` (what drift over the inputs reads).
     """
     import numpy as np
     import pandas as pd
@@ -378,6 +380,8 @@ def get_predictions(project: Project, model_uri: str, since=None, until=None, *,
     meta = set(frame.columns) | {"prediction", "probabilities", "label"}
     for name, values in inputs.items():
         frame[f"input.{name}" if name in meta else name] = values
+    if not outputs:
+        return frame.iloc[:int(limit)].copy() if limit is not None and len(frame) > limit else frame
     frame["prediction"] = _flat_json(cols[8])
     if any(v is not None for v in cols[9]):
         frame["probabilities"] = _flat_json([v if v is not None else "[" + ",".join(["null"] * n) + "]"
