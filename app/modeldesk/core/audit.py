@@ -318,12 +318,17 @@ def check_seen_head(project: Project, expect: tuple[int, str] | None = None) -> 
     return None
 
 
-def remember_head(project: Project) -> None:
-    """Record the chain's current head as seen by this machine (when it extends what was seen)."""
+def remember_head(project: Project, *, checked: bool = False) -> None:
+    """Record the chain's current head as seen by this machine (when it extends what was seen).
+
+    ``checked``: the caller has just found the chain consistent with the memory (check_seen_head).
+    """
     pid = project_id(project)
     head = project.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
-    if pid is None or head is None or check_seen_head(project) is not None:
+    if pid is None or head is None or (not checked and check_seen_head(project) is not None):
         return   # never overwrite the memory of a longer chain with a cut or rewritten one
+    if seen_head(project) == (head[0], head[1]):
+        return   # nothing new: no lock taken, nothing written (every CLI command and script opens a project)
     try:
         with _seen_file() as box:
             old = box["seen"].get(pid)
@@ -351,5 +356,5 @@ def on_open(project: Project) -> str | None:
     except sqlite3.DatabaseError:
         return None   # an old or damaged file: `audit verify` says more
     if warning is None:
-        remember_head(project)
+        remember_head(project, checked=True)
     return warning

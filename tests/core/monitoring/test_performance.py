@@ -169,3 +169,17 @@ def test_prediction_drift_compares_outputs_with_reference_predictions(cancer):
     cols = report.columns.set_index("column")
     assert cols.loc["prediction", "type"] == "categorical"
     assert {"proba_0", "proba_1"} <= set(cols.index)
+
+
+def test_a_model_that_cannot_score_its_reference_warns_instead_of_estimating(monkeypatch):
+    """No CBPE estimate is not silent: the warning says why the estimated_* columns are NaN."""
+    from modeldesk.core.monitoring import performance as perf
+
+    class Broken:
+        def predict_proba(self, X):
+            raise ValueError("weights missing")
+
+    target = perf.Target("models:/churn/1", None, (0, 1), None)
+    monkeypatch.setattr(perf, "reference_predictions", lambda project, t: (Broken(), np.zeros((3, 2)), [0, 1, 1]))
+    with pytest.warns(RuntimeWarning, match="No CBPE estimate for models:/churn/1.*weights missing"):
+        assert perf.calibration(None, target) is None

@@ -37,6 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import UsageError
+from ..serving.prediction_log import rows_before, served_where
 from ..storage.project import Project
 from . import reference as ref_mod
 from . import windows as win
@@ -106,23 +107,11 @@ def served_ids(project: Project, logged) -> list[int]:
                                        " ORDER BY id", (logged.run_id, logged.name))]
 
 
-def _where(served: list[int], start, end, prefix: str = "") -> tuple[str, list]:
-    where = f"{prefix}served_id IN ({','.join('?' * len(served))})" if served else "0"
-    args: list = list(served)
-    if start is not None:
-        where += f" AND {prefix}time >= ?"
-        args.append(start)
-    if end is not None:
-        where += f" AND {prefix}time < ?"
-        args.append(end)
-    return where, args
-
-
 def read_outputs(project: Project, served: list[int], start, end) -> Outputs:
     """The outputs of ``[start, end)`` in log order (``time, id``), labels joined; inputs are not decoded."""
     import numpy as np
 
-    where, args = _where(served, start, end)
+    where, args = served_where(served, start, end)
     got = project.read(f"SELECT id, rows, outputs, probabilities FROM prediction_requests WHERE {where}"
                        " ORDER BY time, id", args)
     ids = [g[0] for g in got]
@@ -137,7 +126,7 @@ def read_outputs(project: Project, served: list[int], start, end) -> Outputs:
         rows = [r if r is not None and len(r) == width else blank for r in rows]
         probabilities = np.asarray(rows, dtype=np.float64).reshape(len(rows), width)
     labels: list = [None] * len(predictions)
-    where, args = _where(served, start, end, "r.")
+    where, args = served_where(served, start, end, "r.")
     found = project.read("SELECT l.request, l.row, l.label FROM prediction_labels l JOIN prediction_requests r"
                          f" ON r.id = l.request WHERE {where}", args)
     if found:
@@ -259,7 +248,10 @@ def calibration(project: Project, t: Target):
     model, X, labels = got
     try:
         proba = model.predict_proba(X)
-    except Exception:   # a model that cannot score its own training sample: no estimate, not a crash
+    except Exception as exc:   # a model that cannot score its own training sample: no estimate, not a crash
+        warnings.warn(f"No CBPE estimate for {t.uri}: its model could not score its training sample "
+                      f"({type(exc).__name__}: {exc}); the estimated_* columns are NaN.", RuntimeWarning,
+                      stacklevel=3)
         return None
     return fit_calibration(proba, encode(labels, t.classes), range(len(t.classes)))
 
@@ -289,12 +281,8 @@ def performance(project: Project, uri: str, every="1d", since=None, until=None, 
     for group in win._runs(windows):
         if should_stop is not None and should_stop():
             return None
-        lo = group[0].start
-        if every.seconds:
-            hi, skip = group[-1].end, 0
-        else:   # count windows: bounds are prediction times; earlier predictions may share the first time
-            hi = float(np.nextafter(group[-1].end, math.inf))
-            skip = group[0].first - _rows_before(project, served, start, lo)
+        lo, hi, counted = win.group_bounds(group, every)
+        skip = group[0].first - rows_before(project, served, start, lo) if counted else 0
         out = read_outputs(project, served, lo, hi)
         if t.classifier:
             y_pred, y_true = encode(out.predictions, t.classes), encode(out.labels, t.classes)
@@ -341,11 +329,6 @@ def _numbers(values) -> list:
     import pandas as pd
 
     return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").astype("float64").tolist()
-
-
-def _rows_before(project: Project, served: list[int], start, t: float) -> int:
-    where, args = _where(served, start, t)
-    return int(project.read(f"SELECT COALESCE(SUM(rows), 0) FROM prediction_requests WHERE {where}", args)[0][0])
 
 
 def _frame(records: list[dict], fields: tuple):

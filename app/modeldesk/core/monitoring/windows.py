@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 from .. import clock
 from ..errors import UsageError
+from ..serving.prediction_log import rows_before, served_where
 from ..storage.project import Project
 from . import reference as ref_mod
 
@@ -142,7 +143,7 @@ class _Window:
 
 def _time_windows(project: Project, served: list[int], every: Every, start, end) -> list[_Window]:
     """Non-empty time windows from per-bucket counts (one aggregate query, no decoding)."""
-    where, args = _served_where(served, start, end)
+    where, args = served_where(served, start, end)
     sql = (f"SELECT CAST((time - ?) / ? AS INTEGER) AS b, SUM(rows) FROM prediction_requests WHERE {where}"
            " GROUP BY b ORDER BY b")
     windows, first = [], 0
@@ -160,7 +161,7 @@ def _time_windows(project: Project, served: list[int], every: Every, start, end)
 def _count_windows(project: Project, served: list[int], every: Every, start, end) -> list[_Window]:
     import numpy as np
 
-    where, args = _served_where(served, start, end)
+    where, args = served_where(served, start, end)
     got = project.read(f"SELECT time, rows FROM prediction_requests WHERE {where} ORDER BY time, id", args)
     if not got:
         return []
@@ -171,18 +172,6 @@ def _count_windows(project: Project, served: list[int], every: Every, start, end
         last = min(first + every.count, times.size) - 1
         windows.append(_Window(float(times[first]), float(times[last]), last - first + 1, first))
     return windows
-
-
-def _served_where(served: list[int], start, end) -> tuple[str, list]:
-    where = f"served_id IN ({','.join('?' * len(served))})" if served else "0"
-    args: list = list(served)
-    if start is not None:
-        where += " AND time >= ?"
-        args.append(start)
-    if end is not None:
-        where += " AND time < ?"
-        args.append(end)
-    return where, args
 
 
 def _key(m: ref_mod.Monitored, every: Every, options: dict) -> tuple:
@@ -226,6 +215,18 @@ def drift_windows(project: Project, uri: str, every="1d", since=None, until=None
     return frame
 
 
+def group_bounds(group: list[_Window], every: Every) -> tuple[float, float, bool]:
+    """``(lo, hi, counted)``: the time range to read for a run of adjacent windows. Count windows
+    (``counted``) are bounded by prediction times, and earlier predictions may share the first
+    time, so the caller skips the rows logged before it."""
+    import numpy as np
+
+    lo = group[0].start
+    if every.seconds:
+        return lo, group[-1].end, False
+    return lo, float(np.nextafter(group[-1].end, math.inf)), True
+
+
 def _runs(todo: list[_Window]) -> list[list[_Window]]:
     """Consecutive windows in groups of about CHUNK_ROWS predictions, decoded with one query each."""
     groups: list[list[_Window]] = []
@@ -240,7 +241,6 @@ def _runs(todo: list[_Window]) -> list[list[_Window]]:
 
 
 def _compute(project, m, key, every: Every, start, todo, options, progress, should_stop) -> bool:
-    import numpy as np
 
     from ..serving.prediction_log import get_predictions
     from .drift import compare
@@ -251,12 +251,8 @@ def _compute(project, m, key, every: Every, start, todo, options, progress, shou
     for group in _runs(todo):
         if should_stop is not None and should_stop():
             return False
-        lo = group[0].start
-        if every.seconds:
-            hi, skip = group[-1].end, 0
-        else:   # count windows: bounds are prediction times; earlier predictions may share the first time
-            hi = float(np.nextafter(group[-1].end, math.inf))
-            skip = None
+        lo, hi, counted = group_bounds(group, every)
+        skip = None if counted else 0
         frame = get_predictions(project, m.log_uri, since=lo, until=hi, outputs=False)
         if skip is None:
             before = _rows_before(project, m, start, lo)
@@ -286,8 +282,7 @@ def _rows_before(project: Project, m: ref_mod.Monitored, start, t: float) -> int
     """How many predictions of the period came before time ``t``."""
     served = [r[0] for r in project.read("SELECT id FROM served_versions WHERE run_id = ? AND artifact = ?",
                                          (m.run_id, m.artifact))]
-    where, args = _served_where(served, start, t)
-    return int(project.read(f"SELECT COALESCE(SUM(rows), 0) FROM prediction_requests WHERE {where}", args)[0][0])
+    return rows_before(project, served, start, t)
 
 
 def _frame(windows: list[_Window]):

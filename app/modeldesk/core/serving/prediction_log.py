@@ -398,17 +398,28 @@ def get_predictions(project: Project, model_uri: str, since=None, until=None, *,
 
 
 def _request_filter(served: dict, since, until) -> tuple[str, list]:
-    start, end = to_epoch(since, "since"), to_epoch(until, "until")
-    ids = sorted(served)
-    where = f"served_id IN ({','.join('?' * len(ids))})" if ids else "0"
+    return served_where(sorted(served), to_epoch(since, "since"), to_epoch(until, "until"))
+
+
+def served_where(served_ids, start: float | None, end: float | None, prefix: str = "") -> tuple[str, list]:
+    """SQL condition and arguments for the requests of ``served_ids`` in [start, end) (None: open);
+    ``prefix`` qualifies the columns (``"r."``)."""
+    ids = list(served_ids)
+    where = f"{prefix}served_id IN ({','.join('?' * len(ids))})" if ids else "0"
     args: list = list(ids)
     if start is not None:
-        where += " AND time >= ?"
+        where += f" AND {prefix}time >= ?"
         args.append(start)
     if end is not None:
-        where += " AND time < ?"
+        where += f" AND {prefix}time < ?"
         args.append(end)
     return where, args
+
+
+def rows_before(project: Project, served_ids, start: float | None, t: float) -> int:
+    """How many predicted rows of ``served_ids`` were logged from ``start`` until before ``t``."""
+    where, args = served_where(served_ids, start, t)
+    return int(project.read(f"SELECT COALESCE(SUM(rows), 0) FROM prediction_requests WHERE {where}", args)[0][0])
 
 
 def _flat_json(texts) -> list:

@@ -13,6 +13,7 @@ every few minutes; :func:`prune_predictions` is the explicit prune.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 
 from .. import clock
@@ -76,7 +77,7 @@ def log_size(project: Project) -> int:
     try:
         row = project.read(f"SELECT SUM(pgsize) FROM dbstat WHERE name IN ({','.join('?' * len(names))})", names)
         return int(row[0][0] or 0)
-    except Exception:   # noqa: BLE001 - sqlite3 built without dbstat
+    except sqlite3.OperationalError:   # an SQLite built without the dbstat table: estimate
         row = project.read("SELECT COUNT(*), COALESCE(SUM(length(inputs) + length(outputs) + length(request_id)"
                            " + COALESCE(length(text_inputs), 0) + COALESCE(length(probabilities), 0)), 0)"
                            " FROM prediction_requests")
