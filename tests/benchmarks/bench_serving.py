@@ -22,7 +22,10 @@ measured in the same run on the same rows:
   requests of the 30 float features; target <= 300) and the writer's
   throughput (rows/s encoded and written by ``write_predictions``).
 
-Targets (issue 9): the 1,000-row request within 3x of ``model.predict``.
+Targets (issue 9): the 1,000-row request within 3x of ``model.predict``, for the
+logistic regression (predict ~0.6 ms: the JSON body alone costs more than that
+to read) and for a gradient-boosting model (predict ~3 ms, the cost the issue
+measured its target against).
 
 Targets (issue 5): p50 within 1.5 ms of in-process predict; >= 400 requests/s
 with 8 clients; logging costs < 10 % of throughput; ready < 2 s; < 250 MiB.
@@ -61,6 +64,7 @@ def pct(values: list[float], q: float) -> float:
 
 def build_project(tmp: Path):
     from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
@@ -73,8 +77,11 @@ def build_project(tmp: Path):
     md.set_project(path)
     with md.start_run(name="bench") as run:
         md.log_model(model, input_example=X.iloc[:5])
+    boosted = HistGradientBoostingClassifier(random_state=0).fit(X, y)
+    with md.start_run(name="bench-boosted") as boosted_run:
+        md.log_model(boosted, input_example=X.iloc[:5])
     md.flush()
-    return path, f"runs:/{run.id}/model", X, model
+    return path, f"runs:/{run.id}/model", X, model, (f"runs:/{boosted_run.id}/model", boosted)
 
 
 class Server:
@@ -205,7 +212,7 @@ def main() -> None:
     args = parser.parse_args()
     n_seq, seconds, starts = (300, 2.0, 1) if args.quick else (2000, 10.0, 3)
     with tempfile.TemporaryDirectory() as tmpdir:
-        project, uri, X, model = build_project(Path(tmpdir))
+        project, uri, X, model, (boosted_uri, boosted) = build_project(Path(tmpdir))
         rows = [X.iloc[[i % len(X)]] for i in range(n_seq)]
         bodies = [json.dumps({"records": [{k: float(v) for k, v in r.iloc[0].items()}]}).encode() for r in rows]
         big = X.sample(1000, replace=True, random_state=0)
@@ -260,6 +267,14 @@ def main() -> None:
         split_off = big_request(server.port, split_body, 20) * 1e3
         report("1,000-row request, columns/data (log off)", split_off, floor_big * 1e3, "ms", "<= 3x floor")
         server.stop()
+        # the same request to a model whose predict costs what the issue measured (2.7 ms): parsing
+        # 240-800 KiB of JSON is a fixed cost that a 0.6 ms linear model cannot hide, a bigger model can
+        boosted.predict(big)
+        floor_boosted = statistics.median([_timed(boosted.predict, big) for _ in range(20)])
+        server = Server(project, boosted_uri)
+        report("1,000-row request, gradient boosting (log on)", big_request(server.port, big_body, 20) * 1e3,
+               floor_boosted * 1e3, "ms", "<= 3x floor")
+        server.stop()
         cost = (rps_off - rps_on) / rps_off * 100
         report("logging on: throughput vs logging off", rps_on, rps_off, "req/s", "cost < 10 %", lower_is_better=False)
         report("time from `modeldesk serve` to /health ok", statistics.median(ready), 2.0, "s",
@@ -291,7 +306,10 @@ def big_request_steps(project: Path, uri: str, body: bytes) -> dict:
         return validate_payload(body, "application/json", sig)
 
     frame = check().frame
-    steps = {"JSON parse": lambda: json.loads(body), "parse + check": check,
+    from modeldesk.core.serving.payloads import loads_json
+
+    steps = {"JSON parse (json.loads)": lambda: json.loads(body), "JSON parse (ours: orjson)": lambda: loads_json(body),
+             "parse + check": check,
              "predict": lambda: served.model.predict(model_input(sig, frame))}
     return {name: statistics.median([_timed(lambda _: fn(), None) for _ in range(20)]) for name, fn in steps.items()}
 

@@ -16,6 +16,7 @@ import operator
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 import pandas as pd
 
 from ..errors import Hint, UsageError
@@ -23,6 +24,35 @@ from ..errors import Hint, UsageError
 DEFAULT_MAX_ROWS = 20_000   # bigger batches: `score` streams a file; a server keeps its memory (issue 9)
 MLFLOW_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _MISSING = object()   # a key absent from one record
+
+
+# Every digit as "0", everything else as a space: a run of 19 zeros marks an integer that orjson
+# would turn into a float (beyond int64/uint64) where the standard library keeps an int.
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= i <= 0x39 else 0x20 for i in range(256))
+_LONG_DIGIT_RUN = b"0" * 19
+
+
+def loads_json(body: bytes | str) -> Any:
+    """``json.loads(body)`` with the standard library's exact results, about 3x faster on big bodies.
+
+    orjson parses first; it refuses what the standard library reads differently
+    (``NaN``/``Infinity`` literals, numbers beyond a double, lone surrogate
+    escapes, UTF-16/32 bodies, nesting over 1,024 levels, invalid UTF-8), and
+    those bodies, like any orjson refusal, go to ``json.loads``, which decides
+    and words the error. The one case orjson accepts but reads differently,
+    an integer beyond 64 bits (a float for orjson, an exact int for Python),
+    is caught before: a run of 19 or more digits anywhere sends the body to
+    ``json.loads`` too. tests/core/serving/test_json_loads.py compares the two
+    on generated documents.
+    """
+    if isinstance(body, str):
+        body = body.encode("utf-8", "surrogatepass")
+    if _LONG_DIGIT_RUN not in body.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(body)
 
 
 class ValidationError(UsageError):
@@ -241,7 +271,7 @@ def parse_payload(body: bytes, content_type: str | None, *, mlflow: bool = False
         table = parse_csv(body, max_rows=max_rows)
         return table, []
     try:
-        obj = json.loads(body)
+        obj = loads_json(body)
     except (ValueError, RecursionError) as exc:
         where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
         reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "it is not valid UTF-8 JSON"
