@@ -1,0 +1,124 @@
+"""What a report says, read from the plain objects core gathers (no Qt)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from modeldesk.core.errors import UsageError
+from modeldesk.core.reports.content import NotAvailable
+from modeldesk.core.reports.export import record_export, report_format
+from modeldesk.core.reports.project import project_report
+from modeldesk.core.reports.version import version_report
+from support import governed
+from support.registry import log_run
+
+
+@pytest.fixture
+def story(md):
+    return governed.build(md)
+
+
+def test_version_report_tells_the_whole_story(md, story):
+    report = version_report(md.get_project(), story.uri)
+    text = report.text()
+    v = md.get_project().conn.execute("SELECT sha256 FROM model_versions WHERE version = 2").fetchone()[0]
+    for needle in ("cancer v2", v, "ben", governed.REVIEW_V2, governed.ROLLBACK_REASON, "chain verified",
+                   "v1 held production when v2 was promoted", "roc_auc", "Latest drift by column"):
+        assert needle in text, needle
+    assert report.chain.ok and report.chain.head_seq == report.chain.entries
+    assert [c.key for c in report.charts()] == ["alias_timeline", "drift_share", "performance"]
+    perf = report.section("performance").text()
+    assert "accuracy" in perf and "Performance per window" in perf
+    # serving health and monitors are built elsewhere: a clear line saying what would fill them
+    for key in ("serving_health", "monitors"):
+        block = report.section(key).blocks[0]
+        assert isinstance(block, NotAvailable) and block.line.startswith("Not available: ")
+
+
+def test_reviewers_of_every_request_appear_in_their_versions_report(md, story):
+    project = md.get_project()
+    v1 = version_report(project, "models:/cancer/1").section("approvals").text()
+    v3 = version_report(project, "cancer/3").section("approvals").text()
+    assert "ana" in v1 and governed.REVIEW_V1 in v1
+    assert "reject" in v3 and governed.REJECT_V3 in v3
+
+
+def test_a_bare_version_gets_a_complete_report_of_not_available_lines(md):
+    run_id = log_run(md, roc_auc=0.9)
+    md.register_model(f"runs:/{run_id}/model", "bare")
+    report = version_report(md.get_project(), "bare/1")
+    keys = [s.key for s in report.sections]
+    assert keys == ["identity", "lineage", "comparison", "gates", "approvals", "aliases", "monitoring", "audit"]
+    for key in ("comparison", "gates", "approvals", "aliases", "monitoring"):
+        section = report.section(key)
+        assert section.blocks, key
+        assert any(isinstance(b, NotAvailable) for b in section.blocks), key
+    assert "nobody has requested a promotion of v1" in report.section("approvals").text()
+    assert "no prediction of this model was logged" in report.section("monitoring").text()
+    assert report.chain.status == "chain verified"
+
+
+def test_a_run_model_never_registered_says_so(md):
+    run_id = log_run(md, roc_auc=0.9)
+    report = version_report(md.get_project(), f"runs:/{run_id}/model")
+    assert "never registered" in report.section("identity").text()
+    assert report.meta["model"] is None and report.meta["sha256"]
+    assert "Not available: the model was never registered" in report.section("gates").text()
+
+
+def test_without_labels_performance_says_what_would_fill_it(md):
+    governed.build(md, labels=False)
+    text = version_report(md.get_project(), "cancer/2").section("performance").text()
+    assert "no labels were imported" in text and "modeldesk labels import" in text
+
+
+def test_a_tampered_audit_log_shows_the_broken_entry(md, story, project_path):
+    project = md.get_project()
+    seq = project.conn.execute("SELECT MIN(seq) FROM audit_log WHERE action = 'request.approve'").fetchone()[0]
+    conn = sqlite3.connect(project_path)
+    conn.execute("DROP TRIGGER audit_log_no_update")       # what someone editing the file must do first
+    conn.execute("UPDATE audit_log SET actor = 'mallory' WHERE seq = ?", (seq,))
+    conn.commit()
+    conn.close()
+    report = version_report(project, story.uri)
+    assert not report.chain.ok
+    assert report.chain.status == f"chain broken at entry {seq}"
+    assert f"chain broken at entry {seq}" in report.section("audit").text()
+    # the monitoring section refuses to load a model from a broken chain, and says so
+    assert "does not verify" in report.section("monitoring").text()
+
+
+def test_the_project_report_lists_every_model(md, story):
+    for name in ("alpha", "beta"):
+        run_id = log_run(md, roc_auc=0.9, name=name)
+        md.register_model(f"runs:/{run_id}/model", name)
+    report = project_report(md.get_project())
+    overview = report.section("models").blocks[1]
+    assert [row[0] for row in overview.rows] == ["alpha", "beta", "cancer"]
+    cancer = next(row for row in overview.rows if row[0] == "cancer")
+    # production, versions, approvals, rejections, rollbacks, open requests
+    assert cancer[1:7] == ("v1", "3", "2", "1", "1", "0")
+    assert cancer[8] == "240"        # predictions logged
+    assert governed.ROLLBACK_REASON in report.section("model:cancer").text()
+    assert report.chain.status == "chain verified"
+
+
+def test_an_export_is_an_audit_entry_with_the_files_sha256(md, story, tmp_path):
+    import hashlib
+
+    project = md.get_project()
+    report = version_report(project, story.uri)
+    path = tmp_path / "r.html"
+    path.write_text("<html>the report</html>")
+    entry = record_export(project, report, path, actor="auditor")
+    assert entry.action == "report.export" and (entry.model, entry.version) == ("cancer", 2)
+    assert entry.details["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert entry.details["head"] == report.chain.head and entry.actor == "auditor"
+
+
+def test_the_format_comes_from_the_extension():
+    assert report_format("a.PDF") == "pdf" and report_format("b.html") == "html"
+    with pytest.raises(UsageError, match="name the file .pdf or .html"):
+        report_format("c.docx")
