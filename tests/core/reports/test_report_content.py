@@ -122,3 +122,26 @@ def test_the_format_comes_from_the_extension():
     assert report_format("a.PDF") == "pdf" and report_format("b.html") == "html"
     with pytest.raises(UsageError, match="name the file .pdf or .html"):
         report_format("c.docx")
+
+
+def test_realised_metrics_from_labeled_rows_match_performance(md, story):
+    """The report's labeled-rows-only path gives performance()'s realised numbers, window by window."""
+    import math
+
+    from modeldesk.core.monitoring.performance import performance
+    from modeldesk.core.reports.monitoring import served_ids
+    from modeldesk.core.reports.realised import realised_windows
+
+    project = md.get_project()
+    v = project.conn.execute("SELECT r.id, v.logged_model FROM model_versions v JOIN runs r ON r.rid = v.run_rid"
+                             " WHERE v.version = 2").fetchone()
+    kind, records = realised_windows(project, story.uri, served_ids(project, *v), "1d")
+    frame = performance(project, story.uri, every="1d")
+    assert kind == "classifier" and len(records) == len(frame) == 4
+    for record, (_, row) in zip(records, frame.iterrows()):
+        assert record["window_start"] == row["window_start"].timestamp()
+        assert (record["rows"], record["labeled"]) == (row["rows"], row["labeled"])
+        for name in ("accuracy", "f1", "roc_auc"):
+            assert math.isclose(record[name], row[name], abs_tol=1e-12) or (
+                math.isnan(record[name]) and math.isnan(row[name])), name
+    assert records[-1]["accuracy"] < records[0]["accuracy"]      # the shifted last day is worse

@@ -81,6 +81,8 @@ def alias_section(v: ModelVersion | None, moves: list[AliasMove], now: float) ->
                   m.reason or "—", f"#{m.request_id}" if m.request_id else "—") for m in moves)
     rollbacks = [m for m in moves if m.kind == "rollback"]
     blocks: list = [Chart("alias_timeline", f"Which version held each alias of {v.name}", "timeline", bands=bands),
+                    Text("Each bar is a stretch of time an alias pointed at the version written on it; red bars "
+                         "began with a rollback. Times in UTC."),
                     Table(("at", "alias", "from", "to", "how", "by", "reason", "request"), rows, "Alias moves")]
     if rollbacks:
         blocks.append(Table(("at", "alias", "from", "back to", "by", "reason"),

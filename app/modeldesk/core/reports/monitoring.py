@@ -35,14 +35,6 @@ def serving_activity(project: Project, served: list[int]) -> dict:
     return {"requests": int(requests), "rows": int(rows), "first": first, "last": last}
 
 
-def has_labels(project: Project, served: list[int]) -> bool:
-    if not served:
-        return False
-    marks = ",".join("?" * len(served))
-    return bool(project.read(f"SELECT EXISTS (SELECT 1 FROM prediction_labels l JOIN prediction_requests r"
-                             f" ON r.id = l.request WHERE r.served_id IN ({marks}))", served)[0][0])
-
-
 def window_size(first: float, last: float) -> str:
     """Windows of an hour for a log under three days, a day under 120 days, else a week."""
     span = max(0.0, last - first)
@@ -98,30 +90,30 @@ def _drift_blocks(project: Project, uri: str, every: str, progress, should_stop)
     xs = tuple(float(t.timestamp()) for t in per_window["window_start"])
     shares = tuple(float(s) for s in per_window["share"])
     return [Text(head, "warn" if first.dataset_drifted else "ok"),
-            Table(("column", "test", "score", "threshold", "drifted", "note"), rows, "Latest drift by column"),
             Chart("drift_share", f"Share of drifted columns per window ({every})", "lines",
-                  "share of columns drifted", (Line("drift share", xs, shares),), y_range=(0.0, 1.0))]
+                  "share of columns drifted", (Line("drift share", xs, shares),), y_range=(0.0, 1.0)),
+            Table(("column", "test", "score", "threshold", "drifted", "note"), rows, "Latest drift by column")]
 
 
-def _performance_blocks(project: Project, uri: str, every: str, served: list[int], progress, should_stop) -> list:
-    from ..monitoring.performance import performance
+def _performance_blocks(project: Project, uri: str, every: str, served: list[int]) -> list:
+    from .realised import CLASSIFIER, REGRESSOR, realised_windows
 
-    if not has_labels(project, served):
+    try:
+        kind, records = realised_windows(project, uri, served, every)
+    except ModelDeskError as exc:
+        return [NotAvailable(f"performance cannot be computed: {exc}", "")]
+    if not records:
         return [NotAvailable("no labels were imported for its predictions, so realised performance is unknown",
                              "Importing the true outcomes (`modeldesk labels import`) would draw "
                              "accuracy, F1 and ROC AUC (or RMSE, MAE, R²) per window here.")]
-    try:
-        frame = performance(project, uri, every=every, progress=progress, should_stop=should_stop)
-    except ModelDeskError as exc:
-        return [NotAvailable(f"performance cannot be computed: {exc}", "")]
-    if frame is None or len(frame) == 0:
-        return []
-    names = (("accuracy", "f1", "roc_auc") if frame.attrs.get("kind") == "classifier" else ("rmse", "mae", "r2"))
-    xs = tuple(float(t.timestamp()) for t in frame["window_start"])
-    lines = tuple(Line(n, xs, tuple(float(v) for v in frame[n])) for n in names)
-    rows = tuple((when(r["window_start"].timestamp()), num(int(r["rows"])), num(int(r["labeled"])),
-                  *(num(float(r[n])) for n in names)) for _, r in frame.iterrows())
-    return [Chart("performance", f"Realised performance per window ({every})", "lines", "metric", lines),
+    names = CLASSIFIER if kind == "classifier" else REGRESSOR
+    xs = tuple(r["window_start"] for r in records)
+    lines = tuple(Line(n, xs, tuple(float(r[n]) for r in records)) for n in names)
+    rows = tuple((when(r["window_start"]), num(r["rows"]), num(r["labeled"]), *(num(float(r[n])) for n in names))
+                 for r in records)
+    return [Text(f"Realised metrics over the {num(sum(r['labeled'] for r in records))} predictions with an "
+                 "imported label, per window."),
+            Chart("performance", f"Realised performance per window ({every})", "lines", "metric", lines),
             Table(("window start", "predictions", "labeled", *names), rows, "Performance per window")]
 
 
@@ -143,7 +135,7 @@ def monitoring_section(project: Project, uri: str, run_id: str, artifact: str, *
                    ("Window", every)), "Serving activity")
     subs = (Section("drift", "Drift", tuple(_drift_blocks(project, uri, every, progress, should_stop))),
             Section("performance", "Performance", tuple(
-                _performance_blocks(project, uri, every, served, None, should_stop))),
+                _performance_blocks(project, uri, every, served))),
             Section("serving_health", "Serving health", tuple(serving_health_blocks(project, uri, served))),
             Section("monitors", "Monitors and alerts", tuple(monitors_blocks(project, uri))))
     return Section("monitoring", title, (facts,), subs)

@@ -53,6 +53,8 @@ def _plot(title: str, y_label: str) -> tuple[pg.GraphicsView, pg.PlotItem]:
 def _lines(plot: pg.PlotItem, chart: Chart) -> None:
     legend = plot.addLegend(offset=(-10, 10), labelTextColor=PRINT["text"]) if len(chart.lines) > 1 else None
     for i, line in enumerate(chart.lines):
+        if not any(v is not None and math.isfinite(v) for v in line.y):
+            continue      # nothing to draw (e.g. ROC AUC without logged probabilities)
         colour = PRINT["lines"][i % len(PRINT["lines"])]
         plot.plot(list(line.x), [v if v is not None else math.nan for v in line.y], name=line.name,
                   pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5, symbolBrush=colour,
@@ -68,7 +70,9 @@ def _lines(plot: pg.PlotItem, chart: Chart) -> None:
 def _timeline(plot: pg.PlotItem, chart: Chart) -> None:
     lanes = list(dict.fromkeys(b.lane for b in chart.bands))
     y_of = {lane: len(lanes) - 1 - i for i, lane in enumerate(lanes)}
-    plot.getAxis("left").setTicks([[(y, lane) for lane, y in y_of.items()]])
+    left = plot.getAxis("left")
+    left.setTicks([[(y, lane) for lane, y in y_of.items()]])
+    left.setWidth(max(60, 7 * max(len(lane) for lane in lanes) + 14))   # laid out once: no later resize
     plot.showGrid(x=True, y=False, alpha=PRINT["grid"])
     font = QFont()
     font.setPointSizeF(8)

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 from ..kit.workers import Jobs
 from .export import check_target, gather, write
 
-FILTERS = "PDF document (*.pdf);;HTML page (*.html)"
+PDF_A4, PDF_LETTER, HTML = "PDF document, A4 (*.pdf)", "PDF document, US Letter (*.pdf)", "HTML page (*.html)"
+FILTERS = ";;".join((PDF_A4, PDF_LETTER, HTML))
 
 
 class ReportExport(QObject):
@@ -47,10 +48,14 @@ class ReportExport(QObject):
         return f"{stem or 'report'}-report.pdf"
 
     def choose_path(self, uri: str) -> tuple[str, str] | None:
-        """The file the user picked in a save dialog, and the page size (A4), or None when cancelled."""
-        path, _ = QFileDialog.getSaveFileName(self.parent_widget, "Export Audit Report",
-                                              str(self.last_dir / self.suggested_name(uri)), FILTERS)
-        return (path, "A4") if path else None
+        """The file picked in a save dialog and the page size its filter chose (A4 or Letter), or None."""
+        path, chosen = QFileDialog.getSaveFileName(self.parent_widget, "Export Audit Report",
+                                                   str(self.last_dir / self.suggested_name(uri)), FILTERS)
+        if not path:
+            return None
+        if not Path(path).suffix:
+            path += ".html" if chosen == HTML else ".pdf"
+        return path, "Letter" if chosen == PDF_LETTER else "A4"
 
     def start(self, project, uri: str, user: str) -> bool:
         """Ask for a file and export; False when the user cancelled the dialog or an export is running."""
@@ -60,8 +65,6 @@ class ReportExport(QObject):
         if not chosen:
             return False
         path, page = chosen
-        if not Path(path).suffix:
-            path += ".pdf"
         try:
             check_target(path, page)
         except Exception as exc:
