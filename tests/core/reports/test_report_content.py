@@ -145,3 +145,73 @@ def test_realised_metrics_from_labeled_rows_match_performance(md, story):
             assert math.isclose(record[name], row[name], abs_tol=1e-12) or (
                 math.isnan(record[name]) and math.isnan(row[name])), name
     assert records[-1]["accuracy"] < records[0]["accuracy"]      # the shifted last day is worse
+
+
+def _rewrite_chain_from(path, seq: int, reason: str) -> None:
+    """Forge the rollback reason at ``seq`` and recompute every hash after it, head record included:
+    a consistent chain that verifies on its own."""
+    import json
+
+    from modeldesk.core import audit
+
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER audit_log_no_update")
+    rows = conn.execute("SELECT seq, time, actor, action, model, version, details, prev_hash FROM audit_log"
+                        " WHERE seq >= ? ORDER BY seq", (seq,)).fetchall()
+    prev = rows[0][7]
+    for s, time_, actor, action, model, version, details, _ in rows:
+        d = json.loads(details)
+        if s == seq:
+            d["reason"] = reason
+        digest = audit.entry_hash(s, time_, actor, action, model, version, d, prev)
+        conn.execute("UPDATE audit_log SET details = ?, prev_hash = ?, hash = ? WHERE seq = ?",
+                     (audit.canonical_json(d), prev, digest, s))
+        prev = digest
+    conn.execute("UPDATE audit_head SET hash = ? WHERE id = 1", (prev,))
+    conn.execute("CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN SELECT "
+                 "RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END")
+    conn.commit()
+    conn.close()
+
+
+def test_a_reports_head_catches_a_later_consistent_rewrite_of_the_chain(md, story, project_path):
+    """docs/reports.md: the head a report prints pins every entry up to it, even against a rewrite
+    that recomputes every hash (which the chain alone cannot see)."""
+    from modeldesk.core import audit
+
+    project = md.get_project()
+    printed = version_report(project, story.uri).chain.head
+    seq = project.conn.execute("SELECT seq FROM audit_log WHERE action = 'alias.rollback'").fetchone()[0]
+    _rewrite_chain_from(project_path, seq, "routine maintenance")
+    later = version_report(project, story.uri)
+    assert later.chain.status == "chain verified"           # the rewrite is consistent: the chain alone holds
+    assert "routine maintenance" in later.section("audit").text()
+    assert later.chain.head != printed
+    warning = audit.check_seen_head(project, expect=audit.parse_head(printed))
+    assert warning is not None and "rewritten" in warning
+
+
+def test_chain_verified_with_a_registry_changed_around_the_log_says_so(md, story, project_path):
+    """docs/reports.md: an alias moved with sqlite3 leaves the chain intact; the report says the registry
+    does not match it."""
+    with sqlite3.connect(project_path) as conn:
+        conn.execute("UPDATE aliases SET version = 3 WHERE alias = 'production'")
+    report = version_report(md.get_project(), story.uri)
+    assert report.chain.status == "chain verified"
+    assert report.chain.registry.startswith("The registry does not match the log: production of cancer points to v3")
+    assert "Registry against the log: The registry does not match" in report.section("audit").text()
+
+
+def test_a_rewrite_after_this_machine_saw_the_chain_is_not_verified(md, story, project_path):
+    """As `audit verify`: the head this machine remembers catches a consistent rewrite of the chain."""
+    from modeldesk.core import audit
+
+    project = md.get_project()
+    audit.remember_head(project)
+    seen = audit.seen_head(project)
+    seq = project.conn.execute("SELECT seq FROM audit_log WHERE action = 'alias.rollback'").fetchone()[0]
+    _rewrite_chain_from(project_path, seq, "routine maintenance")
+    report = version_report(project, story.uri)
+    assert not report.chain.ok
+    assert report.chain.status.startswith(f"chain not verified: The audit log was rewritten since this machine "
+                                          f"saw entry #{seen[0]}")

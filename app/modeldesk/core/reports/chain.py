@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..audit import list_entries, verify
+from ..audit import check_seen_head, list_entries, verify
 from ..registry.ledger import mismatches, replay
 from ..registry.summaries import details_summary
 from ..storage.project import Project
@@ -14,11 +14,17 @@ MAX_ENTRIES = 500     # the newest entries of a model a report lists; older ones
 def chain_status(project: Project) -> ChainStatus:
     """Verify the whole chain (not only a model's entries) and say so in a report's words.
 
-    The registry is also compared with what the log says (core.registry.ledger), so an alias
-    moved with sqlite3 shows up even though the chain itself holds.
+    As ``audit verify`` does, the chain must also still hold the highest entry this machine saw
+    (a cut log, an older copy, a rewrite with recomputed hashes), and the registry is compared with
+    what the log says (core.registry.ledger), so an alias moved with sqlite3 shows up even though
+    the chain itself holds.
     """
     result = verify(project)
     head = project.conn.execute("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetchone()
+    cut = check_seen_head(project) if result.ok else None
+    if cut is not None:
+        return ChainStatus(False, f"chain not verified: {cut}", cut, result.entries, head[0] if head else None,
+                           head[1] if head else None, "", result.warnings)
     if result.ok:
         status = "chain verified"
     elif result.bad_seq is not None:

@@ -81,6 +81,7 @@ def write_pdf(report: Report, charts: dict[str, str], path, *, page_size: str = 
     width, height = writer.width(), writer.height()      # the printable area, in device pixels
     doc.setPageSize(QSizeF(width, height))
     mm = DPI / 25.4
+    status = report.chain.status if len(report.chain.status) <= 40 else report.chain.status.split(":")[0]
     small = _print_font()
     small.setPointSizeF(7)
     painter = QPainter(writer)
@@ -100,7 +101,7 @@ def write_pdf(report: Report, charts: dict[str, str], path, *, page_size: str = 
             painter.drawText(head, Qt.AlignRight | Qt.AlignBottom, when(report.generated_at))
             painter.drawLine(0, int(-5 * mm), int(width), int(-5 * mm))
             foot = QRectF(0, height + 4 * mm, width, 8 * mm)
-            painter.drawText(foot, Qt.AlignLeft | Qt.AlignTop, f"Audit {report.chain.status}; head "
+            painter.drawText(foot, Qt.AlignLeft | Qt.AlignTop, f"Audit {status}; head "
                              f"{report.chain.head[:28]}{'…' if len(report.chain.head) > 28 else ''}")
             painter.drawText(foot, Qt.AlignRight | Qt.AlignTop, f"Page {i + 1} of {pages}")
     finally:
