@@ -57,7 +57,7 @@ def test_cancelling_the_dialog_writes_nothing(qtbot, mview, md, project_path, tm
     shown(qtbot, mview, project_path, ("cancer", 1))
     from modeldesk.gui.reports.report_action import ReportExport
 
-    exporter = ReportExport(mview, mview.jobs)
+    exporter = ReportExport(mview)
     exporter.choose_path = lambda uri: None
     assert exporter.start(mview.project, "models:/cancer/1", "auditor") is False
     assert exporter.progress is None and list(tmp_path.glob("*.pdf")) == []

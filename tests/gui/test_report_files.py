@@ -109,3 +109,9 @@ def test_an_export_records_the_files_sha256(md, story, tmp_path):
     assert f'"sha256":"{done.sha256}"' in entry[2]
     text = done.path.read_text(encoding="utf-8")
     assert "Model cancer" in text and "chain verified" in text
+
+
+def test_md_report_writes_the_file_and_returns_its_path(md, story, tmp_path):
+    path = md.report(story.uri, tmp_path / "v2.html")
+    assert path == tmp_path / "v2.html" and "cancer v2" in path.read_text(encoding="utf-8")
+    assert md.report(None, tmp_path / "all.pdf", letter=True).stat().st_size > 0

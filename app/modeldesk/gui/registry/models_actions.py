@@ -400,7 +400,7 @@ class ModelsActions(QObject):
         if self.report_export is None:
             from ..reports.report_action import ReportExport
 
-            self.report_export = ReportExport(self.view, self.view.jobs)
+            self.report_export = ReportExport(self.view)
             self.report_export.finished.connect(self._on_report_written)
             self.report_export.failed.connect(lambda text: (self.view.show_status(text, "error"),
                                                             self.update_actions()))

@@ -31,10 +31,12 @@ class ReportExport(QObject):
     finished = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, parent: QWidget, jobs: Jobs):
+    def __init__(self, parent: QWidget):
         super().__init__(parent)
         self.parent_widget = parent
-        self.jobs = jobs
+        # Its own Jobs: a view that drops stale results when its project changes (Jobs.new_session) would
+        # drop this export's answer too and leave the progress dialog open.
+        self.jobs = Jobs(self)
         self.progress: QProgressDialog | None = None
         self._task = None
         self.last_dir = Path.home()
