@@ -61,3 +61,20 @@ def test_cancelling_the_dialog_writes_nothing(qtbot, mview, md, project_path, tm
     exporter.choose_path = lambda uri: None
     assert exporter.start(mview.project, "models:/cancer/1", "auditor") is False
     assert exporter.progress is None and list(tmp_path.glob("*.pdf")) == []
+
+
+def test_cancel_in_the_progress_dialog_writes_no_file(qtbot, mview, md, project_path, tmp_path):
+    governed.build(md, predictions_days=2)
+    shown(qtbot, mview, project_path, ("cancer", 2))
+    exporter = mview.actions.report_exporter()
+    out = tmp_path / "reports"
+    out.mkdir()
+    exporter.choose_path = lambda uri: (str(out / "r.pdf"), "A4")
+    with qtbot.waitSignal(exporter.failed, timeout=30000) as failed:
+        assert exporter.start(mview.project, "models:/cancer/2", "auditor")
+        exporter.progress.cancel()                   # what the Cancel button does
+    assert "cancelled" in failed.args[0] and exporter.progress is None
+    exporter.jobs.wait()
+    assert list(out.iterdir()) == []
+    assert mview.project.conn.execute("SELECT COUNT(*) FROM audit_log WHERE action = 'report.export'"
+                                      ).fetchone()[0] == 0

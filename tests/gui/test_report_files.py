@@ -69,10 +69,14 @@ def test_a_long_table_repeats_its_header_on_every_page_it_crosses(md, story, tmp
 
 
 @needs_pdftotext
-def test_letter_pages_on_request(md, story, tmp_path):
-    done = export_report(md.get_project(), story.uri, tmp_path / "r.pdf", page_size="Letter")
-    info = subprocess.run(["pdfinfo", str(done.path)], capture_output=True, text=True).stdout
-    assert "612 x 792" in info      # US Letter in points (A4 is 595 x 842)
+def test_a4_by_default_and_letter_on_request(md, story, tmp_path):
+    def size(path):
+        return subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+
+    letter = export_report(md.get_project(), story.uri, tmp_path / "letter.pdf", page_size="Letter")
+    a4 = export_report(md.get_project(), story.uri, tmp_path / "a4.pdf")
+    assert "612 x 792" in size(letter.path)               # US Letter, in points
+    assert "595.276 x 841.89" in size(a4.path) or "595 x 842" in size(a4.path)   # A4, the default
 
 
 @needs_pdftotext

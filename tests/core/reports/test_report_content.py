@@ -100,7 +100,8 @@ def test_the_project_report_lists_every_model(md, story):
     cancer = next(row for row in overview.rows if row[0] == "cancer")
     # production, versions, approvals, rejections, rollbacks, open requests
     assert cancer[1:7] == ("v1", "3", "2", "1", "1", "0")
-    assert cancer[8] == "240"        # predictions logged
+    assert cancer[7] == "240"        # predictions logged
+    assert "Not available: monitors in alert" in report.section("models").text()
     assert governed.ROLLBACK_REASON in report.section("model:cancer").text()
     assert report.chain.status == "chain verified"
 

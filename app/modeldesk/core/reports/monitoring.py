@@ -56,9 +56,14 @@ def monitors_blocks(project: Project, uri: str) -> list:
                          "their alerts will be listed here.")]
 
 
-def monitors_in_alert(project: Project, model: str) -> str:
-    """For the project report: the model's monitors in alert (core/monitoring/monitors, being built)."""
-    return "not available (no monitors yet)"
+def monitors_in_alert(project: Project, model: str) -> str | None:
+    """For the project report: the model's monitors in alert, in words (core/monitoring/monitors, being
+    built); None while monitors are not part of ModelDesk (the report then says so once, not per model)."""
+    return None
+
+
+MONITORS_UNAVAILABLE = NotAvailable("monitors in alert are not part of this ModelDesk yet",
+                                    "Each model's monitors in alert will be listed in the table above.")
 
 
 # -- drift and performance -------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from ..registry.entities import PRODUCTION
 from ..storage.project import Project
 from .chain import audit_section, chain_status
 from .content import Facts, NotAvailable, Report, Section, Table, Text, num, version_label, when
-from .monitoring import monitors_in_alert, served_ids, serving_activity
+from .monitoring import MONITORS_UNAVAILABLE, monitors_in_alert, served_ids, serving_activity
 
 Progress = Callable[[float, str], None]
 
@@ -34,16 +34,16 @@ def _model_section(project: Project, name: str) -> tuple[Section, tuple]:
     last = max((a["last"] for a in activity.values() if a["last"] is not None), default=None)
     alert = monitors_in_alert(project, name)
     line = (name, version_label(model.aliases.get(PRODUCTION)), num(len(versions)), num(approved), num(rejected),
-            num(len(rollbacks)), num(len(open_)), alert, num(total), when(last))
+            num(len(rollbacks)), num(len(open_)), num(total), when(last), alert)
     blocks: list = [Facts((("Production", version_label(model.aliases.get(PRODUCTION))),
                            ("Aliases", ", ".join(f"{a} → v{v}" for a, v in sorted(model.aliases.items())) or "none"),
                            ("Created by", f"{model.created_by} at {when(model.created_at)}"),
-                           ("Monitors in alert", alert),
+                           ("Monitors in alert", alert if alert is not None else "not available (no monitors yet)"),
                            ("Serving activity", f"{num(total)} predictions logged, the last at {when(last)}"
                             if total else "no prediction logged")))]
     blocks.append(Table(("version", "status", "aliases", "registered by", "registered at", "sha256", "predictions"),
                         tuple((f"v{v.version}", v.status, ", ".join(v.aliases) or "—", v.created_by,
-                               when(v.created_at), v.sha256[:16] + "…", num(activity[v.version]["rows"]))
+                               when(v.created_at), v.sha256[:12] + "…", num(activity[v.version]["rows"]))
                               for v in reversed(versions)), "Versions"))
     decided = [r for r in requests if r.reviews or r.status != "pending"]
     if decided:
@@ -82,9 +82,13 @@ def project_report(project: Project, *, user: str | None = None, progress: Progr
         subs.append(section)
         lines.append(line)
     if lines:
-        overview: tuple = (Table(("model", "production", "versions", "approvals", "rejections", "rollbacks",
-                                  "open requests", "monitors in alert", "predictions", "last prediction"),
-                                 tuple(lines), "Every model"),)
+        header = ("model", "production", "versions", "approved", "rejected", "rollbacks", "open requests",
+                  "predictions", "last prediction", "monitors in alert")
+        if all(line[-1] is None for line in lines):     # no monitors yet: one line says so, not a column of it
+            overview: tuple = (Table(header[:-1], tuple(line[:-1] for line in lines), "Every model"),
+                               MONITORS_UNAVAILABLE)
+        else:
+            overview = (Table(header, tuple(line[:-1] + (line[-1] or "—",) for line in lines), "Every model"),)
     else:
         overview = (NotAvailable("no model is registered in this project",
                                  "Registering a run's logged model would list it here."),)

@@ -88,10 +88,13 @@ class ReportExport(QObject):
         return True
 
     def _on_progress(self, fraction: float, text: str) -> None:
-        if self.progress is not None:
-            self.progress.setValue(int(fraction * 100))
-            if text:
-                self.progress.setLabelText(text)
+        dialog = self.progress
+        if dialog is None:
+            return
+        if text:
+            dialog.setLabelText(text)
+        # last: a window-modal dialog's setValue() processes events, which may finish or cancel the export
+        dialog.setValue(int(fraction * 100))
 
     def _cancel(self) -> None:
         if self._task is not None:
@@ -110,6 +113,9 @@ class ReportExport(QObject):
             self._fail(f"Could not draw the report's charts: {exc}")
             return
         self._on_progress(0.96, f"Writing {Path(path).name}…")
+        if self.progress is None or self.progress.wasCanceled():
+            self._cancelled()
+            return
         self.progress.setCancelButton(None)    # the file is written whole or not at all
         self._task = self.jobs.start(write, project, report, charts, path, page_size=page, actor=user,
                                      done=self._done, failed=self._fail)
