@@ -44,13 +44,15 @@ def test_report_a_version_and_the_project(md, cli, tmp_path, qapp):
     assert out.count("report.export") == 2 and "auditor" in out
 
 
-def test_bad_usage_says_what_to_do(cli, tmp_path):
+def test_bad_usage_says_what_to_do(md, cli, tmp_path):
     assert cli("report", "-o", tmp_path / "x.pdf")[0] == 2
     code, _, err = cli("report", "cancer/1", "-o", tmp_path / "x.docx")
     assert code == 2 and "name the file .pdf or .html" in err
     code, _, err = cli("report", "cancer/1", "-o", tmp_path / "missing" / "x.pdf")
     assert code == 2 and "does not exist" in err
     assert "Traceback" not in err
+    code, _, err = cli("report", "nosuch/1", "-o", tmp_path / "nosuch.pdf")
+    assert code == 2 and "No registered model 'nosuch'" in err and not (tmp_path / "nosuch.pdf").exists()
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
