@@ -25,7 +25,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
     "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "drift_for", "drift_windows",
-    "performance", "flush",
+    "performance", "report", "flush",
     "ActiveRun",
 ]
 
@@ -376,6 +376,20 @@ def performance(uri: str, every="1d", since=None, until=None):
 
     flush()
     return _performance(get_project(), uri, every=every, since=since, until=until)
+
+
+def report(uri: str | None, path, *, letter: bool = False):
+    """Write the audit report of model version ``uri`` (``None``: the whole project) to ``path``.
+
+    The format comes from the extension (``.pdf``, A4 unless ``letter``, or ``.html``); the export is
+    recorded in the audit log (``report.export`` with the file's sha256). Returns the file's path::
+
+        md.report("models:/churn/3", "churn-v3.pdf")
+    """
+    from .gui.reports.export import export_report
+
+    flush()
+    return export_report(get_project(), uri, path, page_size="Letter" if letter else "A4").path
 
 
 def __getattr__(name: str):

@@ -20,6 +20,7 @@ from .drift import drift
 from .models import models
 from .predictions import predictions
 from .project import check, demo, init, ui
+from .report import report
 from .runs import runs
 from .serving import labels, score, serve
 
@@ -72,5 +73,5 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift, report):
     cli.add_command(_command)
