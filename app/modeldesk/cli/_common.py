@@ -8,7 +8,7 @@ import json
 import click
 
 from ..core.errors import Hint
-from ..core.text import fmt_duration, fmt_number
+from ..core.text import fmt_duration, fmt_number, fmt_time, iso_time
 
 
 class Context:
@@ -71,7 +71,46 @@ def print_table(header: list[str], rows: list[list]) -> None:
 
 
 def print_json(value) -> None:
-    click.echo(json.dumps(value, indent=2, default=str))
+    """JSON with every time in the machine format (:func:`iso_times`)."""
+    click.echo(json.dumps(iso_times(value), indent=2, default=str))
+
+
+TIME_KEYS = frozenset({"at", "time", "start_time", "end_time", "timestamp"})
+
+
+def iso_times(value):
+    """``value`` with every time field (``*_at``, ``at``, ``time``, ``start_time``, ``end_time``,
+    ``timestamp``: unix seconds or an ISO string) as ISO 8601 with the local offset (core.text.iso_time),
+    recursively through dicts and lists; everything else unchanged."""
+    if isinstance(value, dict):
+        return {k: (_iso_or_same(v) if _is_time(k, v) else iso_times(v)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [iso_times(v) for v in value]
+    return value
+
+
+def _is_time(key, value) -> bool:
+    if not isinstance(key, str) or not (key in TIME_KEYS or key.endswith("_at")):
+        return False
+    return isinstance(value, (int, float, str)) and not isinstance(value, bool) and value != ""
+
+
+def _iso_or_same(value):
+    try:
+        return iso_time(value)
+    except (TypeError, ValueError):     # a field named like a time that holds something else
+        return value
+
+
+def iso_frame(frame):
+    """A copy of a table whose datetime columns are ISO 8601 text with the local offset (for CSV and JSON)."""
+    import pandas as pd
+
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = [iso_time(v) for v in out[name]]
+    return out
 
 
 def print_runs_table(frame) -> None:
@@ -87,7 +126,7 @@ def print_runs_table(frame) -> None:
         end = values["end_time"]
         dur = "" if end is None or str(end) == "NaT" else fmt_duration((end - start).total_seconds())
         row = [values["run_id"][:8], values["run_name"], values["experiment"], values["status"],
-               start.strftime("%Y-%m-%d %H:%M:%S"), dur]
+               fmt_time(start), dur]
         row += [fmt_number(values[c], nan="") for c in metric_cols]
         rows.append(row)
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
