@@ -12,10 +12,23 @@ from ..core.text import fmt_duration, fmt_number, fmt_time, iso_time
 
 
 class Context:
-    def __init__(self, project_path: str | None, user: str | None):
+    """What every command shares. ``given`` holds the values typed on the command line (not
+    from the environment), so `--project A runs list --project B` is refused instead of guessed."""
+
+    def __init__(self, project_path: str | None, user: str | None, given: dict | None = None):
         self.project_path = project_path
         self.user = user
+        self.given = dict(given or {})
         self._project = None
+
+    def merge(self, name: str, value: str, flag: str) -> None:
+        """Take `--project`/`--as` given after the command; the same value twice is fine."""
+        before = self.given.get(name)
+        if before is not None and before != value:
+            raise click.UsageError(f"{flag} was given twice, as {before!r} and {value!r}: give it once, "
+                                   "before or after the command.")
+        self.given[name] = value
+        setattr(self, name, value)
 
     def project(self, *, create: bool = False):
         if self._project is None:
@@ -30,7 +43,40 @@ class Context:
         return self._project
 
 
-pass_ctx = click.make_pass_decorator(Context)
+def _merge(name: str, flag: str):
+    def callback(ctx: click.Context, _param, value):
+        if value is not None and value != "":
+            ctx.find_object(Context).merge(name, value, flag)
+        return value
+    return callback
+
+
+def common_options(fn):
+    """`--project PATH` and `--as USER` on a command, merged with the ones given before it:
+    `modeldesk --project X runs list` and `modeldesk runs list --project X` are the same.
+
+    Every command that takes the context gets them through :func:`pass_ctx`; a command that
+    does not can use this decorator itself. Applying it twice adds nothing."""
+    names = {p.name for p in getattr(fn, "__click_params__", [])}
+    if "as_user" not in names:
+        fn = click.option("--as", "as_user", metavar="USER", expose_value=False, is_eager=True,
+                          callback=_merge("user", "--as"),
+                          help="Act as USER (also before the command; default: $MODELDESK_USER "
+                               "or your login name).")(fn)
+    if "project_opt" not in names:
+        fn = click.option("--project", "project_opt", metavar="PATH", expose_value=False, is_eager=True,
+                          callback=_merge("project_path", "--project"),
+                          help="Project file (also before the command; default: $MODELDESK_PROJECT "
+                               "or ./modeldesk.mdesk).")(fn)
+    return fn
+
+
+_pass_context = click.make_pass_decorator(Context)
+
+
+def pass_ctx(fn):
+    """Pass the shared :class:`Context` first, and accept `--project`/`--as` here too."""
+    return common_options(_pass_context(fn))
 
 
 FORMATS = click.Choice(["table", "csv", "json"])
@@ -52,16 +98,27 @@ class _Version(click.ParamType):
 VERSION = _Version()
 
 
-def _set_user(ctx: click.Context, _param, value):
-    if value:
-        ctx.find_object(Context).user = value
-    return value
+def no_short_order_by(_ctx, _param, value):
+    """`-o` means output in every command; where it once meant --order-by, say so instead of guessing."""
+    if value is not None:
+        raise click.UsageError(f"-o means an output file or folder in every modeldesk command; "
+                               f"to order runs write --order-by {value!r}.")
+
+
+def one_model_uri(argument: str | None, option: str | None) -> str:
+    """MODEL_URI given as an argument or as `-m/--model-uri` (MLflow's spelling), exactly once."""
+    if argument is not None and option is not None and argument != option:
+        raise click.UsageError(f"Two models given ({argument!r} and -m {option!r}): give MODEL_URI once.")
+    uri = option if option is not None else argument
+    if not uri:
+        raise click.UsageError("Missing MODEL_URI (e.g. churn@production or models:/churn/3), "
+                               "as an argument or with -m.")
+    return uri
 
 
 def acting(fn):
-    """Also accept `--as USER` after the command, where people tend to type it."""
-    return click.option("--as", "as_user", metavar="USER", expose_value=False, callback=_set_user,
-                        is_eager=True, help="Act as USER (also: modeldesk --as USER ..., $MODELDESK_USER).")(fn)
+    """Marks a command that acts as a user; `--as USER` itself comes with :func:`common_options`."""
+    return common_options(fn)
 
 
 def print_table(header: list[str], rows: list[list]) -> None:

@@ -7,7 +7,7 @@ import json
 import click
 
 from ..core.text import fmt_duration, fmt_number, fmt_time
-from ._common import FORMATS, Context, iso_frame, iso_times, pass_ctx, print_runs_table
+from ._common import FORMATS, Context, iso_frame, iso_times, no_short_order_by, pass_ctx, print_runs_table
 
 
 @click.group()
@@ -23,7 +23,8 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--experiment", "-e", multiple=True, help="Only runs of this experiment (repeatable).")
 @click.option("--filter", "-f", "filter_", metavar="FILTER", help='e.g. "metrics.auc > 0.9 and params.depth = \'8\'"')
-@click.option("--order-by", "-o", multiple=True, metavar="KEY [ASC|DESC]", help='e.g. "metrics.auc DESC" (repeatable)')
+@click.option("--order-by", multiple=True, metavar="KEY [ASC|DESC]", help='e.g. "metrics.auc DESC" (repeatable)')
+@click.option("-o", "old_order_by", hidden=True, expose_value=False, callback=no_short_order_by)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many runs (table default: 50).")
 @pass_ctx

@@ -87,10 +87,10 @@ def to_unix(value: Any) -> float | None:
         if not text:
             return None
         value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-    if hasattr(value, "to_pydatetime"):          # pandas Timestamp (NaT has none: isnull below)
+    if hasattr(value, "to_pydatetime"):          # pandas Timestamp, or NaT
         if str(value) == "NaT":
             return None
-        value = value.to_pydatetime()
+        return float((value if value.tzinfo is not None else value.tz_localize("UTC")).timestamp())
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=_dt.timezone.utc)
