@@ -13,10 +13,10 @@ import sys
 import click
 
 from ..core.errors import ModelDeskError
-from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
 from .drift import drift
+from .files import models_download, runs_artifacts
 from .models import models
 from .predictions import predictions
 from .project import check, demo, init, ui
@@ -25,12 +25,30 @@ from .runs import runs
 from .serving import labels, score, serve
 
 
+def _print_versions(ctx: click.Context, _param, value: bool) -> None:
+    """`modeldesk --version`: one line each for ModelDesk, Python, Qt and SQLite."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ..core.version import versions
+
+    try:   # the Qt runtime's version; importing QtCore starts no QApplication and opens no window
+        from PySide6.QtCore import qVersion
+
+        qt = qVersion()
+    except ImportError:
+        qt = None
+    for name, text in versions(qt):
+        click.echo(f"{name} {text}")
+    ctx.exit(0)
+
+
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--project", "project_path", metavar="PATH", envvar="MODELDESK_PROJECT",
               help="Project file (default: $MODELDESK_PROJECT or ./modeldesk.mdesk).")
 @click.option("--as", "user", metavar="USER", envvar="MODELDESK_USER",
               help="Act as USER (default: $MODELDESK_USER or your login name).")
-@click.version_option(__version__, prog_name="modeldesk")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the versions of ModelDesk, Python, Qt and SQLite, and exit.")
 @click.pass_context
 def cli(ctx: click.Context, project_path: str | None, user: str | None) -> None:
     """ModelDesk: track, compare, approve, serve and audit scikit-learn models.
@@ -42,7 +60,9 @@ def cli(ctx: click.Context, project_path: str | None, user: str | None) -> None:
       modeldesk demo demo.mdesk --no-ui
       modeldesk --project demo.mdesk runs list --filter "metrics.accuracy > 0.95"
     """
-    ctx.obj = Context(project_path, user)
+    typed = {name: value for name, value in (("project_path", project_path), ("user", user))
+             if value is not None and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE}
+    ctx.obj = Context(project_path, user, typed)
     if ctx.invoked_subcommand is None:
         ctx.invoke(ui, path=None)
 
@@ -75,3 +95,5 @@ def main(argv=None) -> None:
 
 for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift, report):
     cli.add_command(_command)
+models.add_command(models_download)     # issue 13: files out of a project (cli/files.py)
+runs.add_command(runs_artifacts)

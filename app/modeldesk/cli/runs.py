@@ -7,7 +7,7 @@ import json
 import click
 
 from ..core.text import fmt_duration, fmt_number, fmt_time
-from ._common import FORMATS, Context, pass_ctx, print_runs_table
+from ._common import FORMATS, Context, iso_frame, iso_times, no_short_order_by, pass_ctx, print_runs_table
 
 
 @click.group()
@@ -23,7 +23,8 @@ def runs() -> None:
 @runs.command("list")
 @click.option("--experiment", "-e", multiple=True, help="Only runs of this experiment (repeatable).")
 @click.option("--filter", "-f", "filter_", metavar="FILTER", help='e.g. "metrics.auc > 0.9 and params.depth = \'8\'"')
-@click.option("--order-by", "-o", multiple=True, metavar="KEY [ASC|DESC]", help='e.g. "metrics.auc DESC" (repeatable)')
+@click.option("--order-by", multiple=True, metavar="KEY [ASC|DESC]", help='e.g. "metrics.auc DESC" (repeatable)')
+@click.option("-o", "old_order_by", hidden=True, expose_value=False, callback=no_short_order_by)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--limit", type=click.IntRange(min=1), help="At most this many runs (table default: 50).")
 @pass_ctx
@@ -42,9 +43,9 @@ def runs_list(ctx: Context, experiment, filter_, order_by, fmt, limit) -> None:
     frame = search_runs(project, list(experiment) or None, filter_, list(order_by),
                         max_results=(table_limit + 1) if fmt == "table" else limit)
     if fmt == "csv":
-        click.echo(frame.to_csv(index=False), nl=False)
+        click.echo(iso_frame(frame).to_csv(index=False), nl=False)
     elif fmt == "json":
-        records = json.loads(frame.to_json(orient="records", date_format="iso"))
+        records = json.loads(iso_frame(frame).to_json(orient="records"))
         click.echo(json.dumps(records, indent=2))
     else:
         more = len(frame) > table_limit
@@ -86,7 +87,7 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
             "models": [{"name": m.name, "sha256": m.sha256, "signature": m.signature} for m in models],
             "environment": {k: env.get(k) for k in ("python", "platform", "git")} if env else None,
         }
-        click.echo(json.dumps(out, indent=2, default=str))
+        click.echo(json.dumps(iso_times(out), indent=2, default=str))
         return
     started = fmt_time(run.start_time)
     click.echo(f"Run {run.id}  {run.name!r}")

@@ -11,7 +11,6 @@ are dropped instead of painted.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from ...core.text import fmt_time
 from ...core.tracking import browse
 from ...core.tracking.browse import BASE_COLUMNS, Column
 from ...core.tracking.run_entities import Run
@@ -261,7 +261,7 @@ class RunsModel(QAbstractTableModel):
         if col.key == "run_name":
             return f"{run.name}\n{run.id}" + (f"\nchild of {run.parent_id}" if run.parent_id else "")
         if col.key in ("start_time", "end_time") and value is not None:
-            return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(value))
+            return fmt_time(value)
         if col.kind == "metrics" and value is not None:
             return f"{col.key} = {value!r}"
         if value is not None and len(str(value)) > 24:
