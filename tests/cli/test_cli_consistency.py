@@ -108,7 +108,7 @@ def test_every_command_accepts_project_and_as():
 
 
 # -- short flags -------------------------------------------------------------------------
-def test_no_two_options_of_a_command_share_a_short_flag_and_o_always_means_output():
+def test_no_two_options_of_a_command_share_a_flag_and_o_always_means_output():
     problems = []
     for name, cmd in [("modeldesk", cli_mod.cli), *_leaves(cli_mod.cli)]:
         seen: dict[str, str] = {}
@@ -116,6 +116,10 @@ def test_no_two_options_of_a_command_share_a_short_flag_and_o_always_means_outpu
             if not isinstance(p, click.Option):
                 continue
             for opt in p.opts + p.secondary_opts:
+                if opt.startswith("--"):
+                    if opt in seen:
+                        problems.append(f"{name}: {opt} is both {seen[opt]} and {p.name}")
+                    seen[opt] = p.name
                 if len(opt) == 2 and opt[0] == "-" and opt[1] != "-":
                     if opt in seen:
                         problems.append(f"{name}: {opt} is both {seen[opt]} and {p.name}")

@@ -57,13 +57,17 @@ def common_options(fn):
 
     Every command that takes the context gets them through :func:`pass_ctx`; a command that
     does not can use this decorator itself. Applying it twice adds nothing."""
-    names = {p.name for p in getattr(fn, "__click_params__", [])}
+    params = getattr(fn, "__click_params__", [])
+    names = {p.name for p in params}
+    spelled = {opt for p in params for opt in p.opts}
     if "as_user" not in names:
         fn = click.option("--as", "as_user", metavar="USER", expose_value=False, is_eager=True,
                           callback=_merge("user", "--as"),
                           help="Act as USER (also before the command; default: $MODELDESK_USER "
                                "or your login name).")(fn)
-    if "project_opt" not in names:
+    # `report --project` (the whole project, as the contract spells it) keeps its meaning there;
+    # that command takes the project file before it: `modeldesk --project X report --project -o F`
+    if "project_opt" not in names and "--project" not in spelled:
         fn = click.option("--project", "project_opt", metavar="PATH", expose_value=False, is_eager=True,
                           callback=_merge("project_path", "--project"),
                           help="Project file (also before the command; default: $MODELDESK_PROJECT "

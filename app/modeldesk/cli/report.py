@@ -12,13 +12,13 @@ from ._common import Context, acting, pass_ctx
 
 
 @click.command("report")
+@acting
+@pass_ctx   # above the options: it sees this command's own --project flag and leaves it alone
 @click.argument("model_uri", required=False, metavar="MODEL_URI")
 @click.option("--project", "whole_project", is_flag=True, help="Report on the whole project instead of one version.")
 @click.option("-o", "--output", required=True, metavar="FILE.pdf|FILE.html",
               help="Where to write the report; the format comes from the extension.")
 @click.option("--letter", is_flag=True, help="US Letter pages instead of A4 (PDF only).")
-@acting
-@pass_ctx
 def report(ctx: Context, model_uri: str | None, whole_project: bool, output: str, letter: bool) -> None:
     """Write an audit report: identity, lineage, comparison, gates, approvals, alias history,
     monitoring, the model's audit-log entries and whether the whole chain verifies, with its head hash.
