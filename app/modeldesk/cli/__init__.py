@@ -18,6 +18,7 @@ from ._common import Context, with_hint
 from .audit import audit
 from .drift import drift
 from .models import models
+from .monitor import monitor
 from .predictions import predictions
 from .project import check, demo, init, ui
 from .runs import runs
@@ -72,5 +73,6 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift,
+                 monitor):
     cli.add_command(_command)

@@ -64,3 +64,12 @@ def write_script(folder, name: str, text: str) -> str:
     """Write a script next to the project; return the command that runs it with this Python."""
     (folder / name).write_text(text)
     return f'"{sys.executable}" {name}'
+
+
+def log_yesterday(project, uri: str = "models:/cancer/1", *, shifted: bool) -> int:
+    """Log a day of traffic yesterday (UTC), so checks at the real time see it in a ``2d`` window."""
+    import time
+
+    from core.monitoring.logged_predictions import log_day
+
+    return log_day(project, uri, int((time.time() - DAY0) // 86400) - 1, shifted=shifted, seed=99)

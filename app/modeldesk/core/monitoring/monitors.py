@@ -211,18 +211,20 @@ def _check_columns(project: Project, model: str, alias: str, columns: tuple[str,
                          f"its inputs are {', '.join(inputs[:8])}{' ...' if len(inputs) > 8 else ''}.")
 
 
-def set_monitor(project: Project, name: str, model: str, *, alias: str = "production", window: str = "1d",
+def set_monitor(project: Project, name: str, model: str | None = None, *, alias: str = "production", window: str = "1d",
                 thresholds: Thresholds | None = None, retrain: str | None = None, retrain_every: str | None = None,
                 actor: str | None = None) -> Monitor:
     """Create or replace monitor ``name``; the acting user becomes its owner. Audit ``monitor.set``.
 
     A monitor needs a threshold, or a retrain schedule (``retrain_every``,
-    which needs a ``retrain`` command). The model must exist; the alias need
+    which needs a ``retrain`` command). ``model`` defaults to ``name`` (a
+    monitor named after the model it watches). The model must exist; the alias need
     not point anywhere yet (the check says so until it does).
     """
     from ..registry.versions import check_alias, get_model
 
     name = check_monitor_name(name)
+    model = name if model is None else model
     actor = check_user(actor or project.user)
     get_model(project, model)     # NotFoundError names the models there are
     alias = check_alias(alias)
