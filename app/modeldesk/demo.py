@@ -437,7 +437,7 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
     if os.path.exists(path):
         raise UsageError(f"{path} already exists; the demo never overwrites a file. "
                          "Pick another path, or delete that file first.")
-    from .demo_monitor import add_monitor, check_free   # the monitor and its retrain script (issue 11)
+    from .demo_monitor import add_monitor, check_free  # the monitor and its retrain script (issue 11)
 
     check_free(path)
     started = time.perf_counter()
