@@ -51,7 +51,8 @@ def test_lists_monitors_with_thresholds_and_no_check_yet(qtbot, panel, drifted):
     assert cells(items, 0) == ["drift", "latency"]
     assert cells(items, 1) == ["cancer@production"] * 2
     assert cells(items, 3) == ["drift share >= 0.5", "p99 > 100 ms"]
-    assert cells(items, 6) == ["never", "never"] and cells(items, 7) == ["not checked"] * 2
+    assert cells(items, 7) == ["never", "never"] and cells(items, 8) == ["not checked"] * 2
+    assert cells(items, 4) == ["—", "—"] and cells(items, 5) == ["—", "—"]
     assert panel.alert_items.rowCount() == 0
     assert panel.check_button.isEnabled() and not panel.remove_button.isEnabled()
 
@@ -63,8 +64,10 @@ def test_check_now_shows_state_and_the_alert(qtbot, panel, drifted):
         assert not panel.check_button.isEnabled()       # one check at a time
     assert {r.monitor: r.state for r in got.args[0]} == {"drift": "firing", "latency": "ok"}
     qtbot.waitUntil(lambda: panel.alert_items.rowCount() == 1, timeout=10000)
-    assert cells(panel.monitor_items, 7) == ["firing", "ok"]
-    assert "Fired on v1" in panel.monitor_items.index(0, 8).data()
+    assert cells(panel.monitor_items, 8) == ["firing", "ok"]
+    assert "drift" in panel.details.text() and "Fired on v1" in panel.details.text()     # the firing one
+    panel.monitor_table.selectRow(1)
+    assert "latency" in panel.details.text() and "OK on v1" in panel.details.text()
     assert cells(panel.alert_items, 1) == ["drift"] and cells(panel.alert_items, 5) == ["open"]
     assert panel.alert_items.index(0, 6).data().startswith("drift share 0.")
     assert "1 open" in panel.alerts_title.text()
@@ -85,7 +88,7 @@ def test_add_monitor_through_the_dialog(qtbot, panel, drifted):
     assert dialog.isVisible() and not dialog.ok_button.isEnabled()
     dialog.name.setText("accuracy")
     assert "at least one threshold" in dialog.hint.text()
-    dialog.metric.setCurrentText("accuracy")
+    dialog.metric_choice.setCurrentText("accuracy")
     assert "minimum or a max drop" in dialog.hint.text()
     dialog.metric_min.setText("abc")
     assert "must be a number" in dialog.hint.text()
@@ -99,6 +102,35 @@ def test_add_monitor_through_the_dialog(qtbot, panel, drifted):
     assert cells(panel.monitor_items, 0) == ["accuracy", "drift", "latency"]
     m = mon.get_monitor(panel.project, "accuracy")
     assert (m.window, m.owner, m.thresholds.metric, m.thresholds.metric_min) == ("6h", "tester", "accuracy", 0.9)
+
+
+def test_a_failed_retrain_and_its_output(qtbot, panel, drifted, tmp_path):
+    from core.monitoring.monitored import FAILING_SCRIPT, write_script
+
+    from modeldesk.core.monitoring import retrain
+
+    project = open_project(drifted, create=False)
+    mon.set_monitor(project, "drift", "cancer", window="2d", thresholds=mon.make_thresholds(drift_share=0.5),
+                    retrain=write_script(tmp_path, "broken.py", FAILING_SCRIPT), actor="ana")
+    open_panel(qtbot, panel, drifted)
+    assert "broken.py" in panel.monitor_items.index(0, 4).data()
+    with qtbot.waitSignal(panel.checked, timeout=60000) as got:
+        panel.check_now()
+    started = got.args[0][0].retrain
+    assert started["started"]            # detached, as in the app
+    assert retrain.wait_for(project, started["id"], timeout=120).status == "failed"
+    panel.reload()
+    qtbot.waitUntil(lambda: panel.monitor_items.index(0, 5).data() == "failed (exit 3)", timeout=10000)
+    panel.monitor_table.selectRow(0)
+    assert panel.output_button.isEnabled()
+    panel.output_button.click()
+    qtbot.waitUntil(lambda: panel.output_dialog is not None, timeout=10000)
+    from PySide6.QtWidgets import QPlainTextEdit
+
+    text = panel.output_dialog.findChild(QPlainTextEdit, "retrainOutput").toPlainText()
+    assert "loading the new labels" in text and "the labels file is missing" in text
+    panel.output_dialog.reject()
+    project.close()
 
 
 def test_remove_asks_first(qtbot, panel, drifted):
@@ -122,8 +154,8 @@ def test_a_refused_action_shows_core_words_without_a_command(qtbot, panel, drift
 
     alert_id = checks.check(project, "drift")[0].alert_id
     core_alerts.acknowledge(project, alert_id, actor="ben")
-    with qtbot.waitSignal(panel.actions.failed, timeout=10000) as got:
-        panel.actions.run("acknowledge", f"acknowledge alert #{alert_id}",
+    with qtbot.waitSignal(panel.runner.failed, timeout=10000) as got:
+        panel.runner.run("acknowledge", f"acknowledge alert #{alert_id}",
                           core_alerts.acknowledge, project, alert_id, actor="tester")
     assert "already acknowledged by ben" in got.args[1]
     assert "modeldesk" not in got.args[1]

@@ -54,10 +54,10 @@ class MonitorDialog(QDialog):
         self.drift_share.setPlaceholderText("e.g. 0.5: half of the input columns drift")
         self.columns = QLineEdit()
         self.columns.setPlaceholderText("input columns, separated by commas")
-        self.metric = QComboBox()
-        self.metric.addItem("(none)", None)
+        self.metric_choice = QComboBox()
+        self.metric_choice.addItem("(none)", None)
         for name in mon.METRICS:
-            self.metric.addItem(name, name)
+            self.metric_choice.addItem(name, name)
         self.metric_min = QLineEdit()
         self.metric_min.setPlaceholderText("fire below this value")
         self.max_drop = QLineEdit()
@@ -83,7 +83,7 @@ class MonitorDialog(QDialog):
         form.setFieldGrowthPolicy(QFormLayout.ExpandingFieldsGrow)
         for label, widget in (("Name *", self.name), ("Model *", self.model), ("Alias", self.alias),
                               ("Window", self.window_size), ("Drift share", self.drift_share),
-                              ("Drifting columns", self.columns), ("Metric", self.metric),
+                              ("Drifting columns", self.columns), ("Metric", self.metric_choice),
                               ("Metric minimum", self.metric_min), ("Metric max drop", self.max_drop),
                               ("Error rate", self.error_rate), ("p99 latency (ms)", self.p99_ms),
                               ("Retrain command", self.retrain), ("Retrain every", self.retrain_every)):
@@ -98,7 +98,7 @@ class MonitorDialog(QDialog):
         layout.addWidget(self.buttons)
         for edit in self.findChildren(QLineEdit):
             edit.textChanged.connect(self.validate)
-        self.metric.currentIndexChanged.connect(self.validate)
+        self.metric_choice.currentIndexChanged.connect(self.validate)
         self.setMinimumWidth(520)
         self.validate()
 
@@ -129,7 +129,7 @@ class MonitorDialog(QDialog):
         for what in ("Drift share", "Error rate"):
             if numbers[what] is not None and not 0 <= numbers[what] <= 1:
                 return f"{what} is a share between 0 and 1."
-        has_metric = self.metric.currentData() is not None
+        has_metric = self.metric_choice.currentData() is not None
         if has_metric and numbers["Metric minimum"] is None and numbers["Metric max drop"] is None:
             return "A metric needs a minimum or a max drop."
         if not has_metric and (numbers["Metric minimum"] is not None or numbers["Metric max drop"] is not None):
@@ -156,7 +156,7 @@ class MonitorDialog(QDialog):
         """Keyword arguments of ``core.monitoring.monitors.set_monitor`` (besides the project and actor)."""
         thresholds = mon.make_thresholds(
             drift_share=_float(self.drift_share.text()), columns=self.columns.text(),
-            metric=self.metric.currentData(), metric_min=_float(self.metric_min.text()),
+            metric=self.metric_choice.currentData(), metric_min=_float(self.metric_min.text()),
             max_drop=_float(self.max_drop.text()), error_rate=_float(self.error_rate.text()),
             p99_ms=_float(self.p99_ms.text()))
         return {"name": self.name.text().strip(), "model": self.model.currentText(),

@@ -17,9 +17,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QLabel,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QSplitter,
@@ -29,22 +32,42 @@ from PySide6.QtWidgets import (
 
 from ...core.text import fmt_time
 from ..kit.tables import CopyTableView, selection_of, set_table_model
-from ..kit.theme import theme
+from ..kit.theme import monospace_font, theme
 from ..kit.windows import ReloadWhenShown
 from ..kit.workers import ActionRunner, Jobs
 
-MONITOR_COLUMNS = ("Name", "Watches", "Window", "Thresholds", "Retrain", "Owner", "Last check", "State", "Summary")
+MONITOR_COLUMNS = ("Name", "Watches", "Window", "Thresholds", "Retrain", "Last retrain", "Owner", "Last check",
+                   "State")
 ALERT_COLUMNS = ("Alert", "Monitor", "Version", "Fired", "Checks", "Acknowledged", "Figures")
 STATE_COLOURS = {"firing": "error", "error": "warn", "ok": "ok"}
 
 
 def _load(project):
-    """What the panel shows: monitors, the latest alerts, the registered model names."""
+    """What the panel shows: monitors, the latest alerts, the registered model names, each monitor's last retrain."""
     from ...core.monitoring.alerts import list_alerts
     from ...core.monitoring.monitors import list_monitors
+    from ...core.monitoring.retrain import list_retrains
     from ...core.registry.versions import list_models
 
-    return list_monitors(project), list_alerts(project, limit=200), [m.name for m in list_models(project)]
+    last: dict = {}
+    for r in list_retrains(project, limit=500):
+        last.setdefault(r.monitor, r)
+    return list_monitors(project), list_alerts(project, limit=200), [m.name for m in list_models(project)], last
+
+
+def retrain_text(r) -> str:
+    """A retrain in a few words: running, failed (exit 3), done: v5, request #6."""
+    if r is None:
+        return "—"
+    if r.status == "running":
+        return f"running since {fmt_time(r.started_at, 'min')}"
+    if r.status == "failed":
+        return "failed" + (f" (exit {r.exit_code})" if r.exit_code not in (None, 0) else "")
+    return f"done: v{r.version}, request #{r.request_id}"
+
+
+def _short(command: str, width: int = 32) -> str:
+    return command if len(command) <= width else "…" + command[-(width - 1):]
 
 
 def _set_monitor(project, values: dict):
@@ -101,29 +124,37 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         super().__init__(parent)
         self.project = None
         self.jobs = Jobs(self)
-        self.actions = ActionRunner(self, self.jobs)
+        self.runner = ActionRunner(self, self.jobs)
         self._stale = False
         self.monitors = []
         self.alerts = []
         self.models: list[str] = []
+        self.retrains: dict = {}
         self.dialog = None
+        self.output_dialog = None
         self.confirm = None
         self.check_task = None
         self._build()
-        self.actions.succeeded.connect(lambda *_: self.reload())
-        self.actions.failed.connect(lambda *_: self._update_buttons())
+        self.runner.succeeded.connect(lambda *_: self.reload())
+        self.runner.failed.connect(lambda *_: self._update_buttons())
 
     def _build(self) -> None:
         self.check_button = QPushButton("Check Now")
         self.check_button.setToolTip("Evaluate every monitor on the traffic of its window")
         self.add_button = QPushButton("Add…")
         self.remove_button = QPushButton("Remove…")
+        self.output_button = QPushButton("Retrain Output…")
+        self.output_button.setToolTip("What the selected monitor's last retrain command printed")
         self.ack_button = QPushButton("Acknowledge")
         self.ack_button.setToolTip("Close the selected alert; the next firing check opens a new one")
         self.cancel_button = QPushButton("Cancel")
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         self.progress.setMaximumWidth(180)
+        self.details = QLabel()
+        self.details.setObjectName("monitorDetails")
+        self.details.setWordWrap(True)
+        self.details.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.status = QLabel()
         self.status.setObjectName("monitorsStatus")
         self.status.setWordWrap(True)
@@ -145,7 +176,8 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         title = QLabel("<b>Monitors</b>")
         top.addWidget(title)
         top.addStretch(1)
-        for w in (self.progress, self.cancel_button, self.check_button, self.add_button, self.remove_button):
+        for w in (self.progress, self.cancel_button, self.check_button, self.add_button, self.remove_button,
+                  self.output_button):
             top.addWidget(w)
         alerts_bar = QHBoxLayout()
         self.alerts_title = QLabel("<b>Alerts</b>")
@@ -157,10 +189,15 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         lower_layout.setContentsMargins(0, 0, 0, 0)
         lower_layout.addLayout(alerts_bar)
         lower_layout.addWidget(self.alert_table)
+        upper = QWidget()
+        upper_layout = QVBoxLayout(upper)
+        upper_layout.setContentsMargins(0, 0, 0, 0)
+        upper_layout.addWidget(self.monitor_table, 1)
+        upper_layout.addWidget(self.details)
         split = QSplitter(Qt.Vertical)
-        split.addWidget(self.monitor_table)
+        split.addWidget(upper)
         split.addWidget(lower)
-        split.setSizes([260, 220])
+        split.setSizes([240, 220])
         self.split = split
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 4)
@@ -173,8 +210,10 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         self.add_button.clicked.connect(self.add_monitor)
         self.remove_button.clicked.connect(self.remove_selected)
         self.ack_button.clicked.connect(self.acknowledge_selected)
+        self.output_button.clicked.connect(self.show_output)
         self.cancel_button.clicked.connect(self.cancel_check)
         selection_of(self.monitor_table).selectionChanged.connect(lambda *_: self._update_buttons())
+        selection_of(self.monitor_table).selectionChanged.connect(lambda *_: self._show_details())
         selection_of(self.alert_table).selectionChanged.connect(lambda *_: self._update_buttons())
         self._update_buttons()
 
@@ -182,10 +221,11 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
     def set_project(self, project) -> None:
         self.project = project
         self.jobs.new_session()
-        self.monitors, self.alerts, self.models = [], [], []
+        self.monitors, self.alerts, self.models, self.retrains = [], [], [], {}
         self.monitor_items.removeRows(0, self.monitor_items.rowCount())
         self.alert_items.removeRows(0, self.alert_items.rowCount())
         self.status.clear()
+        self.details.clear()
         self._end_check()
         if project is not None:
             self.reload()
@@ -209,8 +249,8 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         self.status.setText(f"<span style='color:{theme()['error']}'>⚠ {html.escape(text)}</span>")
 
     def _on_loaded(self, result) -> None:
-        monitors, alerts, models = result
-        self.monitors, self.alerts, self.models = monitors, alerts, models
+        monitors, alerts, models, retrains = result
+        self.monitors, self.alerts, self.models, self.retrains = monitors, alerts, models, retrains
         colours = theme()
         self.monitor_items.removeRows(0, self.monitor_items.rowCount())
         for m in monitors:
@@ -220,9 +260,11 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
                 state.setForeground(QBrush(QColor(colours[STATE_COLOURS[m.last_state]])))
             self.monitor_items.appendRow([
                 _item(m.name), _item(f"{m.model}@{m.alias}"), _item(m.window), _item(m.thresholds.describe()),
-                _item(retrain or "—", m.retrain_command or ""), _item(m.owner),
-                _item(fmt_time(m.last_check) if m.last_check else "never"), state,
-                _item(m.last_summary or "", m.last_summary or "")])
+                _item(_short(retrain) if retrain else "—", retrain),
+                _item(retrain_text(retrains.get(m.name)), (retrains[m.name].message if m.name in retrains else "")),
+                _item(m.owner),
+                _item(fmt_time(m.last_check) if m.last_check else "never"), state])
+            state.setToolTip(m.last_summary or "")
         self.alert_items.removeRows(0, self.alert_items.rowCount())
         for a in alerts:
             row = [_item(a.id), _item(a.monitor), _item("" if a.version is None else a.version),
@@ -232,6 +274,7 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
                 row[5].setForeground(QBrush(QColor(colours["error"])))
             self.alert_items.appendRow(row)
         self.monitor_table.fit_columns(max_width=320)
+        self._show_details()
         self.alert_table.fit_columns(max_width=420)
         open_count = sum(a.open for a in alerts)
         self.alerts_title.setText(f"<b>Alerts</b> ({open_count} open)" if open_count else "<b>Alerts</b>")
@@ -240,6 +283,16 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         self._update_buttons()
         self.loaded.emit(len(monitors))
         self.alerts_changed.emit(open_count)
+
+    def _show_details(self) -> None:
+        """The last check of the selected monitor (or the first firing one) in full."""
+        m = self.selected_monitor() or next((x for x in self.monitors if x.last_state == "firing"), None)
+        if m is None or not m.last_summary:
+            self.details.setText("")
+            return
+        colour = theme()[STATE_COLOURS.get(m.last_state, "muted")]
+        self.details.setText(f"<b>{html.escape(m.name)}</b>: <span style='color:{colour}'>"
+                             f"{html.escape(m.last_summary)}</span>")
 
     def selected_monitor(self):
         rows = self.monitor_table.selectionModel().selectedRows() if self.monitor_table.selectionModel() else []
@@ -251,12 +304,14 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
 
     def _update_buttons(self) -> None:
         has = self.project is not None
-        idle = not self.actions.busy and self.check_task is None
+        idle = not self.runner.busy and self.check_task is None
         self.check_button.setEnabled(has and idle and bool(self.monitors))
-        self.add_button.setEnabled(has and not self.actions.busy)
-        self.remove_button.setEnabled(has and idle and self.selected_monitor() is not None)
+        self.add_button.setEnabled(has and not self.runner.busy)
+        selected = self.selected_monitor()
+        self.remove_button.setEnabled(has and idle and selected is not None)
+        self.output_button.setEnabled(has and selected is not None and selected.name in self.retrains)
         alert = self.selected_alert()
-        self.ack_button.setEnabled(has and not self.actions.busy and alert is not None and alert.open)
+        self.ack_button.setEnabled(has and not self.runner.busy and alert is not None and alert.open)
 
     # -- checking ---------------------------------------------------------------------------------
     def check_now(self, name: str | None = None) -> None:
@@ -315,7 +370,7 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         if self.project is None:
             return
         self.dialog = MonitorDialog(self.models, self)
-        self.dialog.accepted.connect(lambda d=self.dialog: self.actions.run(
+        self.dialog.accepted.connect(lambda d=self.dialog: self.runner.run(
             "set", f"add monitor {d.name.text().strip()}", _set_monitor, self.project, d.values()))
         self.dialog.open()
 
@@ -327,15 +382,46 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
                                    f"Remove monitor <b>{html.escape(m.name)}</b>? Its alerts and retrains are kept.",
                                    QMessageBox.Yes | QMessageBox.Cancel, self)
         self.confirm.setAttribute(Qt.WA_DeleteOnClose)
-        self.confirm.accepted.connect(lambda name=m.name: self.actions.run(
+        self.confirm.accepted.connect(lambda name=m.name: self.runner.run(
             "remove", f"remove monitor {name}", _remove, self.project, name))
         self.confirm.open()
+
+    def show_output(self) -> None:
+        """The selected monitor's last retrain: its state and output, read in a worker."""
+        m = self.selected_monitor()
+        if m is None or m.name not in self.retrains:
+            return
+        from ...core.monitoring.retrain import get_retrain
+
+        self.jobs.start(get_retrain, self.project, self.retrains[m.name].id, done=self._on_output,
+                        failed=self._on_failed)
+
+    def _on_output(self, r) -> None:
+        dialog = QDialog(self)
+        dialog.setWindowTitle(f"Retrain of {r.monitor}")
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        head = QLabel(f"<b>{html.escape(retrain_text(r))}</b> · started {fmt_time(r.started_at)}"
+                      f"<br>{html.escape(r.message)}<br>Reason: {html.escape(r.reason)}")
+        head.setWordWrap(True)
+        text = QPlainTextEdit(r.output or "(no output)")
+        text.setObjectName("retrainOutput")
+        text.setReadOnly(True)
+        text.setFont(monospace_font())
+        buttons = QDialogButtonBox(QDialogButtonBox.Close)
+        buttons.rejected.connect(dialog.reject)
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(head)
+        layout.addWidget(text, 1)
+        layout.addWidget(buttons)
+        dialog.resize(760, 480)
+        self.output_dialog = dialog
+        dialog.open()
 
     def acknowledge_selected(self) -> None:
         a = self.selected_alert()
         if a is None or not a.open:
             return
-        self.actions.run("acknowledge", f"acknowledge alert #{a.id}", _acknowledge, self.project, a.id)
+        self.runner.run("acknowledge", f"acknowledge alert #{a.id}", _acknowledge, self.project, a.id)
 
 
 if __name__ == "__main__":   # open the panel alone on a project: python -m modeldesk.gui.monitoring.monitors_panel P
