@@ -202,3 +202,12 @@ def test_retrain_every_starts_a_scheduled_retrain_once_per_period(watched):
     (r,) = checks.check(project, "weekly", now=m.created_at + 8 * 86400, wait=True)
     assert r.retrain is None
     assert len(retrain.list_retrains(project, "weekly")) == 1
+
+
+def test_only_the_end_of_a_long_output_is_kept(watched, monkeypatch):
+    project, _, _ = watched
+    monkeypatch.setattr(retrain, "MAX_OUTPUT", 1000)
+    drift_monitor(project, f'"{sys.executable}" -c "print(\'x\' * 5000); print(\'the end\')"')
+    (result,) = checks.check(project, now=END, wait=True)
+    r = retrain.get_retrain(project, result.retrain["id"])
+    assert len(r.output) == 1000 and r.output.rstrip().endswith("the end")
