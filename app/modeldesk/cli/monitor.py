@@ -261,3 +261,22 @@ def output(ctx: Context, retrain_id: str) -> None:
     r = get_retrain(ctx.project(), retrain_id)
     click.echo(f"Retrain {r.id} of {r.monitor}: {r.status}. {r.message}".rstrip(), err=True)
     click.echo(r.output, nl=False)
+
+
+@monitor.command("run-retrain", hidden=True)
+@click.argument("retrain_id")
+@pass_ctx
+def run_retrain_(ctx: Context, retrain_id: str) -> None:
+    """Run a claimed retrain now (what a detached retrain runs in a packaged app). Exit 0 done, 1 failed.
+
+    \b
+    Example:
+      modeldesk --project team.mdesk monitor run-retrain 3f2a9c1e
+    """
+    from ..core.monitoring.retrain import get_retrain, run_retrain
+
+    project = ctx.project()
+    r = run_retrain(project, get_retrain(project, retrain_id).id)
+    click.echo(f"Retrain {r.id[:8]} of {r.monitor}: {r.status}. {r.message}".rstrip())
+    if r.status != "done":
+        sys.exit(1)

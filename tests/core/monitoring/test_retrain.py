@@ -211,3 +211,23 @@ def test_only_the_end_of_a_long_output_is_kept(watched, monkeypatch):
     (result,) = checks.check(project, now=END, wait=True)
     r = retrain.get_retrain(project, result.retrain["id"])
     assert len(r.output) == 1000 and r.output.rstrip().endswith("the end")
+
+
+def test_a_frozen_app_runs_the_retrain_through_its_own_hidden_command(watched, monkeypatch, capsys):
+    from pathlib import Path
+
+    from modeldesk.cli import main
+
+    project, _, _ = watched
+    monitor = drift_monitor(project, f'"{sys.executable}" -c "print(7)"')
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    assert retrain.runner_command(Path("/p/x.mdesk"), "abc") == [
+        sys.executable, "--project", "/p/x.mdesk", "monitor", "run-retrain", "abc"]
+    monkeypatch.delattr(sys, "frozen")
+    with project.write() as w:
+        claim = retrain.claim(w, monitor, "by hand", 1.0)
+    with pytest.raises(SystemExit) as exit_:
+        main(["--project", str(project.path), "monitor", "run-retrain", claim.retrain.id[:10]])
+    assert exit_.value.code == 1         # the command logged no model: failed, and said so
+    assert "failed" in capsys.readouterr().out
+    assert retrain.get_retrain(project, claim.retrain.id).output.strip() == "7"

@@ -22,8 +22,9 @@ the row; a failure is ``retrain.failed`` with the last lines, a success
 ``retrain.done`` with the run, version, request and gate results.
 
 :func:`launch` runs it before returning (``wait=True``) or in a detached
-process (``python -m modeldesk.core.monitoring.retrain PROJECT ID``) that
-outlives the check, so a scheduled ``monitor check`` returns at once.
+process (``python -m modeldesk.core.monitoring.retrain PROJECT ID``, or the
+frozen app's ``modeldesk monitor run-retrain ID``) that outlives the check,
+so a scheduled ``monitor check`` returns at once.
 """
 
 from __future__ import annotations
@@ -197,6 +198,14 @@ def _env(project_path: Path, r: Retrain) -> dict:
     return env
 
 
+def runner_command(path: Path, retrain_id: str) -> list[str]:
+    """The detached runner's command line: this module under Python, or, in a frozen app (a bundle with no
+    ``python -m``), the app's own hidden ``monitor run-retrain`` command."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, "--project", str(path), "monitor", "run-retrain", retrain_id]
+    return [sys.executable, "-m", "modeldesk.core.monitoring.retrain", str(path), retrain_id]
+
+
 def launch(project: Project, r: Retrain, *, wait: bool = False) -> None:
     """Run a claimed retrain: here, before returning (``wait``), or in a detached process."""
     if wait:
@@ -209,7 +218,7 @@ def launch(project: Project, r: Retrain, *, wait: bool = False) -> None:
         kwargs["creationflags"] = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
     else:
         kwargs["start_new_session"] = True
-    child = subprocess.Popen([sys.executable, "-m", "modeldesk.core.monitoring.retrain", str(path), r.id], **kwargs)
+    child = subprocess.Popen(runner_command(path, r.id), **kwargs)
     with project.write() as w:   # the claim now belongs to the child: its liveness is what counts
         w.execute("UPDATE retrains SET pid = ? WHERE id = ? AND status = 'running'", (child.pid, r.id))
 
