@@ -86,6 +86,8 @@ def test_add_monitor_through_the_dialog(qtbot, panel, drifted):
     panel.add_button.click()
     dialog = panel.dialog
     assert dialog.isVisible() and not dialog.ok_button.isEnabled()
+    dialog.name.setText("drift")
+    assert "exists already" in dialog.hint.text()
     dialog.name.setText("accuracy")
     assert "at least one threshold" in dialog.hint.text()
     dialog.metric_choice.setCurrentText("accuracy")

@@ -36,8 +36,10 @@ def _float(text: str):
 class MonitorDialog(QDialog):
     """Fields of a monitor; ``values()`` gives the keyword arguments of ``set_monitor``."""
 
-    def __init__(self, models: list[str], parent: QWidget | None = None, *, model: str | None = None):
+    def __init__(self, models: list[str], parent: QWidget | None = None, *, model: str | None = None,
+                 taken: tuple[str, ...] = ()):
         super().__init__(parent)
+        self.taken = set(taken)
         self.setWindowTitle("Add Monitor")
         self.setObjectName("monitorDialog")
         self.setAttribute(Qt.WA_DeleteOnClose)
@@ -110,6 +112,8 @@ class MonitorDialog(QDialog):
             mon.check_monitor_name(self.name.text())
         except Exception:
             return "A name holds letters, digits, '.', '_' or '-', starting with a letter or digit."
+        if self.name.text().strip() in self.taken:
+            return f"A monitor named {self.name.text().strip()} exists already: pick another name, or remove it first."
         if self.model.count() == 0:
             return "Register a model first: a monitor watches a registered model."
         for edit, what in ((self.window_size, "The window"), (self.retrain_every, "Retrain every")):

@@ -369,7 +369,7 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
 
         if self.project is None:
             return
-        self.dialog = MonitorDialog(self.models, self)
+        self.dialog = MonitorDialog(self.models, self, taken=tuple(m.name for m in self.monitors))
         self.dialog.accepted.connect(lambda d=self.dialog: self.runner.run(
             "set", f"add monitor {d.name.text().strip()}", _set_monitor, self.project, d.values()))
         self.dialog.open()
