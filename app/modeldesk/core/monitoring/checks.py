@@ -105,6 +105,12 @@ def p99(values) -> float:
     return float(np.percentile(values, 99)) if len(values) else math.nan
 
 
+def error_rate_figure(project: Project, served: list[int], start: float, end: float, threshold: float) -> dict:
+    """The error-rate figure: failed requests over all requests of the window. The prediction log holds
+    answered requests only, so it is "not available" (and never fires) until failed ones are logged."""
+    return _figure("error_rate", "error rate", None, threshold, False, NO_ERRORS_LOGGED)
+
+
 def _drift_figures(project, t: mon.Thresholds, uri: str, start: float, end: float) -> list[dict]:
     from .windows import drift_for
 
@@ -204,7 +210,7 @@ def evaluate(project: Project, monitor: mon.Monitor, now: float) -> tuple[int | 
     if t.metric is not None:
         figures += _metric_figures(project, t, uri, v.run_id, start, end)
     if t.error_rate is not None:
-        figures.append(_figure("error_rate", "error rate", None, t.error_rate, False, NO_ERRORS_LOGGED))
+        figures.append(error_rate_figure(project, served, start, end, t.error_rate))
     if t.p99_ms is not None:
         value = p99(latencies(project, served, start, end))
         figures.append(_figure("p99_ms", "p99 latency (ms)", None if math.isnan(value) else round(value, 3),
