@@ -40,7 +40,10 @@ RETRAIN_SCRIPT = textwrap.dedent("""
     from sklearn.preprocessing import StandardScaler
     from sklearn.metrics import roc_auc_score
 
-    time.sleep(float(os.environ.get("RETRAIN_SLEEP", "0")))
+    gate = os.environ.get("RETRAIN_GATE")     # a test holds the retrain running until it creates this file
+    deadline = time.time() + 120
+    while gate and not os.path.exists(gate) and time.time() < deadline:
+        time.sleep(0.05)
     print("retraining because:", os.environ["MODELDESK_RETRAIN"])
     md.set_project(os.environ["MODELDESK_PROJECT"])
     X, y = load_breast_cancer(return_X_y=True, as_frame=True)

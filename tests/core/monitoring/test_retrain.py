@@ -90,12 +90,17 @@ def test_the_command_runs_in_the_project_folder_with_the_environment(watched):
     assert rid == r.id and user == "ana"
 
 
-def test_a_detached_retrain_records_itself_after_the_check_returned(watched):
+def test_a_detached_retrain_records_itself_after_the_check_returned(watched, monkeypatch):
     project, _, folder = watched
+    gate = folder / "go"
+    monkeypatch.setenv("RETRAIN_GATE", str(gate))    # the command waits for it: still running when we look
     drift_monitor(project, write_script(folder, "retrain.py", RETRAIN_SCRIPT))
-    (result,) = checks.check(project, now=END)      # wait=False: what a scheduler runs
-    r = retrain.get_retrain(project, result.retrain["id"])
-    assert r.status == "running" and r.pid != os.getpid()
+    try:
+        (result,) = checks.check(project, now=END)      # wait=False: what a scheduler runs
+        r = retrain.get_retrain(project, result.retrain["id"])
+        assert r.status == "running" and r.pid != os.getpid()
+    finally:
+        gate.write_text("go")
     r = retrain.wait_for(project, r.id, timeout=180)
     assert r.status == "done" and r.version == 2 and approvals.get_request(project, r.request_id).status == "pending"
 
@@ -163,7 +168,8 @@ def test_two_check_processes_at_once_start_one_retrain(watched):
     import json
 
     project, _, folder = watched
-    sleeper = RETRAIN_SCRIPT   # sleeps RETRAIN_SLEEP seconds first, so the two checks overlap with it
+    sleeper = RETRAIN_SCRIPT   # waits for the file RETRAIN_GATE: the retrain runs until the test lets it end
+    gate = folder / "go"
     # yesterday's traffic, drifted: the checks run at the real time, over the last two days
     import time
 
@@ -171,22 +177,25 @@ def test_two_check_processes_at_once_start_one_retrain(watched):
     log_day(project, "models:/cancer/1", int((time.time() - DAY0) // 86400) - 1, shifted=True)
     mon.set_monitor(project, "drift", "cancer", window="2d", thresholds=mon.make_thresholds(drift_share=0.5),
                     retrain=write_script(folder, "retrain.py", sleeper), actor="ana")
-    env = dict(os.environ, PYTHONPATH=os.path.abspath(APP), RETRAIN_SLEEP="3", MODELDESK_USER="ci")
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(APP), RETRAIN_GATE=str(gate), MODELDESK_USER="ci")
     procs = [_check_process(project.path, env) for _ in range(2)]
-    outs = [p.communicate(timeout=180) for p in procs]
-    assert [p.returncode for p in procs] == [1, 1], [o[1] for o in outs]
-    results = [json.loads(o[0])["monitors"][0] for o in outs]
-    assert all(r["state"] == "firing" for r in results)
-    started = [r for r in results if r["retrain"] and r["retrain"]["started"]]
-    assert len(started) == 1
-    assert project.read("SELECT COUNT(*) FROM retrains")[0][0] == 1
-    assert project.read("SELECT COUNT(*) FROM monitor_alerts")[0][0] == 1
-    # while it runs, a new alert does not start it twice
-    from modeldesk.core.monitoring import alerts
+    try:
+        outs = [p.communicate(timeout=180) for p in procs]
+        assert [p.returncode for p in procs] == [1, 1], [o[1] for o in outs]
+        results = [json.loads(o[0])["monitors"][0] for o in outs]
+        assert all(r["state"] == "firing" for r in results)
+        started = [r for r in results if r["retrain"] and r["retrain"]["started"]]
+        assert len(started) == 1
+        assert project.read("SELECT COUNT(*) FROM retrains")[0][0] == 1
+        assert project.read("SELECT COUNT(*) FROM monitor_alerts")[0][0] == 1
+        # while it runs, a new alert does not start it twice
+        from modeldesk.core.monitoring import alerts
 
-    alerts.acknowledge(project, started[0]["alert_id"], actor="ben")
-    third = checks.check(project)[0]
-    assert third.new_alert and third.retrain["started"] is False and "still running" in third.retrain["message"]
+        alerts.acknowledge(project, started[0]["alert_id"], actor="ben")
+        third = checks.check(project)[0]
+        assert third.new_alert and third.retrain["started"] is False and "still running" in third.retrain["message"]
+    finally:
+        gate.write_text("go")     # let the retrain end, whatever happened above
     r = retrain.wait_for(project, started[0]["retrain"]["id"], timeout=180)
     assert r.status == "done", r.output
     assert project.read("SELECT COUNT(*) FROM retrains")[0][0] == 1
