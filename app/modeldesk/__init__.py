@@ -15,6 +15,7 @@ active runs for the calling process, at the edge, and forwards every call to
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 
@@ -150,6 +151,9 @@ def start_run(name: str | None = None, *, run_id: str | None = None, experiment:
               tags: dict | None = None, nested: bool = True) -> ActiveRun:
     """Start a run (or resume ``run_id``). Inside an active run it becomes a child.
 
+    A run started by a monitor's retrain command (``MODELDESK_RETRAIN_ID`` set)
+    is tagged ``modeldesk.retrain_id``, so the retrain finds and registers it.
+
     Use it as a context manager so the run ends FINISHED or FAILED.
     """
     tracker = _get_tracker()
@@ -162,6 +166,9 @@ def start_run(name: str | None = None, *, run_id: str | None = None, experiment:
                 set_experiment(experiment)
             exp = _experiment or set_experiment("Default")
             parent = _runs[-1] if (_runs and nested) else None
+            retrain_id = os.environ.get("MODELDESK_RETRAIN_ID")
+            if retrain_id:   # started by a monitor's retrain: the tag is how it finds this run
+                tags = {**(tags or {}), "modeldesk.retrain_id": retrain_id}
             handle = tracker.start_run(
                 exp.id, name, parent=parent._handle if parent else None, tags=tags,
                 environment_sha256=_environment_sha())

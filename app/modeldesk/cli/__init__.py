@@ -18,6 +18,7 @@ from .audit import audit
 from .drift import drift
 from .files import models_download, runs_artifacts
 from .models import models
+from .monitor import monitor
 from .predictions import predictions
 from .project import check, demo, init, ui
 from .report import report
@@ -93,7 +94,8 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift, report):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift, report,
+                 monitor):
     cli.add_command(_command)
 models.add_command(models_download)     # issue 13: files out of a project (cli/files.py)
 runs.add_command(runs_artifacts)
