@@ -31,10 +31,11 @@ def test_version_report_tells_the_whole_story(md, story):
     assert [c.key for c in report.charts()] == ["alias_timeline", "drift_share", "performance"]
     perf = report.section("performance").text()
     assert "accuracy" in perf and "Performance per window" in perf
-    # serving health and monitors are built elsewhere: a clear line saying what would fill them
+    # serving health is built elsewhere, and no monitor watches cancer: clear lines saying what would fill them
     for key in ("serving_health", "monitors"):
         block = report.section(key).blocks[0]
         assert isinstance(block, NotAvailable) and block.line.startswith("Not available: ")
+    assert "modeldesk monitor set cancer" in report.section("monitors").text()
 
 
 def test_reviewers_of_every_request_appear_in_their_versions_report(md, story):
@@ -101,7 +102,7 @@ def test_the_project_report_lists_every_model(md, story):
     # production, versions, approvals, rejections, rollbacks, open requests
     assert cancer[1:7] == ("v1", "3", "2", "1", "1", "0")
     assert cancer[7] == "240"        # predictions logged
-    assert "Not available: monitors in alert" in report.section("models").text()
+    assert cancer[-1] == "no monitor"
     assert governed.ROLLBACK_REASON in report.section("model:cancer").text()
     assert report.chain.status == "chain verified"
 
@@ -216,3 +217,21 @@ def test_a_rewrite_after_this_machine_saw_the_chain_is_not_verified(md, story, p
     assert not report.chain.ok
     assert report.chain.status.startswith(f"chain not verified: The audit log was rewritten since this machine "
                                           f"saw entry #{seen[0]}")
+
+
+def test_monitors_and_their_alerts_are_in_both_reports(md, story):
+    from modeldesk.core.monitoring import checks
+    from modeldesk.core.monitoring import monitors as mon
+
+    project = md.get_project()
+    governed.log_predictions(project, "models:/cancer/1", 2, 60, labels=False)   # production; day 2 shifted
+    mon.set_monitor(project, "cancer-drift", "cancer", thresholds=mon.Thresholds(drift_share=0.3), actor="ana")
+    mon.set_monitor(project, "cancer-latency", "cancer", thresholds=mon.Thresholds(p99_ms=10_000), actor="ana")
+    results = {r.monitor: r for r in checks.check(project, now=governed.DAY0 + 2 * 86400, retrain=False)}
+    assert results["cancer-drift"].firing and not results["cancer-latency"].firing
+    text = version_report(project, "models:/cancer/1").section("monitors").text()
+    for needle in ("cancer-drift", "cancer-latency", "drift share >= 0.3", "p99 > 10000 ms", "firing", "ok",
+                   "Alerts", "open"):
+        assert needle in text, needle
+    overview = project_report(project).section("models").blocks[1]
+    assert next(row for row in overview.rows if row[0] == "cancer")[-1] == "cancer-drift"

@@ -1,9 +1,8 @@
 """A report's monitoring section: latest drift, drift share and performance over time, serving, monitors.
 
 Drift and performance come from core.monitoring (``drift_windows`` reuses the windows the
-Monitoring view already computed). Serving health over time and monitors/alerts are built
-elsewhere; :func:`serving_health_blocks` and :func:`monitors_blocks` are the one place each is
-wired in, and until then they say "not available" and what would fill them.
+Monitoring view already computed); monitors and alerts from core.monitoring.monitors/alerts.
+Serving health over time is wired in :func:`serving_health_blocks`.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from collections.abc import Callable
 
 from ..errors import ModelDeskError
 from ..storage.project import Project
-from .content import Chart, Facts, Line, NotAvailable, Section, Table, Text, num, when
+from .content import Chart, Facts, Line, NotAvailable, Section, Table, Text, num, version_label, when
 
 Progress = Callable[[float, str], None]
 _DAY = 86400.0
@@ -49,21 +48,56 @@ def serving_health_blocks(project: Project, uri: str, served: list[int]) -> list
                          "latency per window) will be drawn here.")]
 
 
+def _model_of(uri: str) -> str | None:
+    """The registered model a ``models:/`` URI names; None for ``runs:/`` (no monitor can watch it)."""
+    if not uri.startswith("models:/"):
+        return None
+    return uri[len("models:/"):].split("/", 1)[0].split("@", 1)[0]
+
+
 def monitors_blocks(project: Project, uri: str) -> list:
-    """The monitors watching this model and their alerts (core/monitoring/monitors, being built)."""
-    return [NotAvailable("monitors and alerts are not part of this ModelDesk yet",
-                         "The monitors set on this model (drift, performance, error rate), their state and "
-                         "their alerts will be listed here.")]
+    """The monitors watching this model: thresholds, last check and state; then their alerts."""
+    from ..monitoring.alerts import list_alerts
+    from ..monitoring.monitors import list_monitors
+
+    model = _model_of(uri)
+    if model is None:
+        return [NotAvailable("a model never registered cannot be monitored",
+                             "Registering it and setting a monitor (`modeldesk monitor set`) would list the "
+                             "monitor, its state and its alerts here.")]
+    watching = [m for m in list_monitors(project) if m.model.casefold() == model.casefold()]
+    if not watching:
+        return [NotAvailable("no monitor watches this model",
+                             f"`modeldesk monitor set {model} --drift-share 0.5` (or the Monitors panel) would "
+                             "check it on a schedule; its state and alerts would be listed here.")]
+    rows = tuple((m.name, f"{m.model}@{m.alias}", m.window, m.thresholds.describe(), m.owner,
+                  when(m.last_check) if m.last_check else "never", m.last_state or "not checked yet")
+                 for m in watching)
+    blocks: list = [Table(("monitor", "watches", "window", "fires when", "owner", "last check", "state"), rows,
+                          "Monitors")]
+    names = {m.name for m in watching}
+    alerts = [a for a in list_alerts(project) if a.monitor in names]
+    if not alerts:
+        blocks.append(Text("No alert was ever raised by these monitors.", "ok"))
+        return blocks
+    shown = alerts[:200]
+    blocks.append(Table(("fired", "monitor", "version", "what crossed", "acknowledged"), tuple(
+        (when(a.at), a.monitor, version_label(a.version), a.summary,
+         f"by {a.acknowledged_by} at {when(a.acknowledged_at)}" if a.acknowledged_at else "open")
+        for a in shown), "Alerts", f"{len(alerts) - len(shown)} older alerts not shown" if len(alerts) > 200 else ""))
+    return blocks
 
 
-def monitors_in_alert(project: Project, model: str) -> str | None:
-    """For the project report: the model's monitors in alert, in words (core/monitoring/monitors, being
-    built); None while monitors are not part of ModelDesk (the report then says so once, not per model)."""
-    return None
+def monitors_in_alert(project: Project, model: str) -> str:
+    """For the project report: the model's monitors with an open alert, in words."""
+    from ..monitoring.alerts import list_alerts
+    from ..monitoring.monitors import list_monitors
 
-
-MONITORS_UNAVAILABLE = NotAvailable("monitors in alert are not part of this ModelDesk yet",
-                                    "Each model's monitors in alert will be listed in the table above.")
+    watching = {m.name for m in list_monitors(project) if m.model.casefold() == model.casefold()}
+    if not watching:
+        return "no monitor"
+    firing = sorted({a.monitor for a in list_alerts(project, open_only=True) if a.monitor in watching})
+    return ", ".join(firing) if firing else "none"
 
 
 # -- drift and performance -------------------------------------------------------------------------------

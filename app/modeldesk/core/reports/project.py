@@ -11,7 +11,7 @@ from ..registry.entities import PRODUCTION
 from ..storage.project import Project
 from .chain import audit_section, chain_status
 from .content import Facts, NotAvailable, Report, Section, Table, Text, num, version_label, when
-from .monitoring import MONITORS_UNAVAILABLE, monitors_in_alert, served_ids, serving_activity
+from .monitoring import monitors_in_alert, served_ids, serving_activity
 
 Progress = Callable[[float, str], None]
 
@@ -38,7 +38,7 @@ def _model_section(project: Project, name: str) -> tuple[Section, tuple]:
     blocks: list = [Facts((("Production", version_label(model.aliases.get(PRODUCTION))),
                            ("Aliases", ", ".join(f"{a} → v{v}" for a, v in sorted(model.aliases.items())) or "none"),
                            ("Created by", f"{model.created_by} at {when(model.created_at)}"),
-                           ("Monitors in alert", alert if alert is not None else "not available (no monitors yet)"),
+                           ("Monitors in alert", alert),
                            ("Serving activity", f"{num(total)} predictions logged, the last at {when(last)}"
                             if total else "no prediction logged")))]
     blocks.append(Table(("version", "status", "aliases", "registered by", "registered at", "sha256", "predictions"),
@@ -84,11 +84,7 @@ def project_report(project: Project, *, user: str | None = None, progress: Progr
     if lines:
         header = ("model", "production", "versions", "approved", "rejected", "rollbacks", "open requests",
                   "predictions", "last prediction", "monitors in alert")
-        if all(line[-1] is None for line in lines):     # no monitors yet: one line says so, not a column of it
-            overview: tuple = (Table(header[:-1], tuple(line[:-1] for line in lines), "Every model"),
-                               MONITORS_UNAVAILABLE)
-        else:
-            overview = (Table(header, tuple(line[:-1] + (line[-1] or "—",) for line in lines), "Every model"),)
+        overview = (Table(header, lines, "Every model"),)
     else:
         overview = (NotAvailable("no model is registered in this project",
                                  "Registering a run's logged model would list it here."),)
