@@ -1,5 +1,5 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);
@@ -10,6 +10,7 @@ CREATE INDEX prediction_requests_request ON prediction_requests(request_id);
 CREATE INDEX prediction_requests_served_time ON prediction_requests(served_id, time);
 CREATE UNIQUE INDEX promotion_requests_one_pending ON promotion_requests(model_id, target_alias) WHERE status = 'pending';
 CREATE INDEX promotion_requests_version ON promotion_requests(model_id, version);
+CREATE INDEX runs_deleted ON runs(deleted_at) WHERE deleted_at IS NOT NULL;
 CREATE INDEX runs_experiment_start ON runs(experiment_id, start_time);
 CREATE INDEX runs_parent ON runs(parent_rid);
 CREATE INDEX runs_running ON runs(rid) WHERE status = 'RUNNING';
@@ -27,7 +28,7 @@ CREATE TABLE blobs ( sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, chunks INTE
 CREATE TABLE datasets ( fingerprint TEXT PRIMARY KEY, rows INTEGER NOT NULL, columns INTEGER NOT NULL, profile TEXT NOT NULL, sample_sha256 TEXT NOT NULL REFERENCES blobs(sha256), sample_rows INTEGER NOT NULL, created_at REAL NOT NULL );
 CREATE TABLE drift_windows ( id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, artifact TEXT NOT NULL, sha256 TEXT NOT NULL, reference TEXT NOT NULL, options TEXT NOT NULL, window_start REAL NOT NULL, window_end REAL NOT NULL, rows INTEGER NOT NULL, share REAL NOT NULL, drifted INTEGER NOT NULL, report TEXT NOT NULL, computed_at REAL NOT NULL, UNIQUE (run_id, artifact, sha256, reference, options, window_start) );
 CREATE TABLE environments ( sha256 TEXT PRIMARY KEY, json TEXT NOT NULL );
-CREATE TABLE experiments ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL );
+CREATE TABLE experiments ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, created_at REAL NOT NULL , deleted_at REAL, deleted_by TEXT);
 CREATE TABLE gate_overrides ( request_id INTEGER NOT NULL, gate TEXT NOT NULL, approver TEXT NOT NULL, reason TEXT NOT NULL CHECK (length(trim(reason)) > 0), at REAL NOT NULL, PRIMARY KEY (request_id, gate), FOREIGN KEY (request_id, gate) REFERENCES gate_results(request_id, gate) );
 CREATE TABLE gate_results ( request_id INTEGER NOT NULL REFERENCES promotion_requests(id), gate TEXT NOT NULL, position INTEGER NOT NULL, passed INTEGER NOT NULL CHECK (passed IN (0, 1)), message TEXT NOT NULL, details TEXT NOT NULL, ran_at REAL NOT NULL, PRIMARY KEY (request_id, gate) );
 CREATE TABLE latest_metrics ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value REAL, step INTEGER NOT NULL, timestamp REAL NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
@@ -43,7 +44,7 @@ CREATE TABLE promotion_requests ( id INTEGER PRIMARY KEY, model_id INTEGER NOT N
 CREATE TABLE registered_models ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '', created_by TEXT NOT NULL, created_at REAL NOT NULL );
 CREATE TABLE reviews ( id INTEGER PRIMARY KEY, request_id INTEGER NOT NULL REFERENCES promotion_requests(id), reviewer TEXT NOT NULL, decision TEXT NOT NULL CHECK (decision IN ('approve', 'reject')), comment TEXT NOT NULL DEFAULT '', at REAL NOT NULL, UNIQUE (request_id, reviewer) );
 CREATE TABLE run_datasets ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, role TEXT NOT NULL, fingerprint TEXT NOT NULL REFERENCES datasets(fingerprint), target TEXT, created_at REAL NOT NULL, PRIMARY KEY (run_rid, name, role) );
-CREATE TABLE runs ( rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, experiment_id INTEGER NOT NULL REFERENCES experiments(id), name TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('RUNNING', 'FINISHED', 'FAILED', 'KILLED')), user TEXT NOT NULL, start_time REAL NOT NULL, end_time REAL, parent_rid INTEGER REFERENCES runs(rid), environment_sha256 TEXT REFERENCES environments(sha256) , host TEXT, pid INTEGER, heartbeat REAL);
+CREATE TABLE runs ( rid INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, experiment_id INTEGER NOT NULL REFERENCES experiments(id), name TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('RUNNING', 'FINISHED', 'FAILED', 'KILLED')), user TEXT NOT NULL, start_time REAL NOT NULL, end_time REAL, parent_rid INTEGER REFERENCES runs(rid), environment_sha256 TEXT REFERENCES environments(sha256) , host TEXT, pid INTEGER, heartbeat REAL, deleted_at REAL, deleted_by TEXT);
 CREATE TABLE served_versions ( id INTEGER PRIMARY KEY, model_uri TEXT NOT NULL, model_name TEXT, version INTEGER, run_id TEXT NOT NULL, artifact TEXT NOT NULL, sha256 TEXT NOT NULL, columns TEXT NOT NULL );
 CREATE TABLE "serving_events" ( id INTEGER PRIMARY KEY, time REAL NOT NULL, event TEXT NOT NULL CHECK (event IN ('start', 'stop', 'switch', 'reload_failed', 'reload_refused')), model_uri TEXT NOT NULL, model_name TEXT, version INTEGER, run_id TEXT, sha256 TEXT, user TEXT NOT NULL, detail TEXT NOT NULL );
 CREATE TABLE tags ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;

@@ -1,0 +1,26 @@
+"""Migration m009: soft deletion of runs and experiments (issue 13, item 3)."""
+
+from __future__ import annotations
+
+from ..sqlscript import run_script as _run_script
+
+
+def m009_run_lifecycle(db) -> None:
+    """A lifecycle stage for runs and experiments. Literal SQL only; never edit once released.
+
+    ``deleted_at`` (unix seconds) is NULL for an active run or experiment and
+    set when it is deleted (MLflow's ``lifecycle_stage = 'deleted'``);
+    ``deleted_by`` names who did it. Deleted rows stay until ``modeldesk gc``
+    purges them, so a deletion can be undone.
+    """
+    _run_script(
+        db,
+        """
+        ALTER TABLE runs ADD COLUMN deleted_at REAL;
+        ALTER TABLE runs ADD COLUMN deleted_by TEXT;
+        ALTER TABLE experiments ADD COLUMN deleted_at REAL;
+        ALTER TABLE experiments ADD COLUMN deleted_by TEXT;
+        -- gc and the "Show deleted" filter look for deleted runs only.
+        CREATE INDEX runs_deleted ON runs(deleted_at) WHERE deleted_at IS NOT NULL
+        """,
+    )
