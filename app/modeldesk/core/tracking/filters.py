@@ -20,7 +20,8 @@ Semantics (decided here, relied on by search_runs, the CLI and the GUI):
   ISO times (naive means UTC); duration is end_time - start_time in seconds.
   A start_time/end_time number of at least ``MS_THRESHOLD`` (1e11: year 5138
   in seconds, March 1973 in milliseconds) can only be milliseconds, as MLflow
-  writes them, and is read as such instead of matching nothing.
+  writes them, and is read as such instead of matching nothing: the condition
+  then compares the time rounded to the millisecond (as ``run.info`` has it).
 - ``IS NULL`` / ``IS NOT NULL``: whether the run has the key (a metric whose
   latest value is NaN counts as missing); on attributes, whether the value is
   set (end_time and duration are NULL while a run is RUNNING).
@@ -43,7 +44,9 @@ ATTRIBUTES = ("status", "run_name", "run_id", "user", "start_time", "end_time", 
 _ATTR_ALIASES = {**{a: a for a in ATTRIBUTES}, "name": "run_name", "id": "run_id"}
 _ATTR_SQL = {"status": "r.status", "run_name": "r.name", "run_id": "r.id", "user": "r.user",
              "start_time": "r.start_time", "end_time": "r.end_time",
-             "duration": "(r.end_time - r.start_time)"}
+             "duration": "(r.end_time - r.start_time)",
+             # a start/end time compared in MLflow's milliseconds, at millisecond precision
+             "start_time_ms": "ROUND(r.start_time * 1000)", "end_time_ms": "ROUND(r.end_time * 1000)"}
 _NUMERIC_ATTRS = ("attributes.start_time", "attributes.end_time", "attributes.duration")
 _TABLES = {"params": ("params", "p"), "tags": ("tags", "t"), "metrics": ("latest_metrics", "m")}
 _KEYWORDS = {"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"}
@@ -315,12 +318,15 @@ class _Parser:
                           "number, e.g. 0.9", v)
             if numeric and isinstance(v.value, str):
                 v = replace(v, value=self.time(v, label))
-            if label in _TIME_ATTRS and abs(v.value) >= MS_THRESHOLD:
-                v = replace(v, value=v.value / 1000.0)   # milliseconds, as MLflow writes times
             elif cond.kind == "attributes" and not numeric:
                 text = v.value if isinstance(v.value, str) else v.text
                 v = replace(v, value=text.upper() if cond.key == "status" else text)
             out.append(v)
+        if label in _TIME_ATTRS and any(abs(v.value) >= MS_THRESHOLD for v in out):
+            # milliseconds, as MLflow writes times: compare at millisecond precision, so that
+            # start_time = run.info.start_time finds the run (stored times have finer digits)
+            out = [v if abs(v.value) >= MS_THRESHOLD else replace(v, value=v.value * 1000.0) for v in out]
+            return replace(cond, key=cond.key + "_ms", values=tuple(out))
         return replace(cond, values=tuple(out))
 
     def time(self, v: Value, label: str) -> float:
@@ -441,7 +447,7 @@ def referenced_keys(text: str | None) -> set[tuple[str, str]]:
         if isinstance(node, BoolOp):
             stack.extend(node.items)
         else:
-            found.add((node.kind, node.key))
+            found.add((node.kind, node.key.removesuffix("_ms") if node.kind == "attributes" else node.key))
     return found
 
 
