@@ -17,6 +17,8 @@ from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
 from .drift import drift
+from .experiments import experiments
+from .gc import gc
 from .models import models
 from .predictions import predictions
 from .project import check, demo, init, ui
@@ -73,4 +75,6 @@ def main(argv=None) -> None:
 
 
 for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
+    cli.add_command(_command)
+for _command in (experiments, gc):   # issue 13: run and experiment lifecycle
     cli.add_command(_command)

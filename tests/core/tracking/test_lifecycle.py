@@ -10,7 +10,7 @@ from modeldesk.core import audit
 from modeldesk.core.errors import NotFoundError, RefusedError, UsageError
 from modeldesk.core.tracking import artifacts, browse, gc, lifecycle
 from modeldesk.core.tracking.runs import RunQuery, list_experiments, run_rids
-from tests.support.registry import log_run
+from support.registry import log_run
 
 
 def _runs(md, n=3, experiment="churn"):

@@ -121,7 +121,7 @@ def test_metric_timestamps_in_milliseconds_are_stored_as_seconds(md):
 
 
 def test_models_latest_is_the_highest_version(md):
-    from tests.support.registry import log_run
+    from support.registry import log_run
 
     first = log_run(md, name="a")
     second = log_run(md, name="b")
