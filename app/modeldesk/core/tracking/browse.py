@@ -81,6 +81,8 @@ class Column:
             return fmt_duration(value)
         if self.key == "run_id":
             return value[:8]
+        if self.key == "status" and run.deleted_at is not None:
+            return f"{value} · deleted"
         return str(value)
 
 

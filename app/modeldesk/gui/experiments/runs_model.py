@@ -240,7 +240,7 @@ class RunsModel(QAbstractTableModel):
             if col.key == "status" and col.kind == "attributes":
                 color = colors.get(run.status)
             else:
-                color = colors["muted"] if value is None else None
+                color = colors["muted"] if value is None or run.deleted_at is not None else None
             out.append((col.text(run), _RIGHT if right else _LEFT, color))
         return out
 
