@@ -232,3 +232,33 @@ def test_orphaned_blobs_of_overwritten_artifacts_are_swept(md):
     result = gc.collect(md.get_project())
     assert result.blobs == 1 and result.bytes == len("first")
     assert artifacts.read_artifact(md.get_project(), run.id, "a.txt") == b"second"
+
+
+def test_compare_registry_drift_and_the_server_work_on_a_deleted_run(md):
+    from modeldesk.core.monitoring.reference import monitored
+    from modeldesk.core.registry.versions import list_versions, versions_of_run
+    from modeldesk.core.tracking.compare import load_comparison
+    from modeldesk.server.app import create_app
+    from support.data import breast_cancer
+
+    first = log_run(md, name="a", dataset=True)
+    second = log_run(md, name="b")
+    md.register_model(f"runs:/{first}/model", "churn")
+    md.delete_run(first)
+    md.delete_run(second)
+    project = md.get_project()
+    comparison = load_comparison(project, [first, second])           # compare still opens them
+    assert [r.id for r in comparison.runs] == [first, second]
+    assert [v.version for v in list_versions(project, "churn")] == [1]
+    assert versions_of_run(project, first)[0].version == 1
+    assert md.load_model("models:/churn/latest") is not None
+    assert monitored(project, "models:/churn/1").reference is not None   # drift finds its training data
+    X, _ = breast_cancer()
+    app = create_app(md.get_project().path, "models:/churn/1", reload_interval=0)
+    try:
+        client = app.test_client()
+        assert client.get("/health").status_code == 200
+        answer = client.post("/predict", json={"records": X.iloc[:3].to_dict(orient="records")})
+        assert answer.status_code == 200 and len(answer.get_json()["predictions"]) == 3
+    finally:
+        app.extensions["modeldesk"].close()
