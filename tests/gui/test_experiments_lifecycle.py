@@ -65,7 +65,8 @@ def test_delete_key_asks_then_deletes_in_a_worker_and_show_deleted_restores(qtbo
     qtbot.waitUntil(lambda: view.model.rowCount() == 30 and view.model.loaded)
     row = texts(view).index("churn-05")
     status = [c.spec for c in view.model.columns].index("attributes.status")
-    assert view.model.data(view.model.index(row, status)) == "FINISHED · deleted"
+    assert view.model.data(view.model.index(row, status)) == "deleted"
+    assert view.model.data(view.model.index(row, status), Qt.ToolTipRole).startswith("FINISHED, deleted")
     assert view.model.data(view.model.index(row, 0), Qt.ForegroundRole) is not None
     select_rows(view, [row])
     assert view.lifecycle.restore_runs_action.isEnabled()

@@ -82,7 +82,7 @@ class Column:
         if self.key == "run_id":
             return value[:8]
         if self.key == "status" and run.deleted_at is not None:
-            return f"{value} · deleted"
+            return "deleted"   # the run's own status is in the tooltip
         return str(value)
 
 
