@@ -262,3 +262,36 @@ def test_compare_registry_drift_and_the_server_work_on_a_deleted_run(md):
         assert answer.status_code == 200 and len(answer.get_json()["predictions"]) == 3
     finally:
         app.extensions["modeldesk"].close()
+
+
+def test_gc_respects_references_it_does_not_know_from_a_later_table(md):
+    """A table added by a later migration that refers to a blob or a run keeps them:
+    gc reads the references from the schema's foreign keys."""
+    ids = _runs(md, 2)
+    project = md.get_project()
+    sha = artifacts.list_artifacts(project, ids[0])[0].sha256
+    with project.write() as w:
+        w.execute("CREATE TABLE later_reports (id INTEGER PRIMARY KEY, pdf TEXT REFERENCES blobs(sha256),"
+                  " run_rid INTEGER REFERENCES runs(rid))")
+        w.execute("INSERT INTO later_reports (pdf) VALUES (?)", (sha,))
+        w.execute("INSERT INTO later_reports (run_rid) SELECT rid FROM runs WHERE id = ?", (ids[1],))
+    md.delete_run(ids[0])
+    md.delete_run(ids[1])
+    result = gc.collect(project)
+    assert result.purged_runs == [ids[0]]
+    assert [k.run_id for k in result.kept] == [ids[1]] and "later_reports" in result.kept[0].reason
+    assert result.blobs == 0     # run 0's notes blob is still referred to by later_reports
+    assert project.conn.execute("SELECT COUNT(*) FROM blobs WHERE sha256 = ?", (sha,)).fetchone()[0] == 1
+
+
+def test_gc_keeps_a_deleted_run_that_is_still_being_logged(md):
+    with md.start_run(name="live") as run:
+        md.log_metric("loss", 1.0)
+        md.flush()
+        md.delete_run(run.id)          # e.g. from the app while the script still runs
+        result = gc.collect(md.get_project())
+        assert result.purged_runs == [] and "still running" in result.kept[0].reason
+        md.log_metric("loss", 0.5)     # the script goes on logging without an error
+        md.flush()
+    assert list(md.get_metric_history(run.id, "loss")["value"]) == [1.0, 0.5]
+    assert gc.collect(md.get_project()).purged_runs == [run.id]    # once ended, it can go

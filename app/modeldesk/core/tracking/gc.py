@@ -9,7 +9,8 @@ blobs is read from the schema (every foreign key to ``blobs``), so a table
 added later is respected without a change here.
 
 Kept, and said so: a deleted run behind a registered model version (the
-registry needs its lineage; the refusal names the version), a run whose model
+registry needs its lineage; the refusal names the version), a run still
+being logged by a live process (its next flush needs the row), a run whose model
 a server has logged predictions for (drift needs its training data), and a
 run another table still refers to. Each batch writes one ``gc.purge`` audit
 entry listing the run ids it removed, so ``restore`` can say a run is gone
@@ -25,6 +26,7 @@ from .. import audit, clock
 from ..errors import RefusedError, UsageError
 from ..storage.project import Project
 from .lifecycle import find_rid
+from .runs import reap_dead_runs
 
 BATCH = 500
 _OWNED = ("params", "tags", "latest_metrics", "metric_chunks", "artifacts", "run_datasets", "logged_models")
@@ -72,6 +74,9 @@ def _kept(project: Project, candidates: list[tuple[int, str, str]]) -> dict[int,
         why[rid] = why.get(rid, "it is behind registered model") + f" {model} v{version}"
     for rid in list(why):
         why[rid] += " (a registered version keeps its run's lineage; restore the run to see it again)"
+    reap_dead_runs(project)   # a run whose process died is KILLED, not RUNNING
+    for rid, in project.read(f"SELECT rid FROM runs WHERE rid IN ({_IDS}) AND status = 'RUNNING'", (rids,)):
+        why.setdefault(rid, "it is still running (a process is logging into it; delete it again once it ended)")
     for rid, in project.read(f"SELECT r.rid FROM runs r WHERE r.rid IN ({_IDS}) AND EXISTS"
                              " (SELECT 1 FROM served_versions s WHERE s.run_id = r.id)", (rids,)):
         why.setdefault(rid, "a model server logged predictions of its model (drift needs its training data)")
