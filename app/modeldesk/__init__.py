@@ -286,20 +286,22 @@ def flush() -> None:
 
 def search_runs(experiment=None, filter: str | None = None, order_by=None, max_results: int | None = None,
                 experiments=None, *, experiment_names=None, experiment_ids=None, filter_string: str | None = None,
-                run_view_type="active"):
+                run_view_type="active", output_format: str = "pandas"):
     """Runs matching ``filter`` as a pandas DataFrame (MLflow-style columns).
 
     MLflow's keywords work too: ``experiment_names=``, ``experiment_ids=``,
     ``filter_string=``, ``run_view_type=`` (``"active"``, ``"deleted"``,
     ``"all"`` or ViewType's 1/2/3). Deleted runs are left out unless asked for.
+    ``output_format="list"`` returns ``Run`` objects (with ``.info``/``.data``) instead.
     """
-    from .core.tracking.keywords import experiments_of, pick
+    from .core.tracking.keywords import experiments_of, output_format_of, pick
+    from .core.tracking.runs import find_runs
     from .core.tracking.runs import search_runs as _search
 
     flush()
-    return _search(get_project(), experiments_of(experiment, experiments, experiment_names, experiment_ids),
-                   pick(filter=filter, filter_string=filter_string), order_by, max_results,
-                   lifecycle=run_view_type)
+    search = find_runs if output_format_of(output_format) == "list" else _search
+    return search(get_project(), experiments_of(experiment, experiments, experiment_names, experiment_ids),
+                  pick(filter=filter, filter_string=filter_string), order_by, max_results, lifecycle=run_view_type)
 
 
 def get_run(run_id: str):

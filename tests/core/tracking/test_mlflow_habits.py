@@ -65,6 +65,17 @@ def test_mlflow_search_keywords_give_the_same_frame_as_ours(md):
     assert columns.index("experiment_id") == columns.index("experiment") - 1
 
 
+def test_output_format_list_gives_run_entities_in_the_same_order(md):
+    _sweep(md)
+    frame = md.search_runs(filter_string="metrics.val_auc > 0.8", order_by=["metrics.val_auc DESC"])
+    runs = md.search_runs(filter_string="metrics.val_auc > 0.8", order_by=["metrics.val_auc DESC"],
+                          output_format="list")
+    assert [r.info.run_id for r in runs] == list(frame["run_id"])
+    assert [r.data.metrics["val_auc"] for r in runs] == list(frame["metrics.val_auc"])
+    with pytest.raises(UsageError, match="output_format"):
+        md.search_runs(output_format="json")
+
+
 def test_clashing_search_keywords_are_refused(md):
     _sweep(md)
     with pytest.raises(UsageError, match="disagree"):

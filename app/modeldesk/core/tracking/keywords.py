@@ -48,6 +48,13 @@ def experiments_of(experiment=None, experiments=None, experiment_names=None, exp
     return items
 
 
+def output_format_of(value) -> str:
+    """``pandas`` or ``list`` (MLflow's ``search_runs(output_format=...)``)."""
+    if value not in ("pandas", "list"):
+        raise UsageError(f"output_format is 'pandas' (a DataFrame) or 'list' (Run objects), not {value!r}.")
+    return value
+
+
 def project_path_of_uri(uri) -> str:
     """The project file a tracking URI names: a path (``team.mdesk``), ``file:`` or ``sqlite:///`` URI.
 

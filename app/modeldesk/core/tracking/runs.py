@@ -296,6 +296,13 @@ def search_runs(project: Project, experiments=None, filter: str | None = None, o
     return runs_frame(project, rids, pd)
 
 
+def find_runs(project: Project, experiments=None, filter: str | None = None, order_by=None,
+              max_results: int | None = None, lifecycle: str = "active") -> list[Run]:
+    """Like :func:`search_runs`, as ``Run`` objects (MLflow's ``output_format="list"``)."""
+    rids = run_rids(project, _query(experiments, filter, order_by, None, lifecycle), 0, max_results)
+    return runs_by_rid(project, rids)
+
+
 def runs_frame(project: Project, rids: list[int], pd=None):
     if pd is None:
         import pandas as pd
