@@ -295,3 +295,19 @@ def test_gc_keeps_a_deleted_run_that_is_still_being_logged(md):
         md.flush()
     assert list(md.get_metric_history(run.id, "loss")["value"]) == [1.0, 0.5]
     assert gc.collect(md.get_project()).purged_runs == [run.id]    # once ended, it can go
+
+
+def test_gc_removes_a_dataset_only_when_no_run_logged_it(md):
+    first = log_run(md, name="a", dataset=True)
+    second = log_run(md, name="b", dataset=True)       # the same training data: one dataset row
+    project = md.get_project()
+    count = "SELECT COUNT(*) FROM datasets"
+    assert project.conn.execute(count).fetchone()[0] == 1
+    md.delete_run(first)
+    gc.collect(project)
+    assert project.conn.execute(count).fetchone()[0] == 1      # the second run still uses it
+    assert artifacts.list_datasets(project, second)[0].rows > 0
+    md.delete_run(second)
+    result = gc.collect(project)
+    assert project.conn.execute(count).fetchone()[0] == 0 and result.blobs >= 2   # sample, models, example
+    assert sqlite3.connect(project.path).execute("PRAGMA foreign_key_check").fetchall() == []

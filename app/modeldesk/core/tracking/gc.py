@@ -105,10 +105,11 @@ def _purge_batch(project: Project, batch: list[tuple[int, str, str]], actor: str
 def _sweep(project: Project, actor: str, result: GcResult) -> None:
     """Datasets, environments, emptied deleted experiments and blobs nothing refers to."""
     with project.write() as w:
-        w.execute("DELETE FROM datasets WHERE fingerprint NOT IN (SELECT fingerprint FROM run_datasets)")
-        env_refs = [f"SELECT \"{c}\" FROM \"{t}\" WHERE \"{c}\" IS NOT NULL" for t, c in _references(w, "environments")]
-        if env_refs:
-            w.execute(f"DELETE FROM environments WHERE sha256 NOT IN ({' UNION '.join(env_refs)})")
+        for table, key, extra in (("datasets", "fingerprint", ["SELECT reference FROM drift_windows"]),
+                                  ("environments", "sha256", [])):
+            refs = [f"SELECT \"{c}\" FROM \"{t}\" WHERE \"{c}\" IS NOT NULL" for t, c in _references(w, table)]
+            if refs:
+                w.execute(f"DELETE FROM {table} WHERE {key} NOT IN ({' UNION '.join(refs + extra)})")
         gone = [r[0] for r in w.execute("SELECT name FROM experiments e WHERE deleted_at IS NOT NULL AND NOT EXISTS"
                                         " (SELECT 1 FROM runs r WHERE r.experiment_id = e.id)")]
         w.execute("DELETE FROM experiments WHERE deleted_at IS NOT NULL AND NOT EXISTS"
