@@ -59,6 +59,10 @@ def test_delete_restore_rename_runs(md, project_path, run_cli):
     assert set(_listed(run_cli, project_path, "--all")) == set(ids)
     code, out, _ = run_cli("--project", project_path, "runs", "list")
     assert "rf-0" not in out and "rf-2" in out
+    code, out, _ = run_cli("--project", project_path, "runs", "show", ids[0][:8])
+    assert f"deleted: hidden from lists; undo with: modeldesk runs restore {ids[0][:8]}" in out
+    code, out, _ = run_cli("--project", project_path, "runs", "show", ids[0], "--format", "json")
+    assert json.loads(out)["lifecycle_stage"] == "deleted"
     code, out, err = run_cli("--project", project_path, "runs", "restore", ids[0])
     assert code == 0 and "Restored run" in out, err
     code, out, err = run_cli("--project", project_path, "runs", "rename", ids[0][:8], "best run")

@@ -88,6 +88,7 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
             "models": [{"name": m.name, "sha256": m.sha256, "signature": m.signature} for m in models],
             "environment": {k: env.get(k) for k in ("python", "platform", "git")} if env else None,
         }
+        out["lifecycle_stage"] = run.lifecycle_stage
         click.echo(json.dumps(out, indent=2, default=str))
         return
     started = fmt_time(run.start_time)
@@ -97,6 +98,8 @@ def runs_show(ctx: Context, run_id: str, fmt: str) -> None:
     click.echo(f"  started {started}{dur}")
     if run.parent_id:
         click.echo(f"  parent {run.parent_id}")
+    if run.deleted_at is not None:
+        click.echo(f"  deleted: hidden from lists; undo with: modeldesk runs restore {run.id[:8]}")
     for title, mapping in (("Params", run.params), ("Metrics", run.metrics), ("Tags", run.tags)):
         if mapping:
             click.echo(f"{title}:")
