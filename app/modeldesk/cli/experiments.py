@@ -52,6 +52,7 @@ def experiments_list(ctx: Context, lifecycle, fmt) -> None:
 
 @experiments.command("create")
 @click.argument("name")
+@acting
 @pass_ctx
 def experiments_create(ctx: Context, name: str) -> None:
     """Create an experiment (a name another one has, ignoring case, is refused).
@@ -69,6 +70,7 @@ def experiments_create(ctx: Context, name: str) -> None:
 @experiments.command("rename")
 @click.argument("experiment")
 @click.argument("new_name")
+@acting
 @pass_ctx
 def experiments_rename(ctx: Context, experiment: str, new_name: str) -> None:
     """Rename an experiment (by name or id); its runs follow.

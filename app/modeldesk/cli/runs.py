@@ -165,6 +165,7 @@ def runs_restore(ctx: Context, run_ids) -> None:
 @runs.command("rename")
 @click.argument("run_id")
 @click.argument("name")
+@acting
 @pass_ctx
 def runs_rename(ctx: Context, run_id: str, name: str) -> None:
     """Give a run another name (run names need not be unique).
