@@ -252,3 +252,23 @@ def test_experiment_keywords_of_set_experiment_and_start_run(md):
     assert md.get_run(run.id).experiment == "churn"
     with pytest.raises(UsageError, match="disagree"):
         md.set_experiment("a", experiment_name="b")
+
+
+def test_mlflow_system_tags_filter_on_our_attributes(md):
+    ids = _sweep(md)
+    with md.start_run(name="parent") as parent:
+        with md.start_run(name="child") as child:
+            pass
+    md.flush()
+
+    def found(text):
+        return set(md.search_runs(filter_string=text)["run_id"])
+
+    assert found("tags.mlflow.runName = 'rf-8'") == found("attributes.run_name = 'rf-8'") == {ids[1]}
+    assert found(f"tags.mlflow.parentRunId = '{parent.id}'") == {child.id}
+    assert found(f"attributes.parent_run_id = '{parent.id}'") == {child.id}
+    assert found("tags.mlflow.parentRunId IS NOT NULL") == {child.id}
+    assert len(found("tags.`mlflow.parentRunId` IS NULL")) == len(ids) + 1
+    assert found("tags.mlflow.user = 'tester'") == set(ids) | {parent.id, child.id}
+    ordered = md.search_runs(order_by=["tags.mlflow.runName DESC"])
+    assert list(ordered["run_name"]) == sorted(ordered["run_name"], reverse=True)

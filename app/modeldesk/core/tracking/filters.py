@@ -22,6 +22,9 @@ Semantics (decided here, relied on by search_runs, the CLI and the GUI):
   in seconds, March 1973 in milliseconds) can only be milliseconds, as MLflow
   writes them, and is read as such instead of matching nothing: the condition
   then compares the time rounded to the millisecond (as ``run.info`` has it).
+- MLflow's system tags ``tags.mlflow.runName``, ``tags.mlflow.user`` and
+  ``tags.mlflow.parentRunId`` are read as the attributes run_name, user and
+  parent_run_id (ModelDesk keeps those as attributes, not tags).
 - ``IS NULL`` / ``IS NOT NULL``: whether the run has the key (a metric whose
   latest value is NaN counts as missing); on attributes, whether the value is
   set (end_time and duration are NULL while a run is RUNNING).
@@ -41,10 +44,13 @@ PREFIXES = {"params": "params", "param": "params", "metrics": "metrics", "metric
             "tags": "tags", "tag": "tags", "attributes": "attributes",
             "attribute": "attributes", "attr": "attributes"}
 ATTRIBUTES = ("status", "run_name", "run_id", "user", "start_time", "end_time", "duration")
-_ATTR_ALIASES = {**{a: a for a in ATTRIBUTES}, "name": "run_name", "id": "run_id"}
+_ATTR_ALIASES = {**{a: a for a in ATTRIBUTES}, "name": "run_name", "id": "run_id", "parent_run_id": "parent_run_id"}
+# MLflow keeps these as system tags; here they are attributes, so its filters find the same runs.
+_MLFLOW_TAGS = {"mlflow.runName": "run_name", "mlflow.user": "user", "mlflow.parentRunId": "parent_run_id"}
 _ATTR_SQL = {"status": "r.status", "run_name": "r.name", "run_id": "r.id", "user": "r.user",
              "start_time": "r.start_time", "end_time": "r.end_time",
              "duration": "(r.end_time - r.start_time)",
+             "parent_run_id": "(SELECT p.id FROM runs p WHERE p.rid = r.parent_rid)",
              # a start/end time compared in MLflow's milliseconds, at millisecond precision
              "start_time_ms": "ROUND(r.start_time * 1000)", "end_time_ms": "ROUND(r.end_time * 1000)"}
 _NUMERIC_ATTRS = ("attributes.start_time", "attributes.end_time", "attributes.duration")
@@ -239,6 +245,8 @@ class _Parser:
             self.fail(f"missing key after '{prefix}.'", tok)
         if kind == "attributes":
             key = _ATTR_ALIASES.get(key.lower()) or self.fail(_UNKNOWN_ATTR.format(key), tok)
+        elif kind == "tags" and key in _MLFLOW_TAGS:
+            kind, key = "attributes", _MLFLOW_TAGS[key]
         return kind, key, tok
 
     def value(self, after: str) -> Value:
