@@ -252,6 +252,11 @@ def test_experiment_keywords_of_set_experiment_and_start_run(md):
     assert md.get_run(run.id).experiment == "churn"
     with pytest.raises(UsageError, match="disagree"):
         md.set_experiment("a", experiment_name="b")
+    created = md.create_experiment("fraud")           # MLflow returns the id; we return the experiment
+    for handle in (created, created.experiment_id, created.id, "fraud"):
+        with md.start_run(experiment_id=handle) as run:
+            pass
+        assert md.get_run(run.id).experiment == "fraud"
 
 
 def test_mlflow_system_tags_filter_on_our_attributes(md):

@@ -140,7 +140,10 @@ def rename_run(project: Project, run_id: str, name: str) -> Run:
 
 # -- experiments -----------------------------------------------------------------
 def get_experiment(project: Project, experiment) -> Experiment:
-    """An experiment, deleted or not, by name or id (``"3"`` as MLflow writes ids works too)."""
+    """An experiment, deleted or not, by name or id (``"3"`` as MLflow writes ids works too), or
+    an ``Experiment`` itself (what ``create_experiment`` returned)."""
+    if isinstance(experiment, Experiment):
+        experiment = experiment.id
     found = None
     for exp in list_experiments(project, "all"):
         if exp.name == experiment or (str(exp.id) == str(experiment) and found is None):
