@@ -80,6 +80,8 @@ class Column:
             return fmt_duration(value)
         if self.key == "run_id":
             return value[:8]
+        if self.key == "status" and run.deleted_at is not None:
+            return "deleted"   # the run's own status is in the tooltip
         return str(value)
 
 

@@ -17,6 +17,7 @@ from .m006_governance import m006_governance
 from .m007_prediction_log import m007_prediction_log
 from .m008_drift_windows import m008_drift_windows
 from .m009_monitors import m009_monitors
+from .m010_run_lifecycle import m010_run_lifecycle
 
 MIGRATION_SET = "modeldesk"
 
@@ -31,6 +32,7 @@ MIGRATIONS = [
     ("m007_prediction_log", m007_prediction_log),
     ("m008_drift_windows", m008_drift_windows),
     ("m009_monitors", m009_monitors),
+    ("m010_run_lifecycle", m010_run_lifecycle),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
