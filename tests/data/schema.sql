@@ -1,11 +1,12 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);
 CREATE UNIQUE INDEX "idx__sqlite_migrations_migration_set_name" ON "_sqlite_migrations" ("migration_set", "name");
 CREATE INDEX metric_chunks_run_key ON metric_chunks(run_rid, key_id, seq);
 CREATE INDEX model_versions_run ON model_versions(run_rid, logged_model);
+CREATE INDEX prediction_failures_model_time ON prediction_failures(run_id, artifact, time);
 CREATE INDEX prediction_requests_request ON prediction_requests(request_id);
 CREATE INDEX prediction_requests_served_time ON prediction_requests(served_id, time);
 CREATE UNIQUE INDEX promotion_requests_one_pending ON promotion_requests(model_id, target_alias) WHERE status = 'pending';
@@ -36,6 +37,7 @@ CREATE TABLE metric_chunks ( seq INTEGER PRIMARY KEY, run_rid INTEGER NOT NULL R
 CREATE TABLE metric_keys ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE );
 CREATE TABLE model_versions ( model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL CHECK (version >= 1), run_rid INTEGER NOT NULL REFERENCES runs(rid), logged_model TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), status TEXT NOT NULL DEFAULT 'registered' CHECK (status IN ('registered', 'pending', 'approved', 'rejected')), created_by TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (model_id, version) );
 CREATE TABLE params ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
+CREATE TABLE prediction_failures ( id INTEGER PRIMARY KEY, time REAL NOT NULL, model_uri TEXT NOT NULL, model_name TEXT, version INTEGER, run_id TEXT NOT NULL, artifact TEXT NOT NULL, sha256 TEXT NOT NULL, status INTEGER NOT NULL, code TEXT NOT NULL, latency_ms REAL NOT NULL );
 CREATE TABLE prediction_labels ( request INTEGER NOT NULL REFERENCES prediction_requests(id) ON DELETE CASCADE, row INTEGER NOT NULL, label TEXT NOT NULL, time REAL, PRIMARY KEY (request, row) ) WITHOUT ROWID;
 CREATE TABLE prediction_requests ( id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, time REAL NOT NULL, served_id INTEGER NOT NULL REFERENCES served_versions(id), rows INTEGER NOT NULL, latency_ms REAL NOT NULL, inputs BLOB NOT NULL, text_inputs TEXT, outputs TEXT NOT NULL, probabilities TEXT );
 CREATE TABLE project_settings ( key TEXT PRIMARY KEY, value TEXT NOT NULL );
