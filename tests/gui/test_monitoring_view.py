@@ -212,7 +212,7 @@ def test_performance_and_serving_health(qtbot, view, logged):
         write_failures(project, [FailedRequest(DAY0 + 3600 + k, served, 400, "bad_request", 1.0) for k in range(50)])
     opened(qtbot, view, path)
     perf = view.perf_chart
-    assert not perf.showing_message and perf.metric == "accuracy"
+    assert not perf.showing_message and perf.metric_name == "accuracy"
     realised = perf.realised.yData
     assert realised[:2].tolist() == [1.0, 1.0] and np.isnan(realised[2:]).all()   # labeled days only
     health = view.health_chart

@@ -44,14 +44,14 @@ class PerformanceChart(WindowChart):
         for item in (self.realised, self.estimated):
             self.plot.addItem(item)
         self.plot.addItem(self.trained)
-        self.metric = "accuracy"
+        self.metric_name = "accuracy"
         self.show_message("No performance to show yet.")
 
     def set_data(self, starts: Sequence[float], ends: Sequence[float], metric: str,
                  realised: Sequence[float] | None, estimated: Sequence[float] | None,
                  trained: float = math.nan, message: str = "") -> None:
         """``realised`` / ``estimated``: one value per window (NaN: none) or None (not available)."""
-        self.metric = metric
+        self.metric_name = metric
         self.legend.clear()
         if not len(starts) or (realised is None and estimated is None):
             self.set_windows(starts, ends)

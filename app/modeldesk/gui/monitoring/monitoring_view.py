@@ -146,25 +146,55 @@ class MonitoringView(ReloadWhenShown, QWidget):
         return self.tabs.addTab(widget, title)
 
     def _build_charts(self) -> None:
+        """Make the charts one per turn of the event loop: each takes 15-60 ms to build, all five
+        at once would hold the GUI thread for ~300 ms."""
         from ..charts.distribution_chart import DistributionChart
         from ..charts.drift_charts import ColumnScoresChart, DriftShareChart
         from ..charts.health_charts import PerformanceChart, ServingHealthChart
 
-        self.share_chart, self.scores_chart = DriftShareChart(), ColumnScoresChart()
-        self.overlay_chart = DistributionChart()
-        self.perf_chart, self.health_chart = PerformanceChart(), ServingHealthChart()
-        self.top.addWidget(self.share_chart)
-        self.top.addWidget(self.scores_chart)
-        self.middle.addWidget(self.overlay_chart)
-        self.middle.setSizes([560, 440])
-        self.tabs.insertTab(0, self.perf_chart, "Performance")
-        self.tabs.insertTab(1, self.health_chart, "Serving health")
-        self.tabs.setCurrentIndex(0)
+        def share():
+            self.share_chart = DriftShareChart()
+            self.top.addWidget(self.share_chart)
+
+        def scores():
+            self.scores_chart = ColumnScoresChart()
+            self.top.addWidget(self.scores_chart)
+
+        def overlay():
+            self.overlay_chart = DistributionChart()
+            self.middle.addWidget(self.overlay_chart)
+            self.middle.setSizes([560, 440])
+
+        def perf():
+            self.perf_chart = PerformanceChart()
+            self.tabs.insertTab(0, self.perf_chart, "Performance")
+
+        def health():
+            self.health_chart = ServingHealthChart()
+            self.tabs.insertTab(1, self.health_chart, "Serving health")
+            self.tabs.setCurrentIndex(0)
+
+        self._steps = [share, scores, overlay, perf, health, self._charts_built]
+        self._next_step()
+
+    def _next_step(self) -> None:
+        if self._steps:
+            self._steps.pop(0)()
+            if self._steps:
+                QTimer.singleShot(0, self._next_step)
+
+    def _charts_built(self) -> None:
         self.charts_ready = True
         for chart in self.time_charts():
             chart.windowClicked.connect(functools.partial(self._clicked, chart))
         self.table.columnsChanged.connect(self._columns_changed)
         self._restore_splitters()
+        self._redraw()
+        QTimer.singleShot(0, self._reselect)       # the table and overlay on the next turn: short turns
+
+    def _reselect(self) -> None:
+        if self.windows is not None and self.current is not None:
+            self.select_window(self.current)
 
     def time_charts(self) -> list:
         return [self.share_chart, self.scores_chart, self.perf_chart, self.health_chart] if self.charts_ready else []
@@ -192,7 +222,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
         if self.project is None:
             return
         if not self.charts_ready and not self._charts_loading:
-            self._charts_loading = True
+            self._charts_loading = True     # stays True: the charts are built once
             self._chart_jobs.start(_import_charts, done=lambda _: self._charts_imported(),
                             failed=self._charts_failed)
         self.jobs.start(model_choices, self.project, done=self._on_choices, failed=self._failed)
@@ -218,10 +248,8 @@ class MonitoringView(ReloadWhenShown, QWidget):
 
     # -- choosing what to look at -----------------------------------------------------------------
     def _charts_imported(self) -> None:
-        self._charts_loading = False
         if not self.charts_ready:
             self._build_charts()
-            self._redraw()
 
     def _charts_failed(self, text: str) -> None:
         self._charts_loading = False
