@@ -20,8 +20,8 @@ ESTIMATED = "#9467bd"
 TRAINED = "#6b7280"
 
 
-def _legend(plot: pg.PlotItem, colours: dict) -> pg.LegendItem:
-    return plot.addLegend(offset=(-8, 4), labelTextColor=colours["text"], brush=pg.mkBrush(colours["legend_bg"]),
+def _legend(plot: pg.PlotItem, colours: dict, offset=(-8, 4)) -> pg.LegendItem:
+    return plot.addLegend(offset=offset, labelTextColor=colours["text"], brush=pg.mkBrush(colours["legend_bg"]),
                           pen=pg.mkPen(colours["legend_pen"]))
 
 
@@ -32,7 +32,7 @@ class PerformanceChart(WindowChart):
         super().__init__(parent)
         self.setObjectName("performanceChart")
         self.plot = self.add_plot("Accuracy", 0)
-        self.legend = _legend(self.plot, self.colours)
+        self.legend = _legend(self.plot, self.colours, offset=(8, -8))   # bottom left: the lines run high
         self.realised = pg.PlotDataItem(pen=pg.mkPen(REALISED, width=2), symbol="o", symbolSize=7,
                                         symbolBrush=REALISED, symbolPen=None, connect="finite")
         self.estimated = pg.PlotDataItem(pen=pg.mkPen(ESTIMATED, width=2, style=Qt.PenStyle.DashLine), symbol="t",
@@ -40,7 +40,7 @@ class PerformanceChart(WindowChart):
         self.trained = pg.InfiniteLine(angle=0, movable=False, pen=pg.mkPen(TRAINED, width=1.5,
                                                                             style=Qt.PenStyle.DotLine),
                                        label="at training {value:.3f}",
-                                       labelOpts={"position": 0.1, "color": TRAINED, "anchors": [(0, 1), (0, 1)]})
+                                       labelOpts={"position": 0.99, "color": TRAINED, "anchors": [(1, 0), (1, 0)]})
         for item in (self.realised, self.estimated):
             self.plot.addItem(item)
         self.plot.addItem(self.trained)
@@ -89,14 +89,18 @@ class ServingHealthChart(WindowChart):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("servingHealthChart")
-        self.volume = self.add_plot("Requests", 0)
-        self.errors = self.add_plot("Error rate", 1)
-        self.latency = self.add_plot("Latency (ms)", 2)
+        # side by side: the tab this lives in is wide and short
+        self.volume = self.add_plot("Requests per window", 0, 0)
+        self.errors = self.add_plot("Error rate (failed / all requests)", 0, 1)
+        self.latency = self.add_plot("Latency (ms)", 0, 2)
+        self.volume.setTitle("Requests per window", color=self.colours["text"], size="9pt")
+        self.volume.setLabel("left", "")
+        self.volume.getAxis("left").setWidth(44)
         self.bars = pg.BarGraphItem(x=[], height=[], width=1, brush="#4a90c2", pen=None)
         self.volume.addItem(self.bars)
         self.error_curve = self.errors.plot(pen=pg.mkPen("#d62728", width=2), symbol="o", symbolSize=5,
                                             symbolBrush="#d62728", symbolPen=None)
-        legend = _legend(self.latency, self.colours)
+        legend = _legend(self.latency, self.colours, offset=(8, 4))
         self.p50 = self.latency.plot(pen=pg.mkPen("#2ca02c", width=2), connect="finite")
         self.p99 = self.latency.plot(pen=pg.mkPen("#ff7f0e", width=2), connect="finite")
         legend.addItem(self.p50, "p50")
@@ -122,5 +126,5 @@ class ServingHealthChart(WindowChart):
         self.p50.setData(x, np.asarray(p50_ms, dtype=np.float64))
         p99 = np.asarray(p99_ms, dtype=np.float64)
         self.p99.setData(x, p99)
-        self.latency.setYRange(0, max(1.0, float(np.nanmax(p99)) if np.isfinite(p99).any() else 1.0) * 1.15,
-                               padding=0)
+        self.latency.setYRange(0, max(1.0, float(np.nanmax(p99)) if np.isfinite(p99).any() else 1.0) * 2.0,
+                               padding=0)     # room above the lines for the legend

@@ -28,7 +28,8 @@ class UtcDateAxis(pg.DateAxisItem):
 
     def tickStrings(self, values, scale, spacing):
         """Days as "Dec 02" (pyqtgraph alone shows only the day of the month), hours as "Dec 02 14:00"."""
-        if 3600 <= spacing < 86400 * 28:
+        lo, hi = self.range
+        if 3600 <= spacing < 86400 * 28 or (spacing >= 86400 * 28 and hi - lo < 86400 * 62):   # months: "Dec 01"
             fmt = "%b %d" if spacing >= 86400 else "%b %d %H:%M"
             return [datetime.fromtimestamp(v, timezone.utc).strftime(fmt) for v in values]
         return super().tickStrings(values, scale, spacing)
@@ -48,18 +49,26 @@ class WindowChart(ChartBase):
         self._bands: list[pg.LinearRegionItem] = []
         self.view.scene().sigMouseClicked.connect(self._on_click)
 
-    def add_plot(self, label: str, row: int) -> pg.PlotItem:
-        plot = self.view.addPlot(row=row, col=0, axisItems={"bottom": UtcDateAxis()})
+    def add_plot(self, label: str, row: int, col: int = 0) -> pg.PlotItem:
+        """A plot at ``row`` (stacked plots share the time axis drawn under the last one) or, with
+        ``col`` > 0, beside the others (each with its own axis and ``label`` as its title)."""
+        plot = self.view.addPlot(row=row, col=col, axisItems={"bottom": UtcDateAxis()})
         style_plot(plot, self.font(), self.colours)
         plot.setMenuEnabled(False)
         plot.setMouseEnabled(x=False, y=False)
         plot.hideButtons()
-        plot.getAxis("left").setWidth(58)
-        axis_label(plot, "left", label)
+        beside = col > 0
+        if beside:
+            plot.setTitle(label, color=self.colours["text"], size="9pt")
+            plot.getAxis("left").setWidth(40)
+        else:
+            plot.getAxis("left").setWidth(58)
+            axis_label(plot, "left", label)
         if self.plots:
             plot.setXLink(self.plots[0])
-            self.plots[-1].getAxis("bottom").setStyle(showValues=False)
-            self.plots[-1].getAxis("bottom").setHeight(6)
+            if not beside:
+                self.plots[-1].getAxis("bottom").setStyle(showValues=False)
+                self.plots[-1].getAxis("bottom").setHeight(6)
         band = pg.LinearRegionItem(movable=False, brush=pg.mkBrush(QColor(255, 193, 7, 55)),
                                    pen=pg.mkPen(QColor(255, 160, 0, 160)))
         band.setZValue(-10)
