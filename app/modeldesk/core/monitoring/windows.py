@@ -235,13 +235,14 @@ def group_bounds(group: list[_Window], every: Every) -> tuple[float, float, bool
     return lo, float(np.nextafter(group[-1].end, math.inf)), True
 
 
-def _runs(todo: list[_Window]) -> list[list[_Window]]:
-    """Consecutive windows in groups of about CHUNK_ROWS predictions, decoded with one query each."""
+def _runs(todo: list[_Window], chunk_rows: int = CHUNK_ROWS) -> list[list[_Window]]:
+    """Consecutive windows in groups of about ``chunk_rows`` predictions (a window is never split),
+    decoded with one query each."""
     groups: list[list[_Window]] = []
     for w in todo:
         last = groups[-1] if groups else None
         if last and last[-1].first + last[-1].rows == w.first and \
-                sum(x.rows for x in last) + w.rows <= CHUNK_ROWS:
+                sum(x.rows for x in last) + w.rows <= chunk_rows:
             last.append(w)
         else:
             groups.append([w])

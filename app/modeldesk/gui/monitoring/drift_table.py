@@ -50,6 +50,7 @@ class DriftTable(CopyTableView):
         self.proxy.setSortRole(SORT)
         self.records: list[dict] = []
         self._filling = False
+        self._fitted = False
         self.set_records([])
 
     def set_records(self, records: list[dict], keep: list[str] | None = None) -> None:
@@ -84,7 +85,9 @@ class DriftTable(CopyTableView):
             self.sortByColumn(section, order)
         else:                                              # drifted first, then by name
             self.sortByColumn(5, Qt.SortOrder.DescendingOrder)
-        self.fit_columns()
+        if self.records and not self._fitted:       # widths once: resizing to contents costs ~30 ms a time
+            self.fit_columns()
+            self._fitted = True
         wanted = [c for c in (keep or []) if c in {r["column"] for r in self.records}]
         if not wanted:
             drifted = [r["column"] for r in self.records if r.get("drifted")]

@@ -17,6 +17,7 @@ from ...core.monitoring import windows as win
 PERIODS = (("Last 24 hours", 86400), ("Last 7 days", 7 * 86400), ("Last 30 days", 30 * 86400),
            ("Last 90 days", 90 * 86400), ("All time", None))
 EVERY = ("1h", "6h", "1d", "1w")
+CHUNK_ROWS = 20_000      # predictions parsed at once by a worker: each parse holds the GIL (~20 ms here)
 
 
 def period_start(seconds: int | None, every: str, now: float | None = None) -> float | None:
@@ -118,7 +119,8 @@ def performance_data(project, uri: str, every: str, since, *, progress=None, sho
     from ...core.monitoring.overview import trained_value
     from ...core.monitoring.performance import performance
 
-    frame = performance(project, uri, every=every, since=since, progress=progress, should_stop=should_stop)
+    frame = performance(project, uri, every=every, since=since, progress=progress, should_stop=should_stop,
+                        chunk_rows=CHUNK_ROWS)
     if frame is None:
         return None
     starts = np.asarray([t.timestamp() for t in frame["window_start"]], dtype=np.float64)

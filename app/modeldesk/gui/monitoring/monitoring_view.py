@@ -16,7 +16,6 @@ the first time there is something to draw.
 
 from __future__ import annotations
 
-import functools
 import html
 from pathlib import Path
 
@@ -40,15 +39,10 @@ from ..kit.windows import ReloadWhenShown
 from ..kit.workers import Jobs
 from . import monitoring_data as data
 from .drift_table import DriftTable
+from .monitoring_charts import MonitoringCharts, import_charts
 from .monitoring_toolbar import MonitoringToolbar
 
 NO_TRAFFIC = "Serve this version and send traffic, or drop a CSV here to test it against the training data."
-MAX_SCORE_SERIES = 6
-
-
-def _import_charts():
-    """Import the chart modules (pyqtgraph, ~1 s) on a worker, not on the GUI thread."""
-    from ..charts import distribution_chart, drift_charts, health_charts  # noqa: F401
 
 
 def csv_paths(mime) -> list[str]:
@@ -71,6 +65,10 @@ class MonitoringView(ReloadWhenShown, QWidget):
         self._chart_jobs = Jobs(self)              # not the project's: its result outlives a new choice
         self.choices: list = []
         self.uri: str | None = None
+        self._load_token = 0
+        self._cached_in = self._rest_started = False
+        self._pending = 0
+        self._load_waiting = False
         self.loaded: tuple = (None, None, None)    # the (uri, every, since) the figures are for
         self.windows: data.WindowsData | None = None
         self.windows_final = False
@@ -80,7 +78,8 @@ class MonitoringView(ReloadWhenShown, QWidget):
         self.sample = None                         # overview.Sample of the current window (or the CSV)
         self.sample_window: int | None = None
         self.csv = None                            # overview.CsvComparison while a CSV is shown
-        self.charts_ready = False
+        self.charts = MonitoringCharts(self)
+        self.charts.built.connect(self._charts_built)
         self._charts_loading = False
         self.setAcceptDrops(True)
         self._build()
@@ -145,59 +144,33 @@ class MonitoringView(ReloadWhenShown, QWidget):
         adds ``gui/monitoring/monitors_panel.py`` here): a tab beside Performance and Serving health."""
         return self.tabs.addTab(widget, title)
 
-    def _build_charts(self) -> None:
-        """Make the charts one per turn of the event loop: each takes 15-60 ms to build, all five
-        at once would hold the GUI thread for ~300 ms."""
-        from ..charts.distribution_chart import DistributionChart
-        from ..charts.drift_charts import ColumnScoresChart, DriftShareChart
-        from ..charts.health_charts import PerformanceChart, ServingHealthChart
-
-        def share():
-            self.share_chart = DriftShareChart()
-            self.top.addWidget(self.share_chart)
-
-        def scores():
-            self.scores_chart = ColumnScoresChart()
-            self.top.addWidget(self.scores_chart)
-
-        def overlay():
-            self.overlay_chart = DistributionChart()
-            self.middle.addWidget(self.overlay_chart)
-            self.middle.setSizes([560, 440])
-
-        def perf():
-            self.perf_chart = PerformanceChart()
-            self.tabs.insertTab(0, self.perf_chart, "Performance")
-
-        def health():
-            self.health_chart = ServingHealthChart()
-            self.tabs.insertTab(1, self.health_chart, "Serving health")
-            self.tabs.setCurrentIndex(0)
-
-        self._steps = [share, scores, overlay, perf, health, self._charts_built]
-        self._next_step()
-
-    def _next_step(self) -> None:
-        if self._steps:
-            self._steps.pop(0)()
-            if self._steps:
-                QTimer.singleShot(0, self._next_step)
-
     def _charts_built(self) -> None:
-        self.charts_ready = True
-        for chart in self.time_charts():
-            chart.windowClicked.connect(functools.partial(self._clicked, chart))
+        self.charts.windowClicked.connect(self._clicked)
         self.table.columnsChanged.connect(self._columns_changed)
         self._restore_splitters()
         self._redraw()
         QTimer.singleShot(0, self._reselect)       # the table and overlay on the next turn: short turns
+        if self._load_waiting:
+            self._load_waiting = False
+            QTimer.singleShot(0, self.load)
+        self._start_rest_soon()
 
     def _reselect(self) -> None:
         if self.windows is not None and self.current is not None:
             self.select_window(self.current)
 
+    @property
+    def charts_ready(self) -> bool:
+        return self.charts.ready
+
     def time_charts(self) -> list:
-        return [self.share_chart, self.scores_chart, self.perf_chart, self.health_chart] if self.charts_ready else []
+        return self.charts.time_charts()
+
+    share_chart = property(lambda self: self.charts.share)
+    scores_chart = property(lambda self: self.charts.scores)
+    overlay_chart = property(lambda self: self.charts.overlay)
+    perf_chart = property(lambda self: self.charts.perf)
+    health_chart = property(lambda self: self.charts.health)
 
     # -- the ProjectView protocol ---------------------------------------------------------------------
     def set_project(self, project) -> None:
@@ -223,7 +196,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
             return
         if not self.charts_ready and not self._charts_loading:
             self._charts_loading = True     # stays True: the charts are built once
-            self._chart_jobs.start(_import_charts, done=lambda _: self._charts_imported(),
+            self._chart_jobs.start(import_charts, done=lambda _: self._charts_imported(),
                             failed=self._charts_failed)
         self.jobs.start(model_choices, self.project, done=self._on_choices, failed=self._failed)
 
@@ -249,10 +222,13 @@ class MonitoringView(ReloadWhenShown, QWidget):
     # -- choosing what to look at -----------------------------------------------------------------
     def _charts_imported(self) -> None:
         if not self.charts_ready:
-            self._build_charts()
+            self.charts.build(self.top, self.middle, self.tabs)
 
     def _charts_failed(self, text: str) -> None:
         self._charts_loading = False
+        if self._load_waiting:
+            self._load_waiting = False
+            self.load()
         self.status.setText(f"The charts could not be loaded: {text}")
 
     def _on_choices(self, choices: list) -> None:
@@ -316,13 +292,38 @@ class MonitoringView(ReloadWhenShown, QWidget):
         uri, every, since = self.query()
         if uri is None:
             return
+        if self._charts_loading and not self.charts_ready:
+            self._load_waiting = True     # the charts first: building them beside a worker takes 3x as long
+            return
         self.jobs.new_session()
         self.jobs.cancel_all()
         self._clear(keep_csv=False)
         self.uri, self.loaded = uri, (uri, every, since)
         self.status.setText(f"Reading {html.escape(uri)}…")
+        self._load_token += 1
+        self._cached_in, self._rest_started, self._pending = False, False, 0
         self.jobs.start(data.windows_data, self.project, uri, every, since, cached_only=True,
-                        done=self._on_cached, failed=self._drift_failed)
+                        done=self._on_cached, failed=self._cached_failed)
+        self._watch_busy()
+
+    def _start_rest_soon(self) -> None:
+        """Once the kept windows are drawn (and the charts built), start the rest: the pending windows,
+        performance and serving health. Their workers compete with the GUI thread for Python's GIL,
+        so they wait until what can be shown at once is on screen."""
+        if self._rest_started or not (self.charts_ready and self._cached_in):
+            return
+        self._rest_started = True
+        token = self._load_token
+        QTimer.singleShot(30, lambda: self._start_rest(token))
+
+    def _start_rest(self, token: int) -> None:
+        if token != self._load_token or self.project is None:
+            return
+        uri, every, since = self.loaded
+        if self._pending:
+            self.jobs.start(data.windows_data, self.project, uri, every, since, wants_progress=True,
+                            done=lambda d: self._show_windows(d, final=True), failed=self._drift_failed,
+                            progress=self._progress, cancelled=self._cancelled)
         self._start_figures(uri, every, since)
 
     def update_figures(self) -> None:
@@ -359,14 +360,16 @@ class MonitoringView(ReloadWhenShown, QWidget):
     # -- results ----------------------------------------------------------------------------------------
     def _on_cached(self, got: data.WindowsData) -> None:
         self._show_windows(got, final=not got.pending)
+        self._cached_in, self._pending = True, got.pending
         if got.pending:
-            uri, every, since = self.query()
             self.status.setText(f"{got.count} kept window{'s' if got.count != 1 else ''} shown; computing "
                                 f"{got.pending} more…")
-            self.jobs.start(data.windows_data, self.project, uri, every, since, wants_progress=True,
-                            done=lambda d: self._show_windows(d, final=True), failed=self._drift_failed,
-                            progress=self._progress, cancelled=self._cancelled)
-            self._watch_busy()
+        self._start_rest_soon()
+
+    def _cached_failed(self, text: str) -> None:
+        self._drift_failed(text)
+        self._cached_in = True
+        self._start_rest_soon()
 
     def _show_windows(self, got: data.WindowsData, final: bool) -> None:
         self.windows, self.windows_final = got, final
@@ -420,66 +423,25 @@ class MonitoringView(ReloadWhenShown, QWidget):
         elif self.project is not None and (self.windows is not None or self.csv is not None or self.drift_error
                                            or self.health is not None):
             self.pages.setCurrentWidget(self.body)
-        if not self.charts_ready:
-            return
-        w = self.windows
-        if w is not None:
-            self.share_chart.set_data(w.starts, w.ends, w.shares, w.drifted, w.share_rule)
-        elif self.drift_error:
-            self.share_chart.show_message(self.drift_error)
-        else:
-            self.share_chart.set_data([], [], [], [])
+        self.charts.draw(self.windows, self.drift_error, self.performance, self.health)
         self._draw_scores()
-        p = self.performance
-        if p is not None:
-            self.perf_chart.set_data(p.starts, p.ends, p.metric, p.realised, p.estimated, p.trained, p.message)
-        h = self.health
-        if h is not None:
-            self.health_chart.set_data(h.starts, h.ends, h.requests, h.error_rate, h.p50, h.p99)
         self._select_in_charts()
         self._draw_overlay()
 
     def _draw_scores(self) -> None:
-        if not self.charts_ready:
-            return
-        from ..charts.drift_charts import ScoreSeries
-
-        w = self.windows
-        if w is None:
-            self.scores_chart.set_data([], [], [])
-            return
-        series = [ScoreSeries(c, w.scores[c], w.thresholds.get(c, float("nan")), w.tests.get(c, ""))
-                  for c in self.table.selected_columns()[:MAX_SCORE_SERIES] if c in w.scores]
-        self.scores_chart.set_data(w.starts, w.ends, series)
+        self.charts.draw_scores(self.windows, self.table.selected_columns())
 
     def _select_in_charts(self) -> None:
         start = None if self.csv is not None or self.current is None or self.windows is None \
-            else self.windows.starts[self.current]
-        for chart in self.time_charts():
-            hits = np.nonzero(chart.starts == start)[0] if start is not None else []
-            chart.select(int(hits[0]) if len(hits) else None)
+            else float(self.windows.starts[self.current])
+        self.charts.select(start)
 
     def _draw_overlay(self) -> None:
-        if not self.charts_ready:
-            return
-        columns = self.table.selected_columns()
-        if self.sample is None or not columns:
-            self.overlay_chart.clear("Select a column to compare its distributions." if self.table.records
-                                     else "No window selected.")
-            return
-        from ...core.monitoring.distributions import overlay
-
-        name = columns[0]
-        if name not in self.sample.reference.columns or name not in self.sample.current.columns:
-            self.overlay_chart.clear(f"{name} is not in both data sets.")
-            return
-        kind = next((r.get("type") for r in self.table.records if r["column"] == name), None)
-        got = overlay(name, self.sample.reference[name], self.sample.current[name], kind or None)
-        self.overlay_chart.set_overlay(got, "CSV" if self.csv is not None else "this window")
+        self.charts.draw_overlay(self.sample, self.table.selected_columns(), self.table.records,
+                                 "CSV" if self.csv is not None else "this window")
 
     # -- the current window and columns -----------------------------------------------------------
-    def _clicked(self, chart, index: int) -> None:
-        start = chart.starts[index]
+    def _clicked(self, start: float) -> None:
         if self.windows is None:
             return
         hits = np.nonzero(self.windows.starts == start)[0]
@@ -504,8 +466,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
             self.sample = None
             self._draw_overlay()
             self.jobs.start(self._sample_job, self.project, self.uri, index, w.starts[index], w.ends[index],
-                            done=self._on_sample, failed=lambda text: self.overlay_chart.clear(text)
-                            if self.charts_ready else None)
+                            done=self._on_sample, failed=self.charts.clear_overlay)
             self._watch_busy()
 
     @staticmethod
