@@ -81,11 +81,15 @@ class MonitoringCharts(QObject):
         return [self.share, self.scores, self.perf, self.health] if self.ready else []
 
     # -- drawing --------------------------------------------------------------------------------------
-    def draw(self, windows, drift_error: str, performance, health) -> None:
+    def draw(self, windows, drift_error: str, performance, health, drift: bool = False) -> None:
+        """Draw what is given (None: leave that chart as it is; ``drift``: redraw the share chart
+        even without windows, showing ``drift_error`` or nothing)."""
         if not self.ready:
             return
         w = windows
-        if w is not None:
+        if w is None and not drift:
+            pass
+        elif w is not None:
             self.share.set_data(w.starts, w.ends, w.shares, w.drifted, w.share_rule)
         elif drift_error:
             self.share.show_message(drift_error)

@@ -392,16 +392,19 @@ class MonitoringView(ReloadWhenShown, QWidget):
 
     def _on_performance(self, got) -> None:
         self.performance = got
-        self._redraw()
+        self._update_page()
+        self.charts.draw(None, "", got, None)       # only this chart: a full redraw is ~100 ms
+        self._select_in_charts()
 
     def _performance_failed(self, text: str) -> None:
-        self.performance = data.PerformanceData(np.zeros(0), np.zeros(0), "accuracy", None, None, float("nan"), 0,
-                                                text)
-        self._redraw()
+        self._on_performance(data.PerformanceData(np.zeros(0), np.zeros(0), "accuracy", None, None, float("nan"),
+                                                  0, text))
 
     def _on_health(self, got) -> None:
         self.health = got
-        self._redraw()
+        self._update_page()
+        self.charts.draw(None, "", None, got)
+        self._select_in_charts()
 
     def _health_failed(self, text: str) -> None:
         self.status.setText(text)
@@ -415,6 +418,14 @@ class MonitoringView(ReloadWhenShown, QWidget):
                     or (self.health is not None and self.health.starts.size))
 
     def _redraw(self) -> None:
+        self._update_page()
+        self.charts.draw(self.windows, self.drift_error, self.performance, self.health, drift=True)
+        self._draw_scores()
+        self._select_in_charts()
+        self._draw_overlay()
+
+    def _update_page(self) -> None:
+        """The empty state when the period holds nothing (and no CSV is shown), else the charts."""
         nothing_yet = self.windows_final and self.health is not None and not self.has_traffic() \
             and not self.drift_error
         if self.csv is None and nothing_yet:
@@ -423,10 +434,6 @@ class MonitoringView(ReloadWhenShown, QWidget):
         elif self.project is not None and (self.windows is not None or self.csv is not None or self.drift_error
                                            or self.health is not None):
             self.pages.setCurrentWidget(self.body)
-        self.charts.draw(self.windows, self.drift_error, self.performance, self.health)
-        self._draw_scores()
-        self._select_in_charts()
-        self._draw_overlay()
 
     def _draw_scores(self) -> None:
         self.charts.draw_scores(self.windows, self.table.selected_columns())
