@@ -241,3 +241,16 @@ def test_file_menu_compare_a_csv(qtbot, window, logged, tmp_path, monkeypatch):
         window.compare_csv_action.trigger()
     assert window.nav.currentRow() == VIEWS.index("Monitoring")
     assert view.banner.isVisible()
+
+
+def test_new_traffic_fills_in_without_starting_over(qtbot, view, logged):
+    path, uri, _ = logged
+    opened(qtbot, view, path)
+    view.select_window(2)
+    qtbot.waitUntil(lambda: view.sample_window == 2 and not view.jobs.busy(), timeout=10000)
+    with open_project(path) as project:
+        log_day(project, uri, DAYS, shifted=True)            # a server logged another day meanwhile
+    view.refresh()                                           # what the main window's poll does
+    qtbot.waitUntil(lambda: view.windows.count == DAYS + 1 and not view.jobs.busy(), timeout=20000)
+    assert view.current == 2 and view.windows.computed == 1  # the chosen window stays; one window computed
+    assert view.health.requests.size == DAYS + 1
