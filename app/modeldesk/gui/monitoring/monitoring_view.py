@@ -1,17 +1,11 @@
 """The Monitoring view: is a served model version still seeing the data it learned from, and
-is it still right?
-
-Pick a model and an alias or version, a period and a window size. Drift per window
-(``core.monitoring.windows.drift_windows``) fills the drift-share chart, the chosen columns'
-scores over time and, for the current window, the drift table and the overlaid
-distributions of the selected column; performance (realised and CBPE-estimated) and serving
-health (requests, error rate, latency) are charted per window below. Clicking a window on
-any chart makes it the current one. Windows the project keeps show at once; the others are
-computed by a worker (progress, Cancel) and fill in. A CSV dropped on the view (or File ▸
-Compare a CSV…) is tested against the same reference.
-
-Every query runs through ``self.jobs``; charts (pyqtgraph) are imported off the GUI thread
-the first time there is something to draw.
+is it still right? Pick a model, an alias or version, a period and a window size. Drift per
+window fills the drift-share chart, the chosen columns' scores and, for the current window
+(click one on any chart), the drift table and a column's overlaid distributions; performance
+and serving health are charted below. Kept windows show at once, the others are computed by a
+worker (progress, Cancel) and fill in. A dropped CSV (or File ▸ Compare a CSV…) is tested
+against the same reference. Every query runs through ``self.jobs``; the charts
+(``monitoring_charts``) are imported off the GUI thread.
 """
 
 from __future__ import annotations
