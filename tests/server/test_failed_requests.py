@@ -128,3 +128,32 @@ def test_failures_weigh_in_the_bounded_queue(project, logged, n):
     for i in range(n + 2):
         log.submit(FailedRequest(float(i), served, 400, "bad_request", 0.5))
     assert log.stats.pending_rows == n and log.stats.dropped_requests == 2
+
+
+def test_retention_days_and_prune_apply_to_failed_requests(project, logged, md):
+    """Failed requests do not pile up forever: the days rules and prune by age delete them too."""
+    from modeldesk.core import clock
+    from modeldesk.core.serving.prediction_failures import write_failures
+    from modeldesk.core.serving.prediction_retention import apply_retention, prune_predictions, set_retention
+    from modeldesk.core.serving.served_model import load_served
+
+    md.register_model(logged.uri, "cancer")
+    served = load_served(project, "models:/cancer/1")
+    now = clock.now()
+    write_failures(project, [FailedRequest(now - 10 * 86400, served, 400, "bad_request", 1.0),
+                             FailedRequest(now - 3 * 86400, served, 400, "bad_request", 1.0),
+                             FailedRequest(now - 60, served, 400, "bad_request", 1.0)])
+
+    def ages() -> list[int]:
+        return [round((now - r[0]) / 86400) for r in project.read("SELECT time FROM prediction_failures ORDER BY time")]
+
+    set_retention(project, days=7)
+    apply_retention(project)
+    assert ages() == [3, 0]
+    set_retention(project, days=2, model="cancer")          # the model's own rule wins for its failures
+    apply_retention(project)
+    assert ages() == [0]
+    prune_predictions(project, older_than="30s", model="other")
+    assert ages() == [0]                                     # another model's prune leaves them
+    prune_predictions(project, older_than="30s", model="cancer")
+    assert ages() == []
