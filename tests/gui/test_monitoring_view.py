@@ -254,3 +254,13 @@ def test_new_traffic_fills_in_without_starting_over(qtbot, view, logged):
     qtbot.waitUntil(lambda: view.windows.count == DAYS + 1 and not view.jobs.busy(), timeout=20000)
     assert view.current == 2 and view.windows.computed == 1  # the chosen window stays; one window computed
     assert view.health.requests.size == DAYS + 1
+
+
+def test_a_version_without_training_data_still_shows_its_serving_health(qtbot, view, md, project_path):
+    uri = register(md, dataset=False)
+    with open_project(project_path) as project:
+        log_day(project, uri, 0, shifted=False)
+    opened(qtbot, view, project_path)
+    assert view.pages.currentWidget() is view.body
+    assert view.share_chart.showing_message and "no reference data" in view.share_chart.message.text()
+    assert not view.health_chart.showing_message and view.health.requests.tolist() == [150.0]
