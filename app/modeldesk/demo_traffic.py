@@ -64,7 +64,10 @@ def add_served_traffic(project_path, model_uri: str, *, requests: int = 4000, da
             if col in frame.columns:
                 frame.loc[drifted, col] *= factor * (1 + rng.normal(0, 0.05, int(drifted.sum())))
         frame = frame.astype("float64")
-        predictions = np.asarray(served.model.predict(model_input(served.signature, frame)))
+        inputs = model_input(served.signature, frame)
+        predictions = np.asarray(served.model.predict(inputs))
+        # as a client asking ?proba=true: the Monitoring view can then estimate accuracy before labels (CBPE)
+        proba = np.asarray(served.model.predict_proba(inputs)).round(6) if served.has_proba else None
         latency = rng.lognormal(np.log(1.8), 0.35, requests) + 0.02 * sizes
         entries, labels = [], []
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -72,7 +75,8 @@ def add_served_traffic(project_path, model_uri: str, *, requests: int = 4000, da
             a, b = int(starts[k]), int(starts[k] + sizes[k])
             request_id = f"{ids.getrandbits(128):032x}"
             entries.append(LogEntry(request_id, float(times[k]), served, frame.iloc[a:b],
-                                    predictions[a:b].tolist(), float(latency[k])))
+                                    predictions[a:b].tolist(), float(latency[k]),
+                                    proba[a:b].tolist() if proba is not None else None))
             if times[k] < now - 43200 and rng.random() < label_share:
                 labels += [(request_id, r, int(y[picks[a + r]])) for r in range(b - a)]
             if progress is not None and k % 1000 == 999:

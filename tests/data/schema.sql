@@ -1,5 +1,5 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 10;
+PRAGMA user_version = 11;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX artifacts_sha256 ON artifacts(sha256);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
@@ -15,6 +15,7 @@ CREATE INDEX model_versions_example ON model_versions(input_example_sha256);
 CREATE INDEX model_versions_run ON model_versions(run_rid, logged_model);
 CREATE INDEX model_versions_sha256 ON model_versions(sha256);
 CREATE INDEX monitor_alerts_open ON monitor_alerts(monitor) WHERE acknowledged_at IS NULL;
+CREATE INDEX prediction_failures_model_time ON prediction_failures(run_id, artifact, time);
 CREATE INDEX prediction_requests_request ON prediction_requests(request_id);
 CREATE INDEX prediction_requests_served_time ON prediction_requests(served_id, time);
 CREATE UNIQUE INDEX promotion_requests_one_pending ON promotion_requests(model_id, target_alias) WHERE status = 'pending';
@@ -51,6 +52,7 @@ CREATE TABLE model_versions ( model_id INTEGER NOT NULL REFERENCES registered_mo
 CREATE TABLE monitor_alerts ( id INTEGER PRIMARY KEY, monitor TEXT NOT NULL, model TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER, at REAL NOT NULL, last_seen REAL NOT NULL, checks INTEGER NOT NULL DEFAULT 1, figures TEXT NOT NULL, summary TEXT NOT NULL, acknowledged_by TEXT, acknowledged_at REAL );
 CREATE TABLE monitors ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, model TEXT NOT NULL, alias TEXT NOT NULL, window_size TEXT NOT NULL, thresholds TEXT NOT NULL, retrain_command TEXT, retrain_every TEXT, owner TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, last_check REAL, last_state TEXT CHECK (last_state IN ('ok', 'firing', 'error')), last_summary TEXT, last_retrain REAL );
 CREATE TABLE params ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
+CREATE TABLE prediction_failures ( id INTEGER PRIMARY KEY, time REAL NOT NULL, model_uri TEXT NOT NULL, model_name TEXT, version INTEGER, run_id TEXT NOT NULL, artifact TEXT NOT NULL, sha256 TEXT NOT NULL, status INTEGER NOT NULL, code TEXT NOT NULL, latency_ms REAL NOT NULL );
 CREATE TABLE prediction_labels ( request INTEGER NOT NULL REFERENCES prediction_requests(id) ON DELETE CASCADE, row INTEGER NOT NULL, label TEXT NOT NULL, time REAL, PRIMARY KEY (request, row) ) WITHOUT ROWID;
 CREATE TABLE prediction_requests ( id INTEGER PRIMARY KEY, request_id TEXT NOT NULL, time REAL NOT NULL, served_id INTEGER NOT NULL REFERENCES served_versions(id), rows INTEGER NOT NULL, latency_ms REAL NOT NULL, inputs BLOB NOT NULL, text_inputs TEXT, outputs TEXT NOT NULL, probabilities TEXT );
 CREATE TABLE project_settings ( key TEXT PRIMARY KEY, value TEXT NOT NULL );

@@ -41,6 +41,7 @@ from .kit.dialogs import message
 from .kit.empty_state import COMING, EmptyState, coming_view
 from .kit.windows import ProjectView
 from .kit.workers import Jobs
+from .monitoring.monitoring_view import MonitoringView
 from .registry.models_view import ModelsView
 from .serving.serving_view import ServingView
 from .settings import Settings
@@ -115,13 +116,16 @@ class MainWindow(QMainWindow):
         self.serving = ServingView(self.settings)
         self.models = ModelsView()
         self.audit = AuditView()
-        built = {"Models": self.models, "Serving": self.serving, "Audit": self.audit}
+        self.monitoring = MonitoringView(self.settings)
+        built = {"Models": self.models, "Serving": self.serving, "Monitoring": self.monitoring, "Audit": self.audit}
         self.coming = {name: coming_view(name) for name in COMING}
         for name in VIEWS[1:]:
             self.views.addWidget(built.get(name) or self.coming[name])
         # Every view that follows the project, in the navigation's order.
-        self.project_views: list[ProjectView] = [self.experiments, self.models, self.serving, self.audit]
+        self.project_views: list[ProjectView] = [self.experiments, self.models, self.serving, self.monitoring,
+                                                 self.audit]
         self.models.changed.connect(self.audit.refresh)
+        self.models.changed.connect(self.monitoring.refresh)
         self.serveRequested.connect(self.serve)
         self.models.serveRequested.connect(self.serveRequested)   # Serve on a version (or alias) row
         self.models.actions.enable_serving()
@@ -165,6 +169,9 @@ class MainWindow(QMainWindow):
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self._fill_recent()
+        file.addSeparator()
+        self.compare_csv_action = file.addAction("Compare a &CSV…", self.compare_csv)
+        self.compare_csv_action.setStatusTip("Test a CSV file against a model version's training data (Monitoring)")
         file.addSeparator()
         self.close_action = file.addAction("&Close Project", self.close_project)
         self.close_action.setShortcuts(_shortcuts(QKeySequence.Close, "Ctrl+W"))
@@ -253,6 +260,7 @@ class MainWindow(QMainWindow):
                                          f"{project.backup_path.name}", 10000)
         self.pages.setCurrentWidget(self.workspace)
         self.close_action.setEnabled(True)
+        self.compare_csv_action.setEnabled(True)
         for view in self.project_views:
             view.set_project(project)
         self._data_version = None
@@ -302,6 +310,7 @@ class MainWindow(QMainWindow):
         self.user_label.setText("")
         self.runs_label.setText("")
         self.close_action.setEnabled(False)
+        self.compare_csv_action.setEnabled(False)
 
     def _welcome_action(self, name: str) -> None:
         if name.startswith("recent:"):
@@ -478,6 +487,11 @@ class MainWindow(QMainWindow):
         for view in self.project_views:
             view.save_state(self.settings)
         self.settings.sync()
+
+    def compare_csv(self) -> None:
+        """File ▸ Compare a CSV…: show the Monitoring view and ask for the file."""
+        self.nav.setCurrentRow(VIEWS.index("Monitoring"))
+        self.monitoring.ask_csv()
 
     def serve(self, uri: str) -> None:
         """Serve ``uri`` (models:/NAME/3, models:/NAME@alias, runs:/ID/model) and show the Serving view."""

@@ -23,12 +23,14 @@ from werkzeug.exceptions import HTTPException
 
 from ..core.errors import ModelDeskError
 from ..core.serving.examples import curl_example
+from ..core.serving.prediction_failures import FailedRequest
 from ..core.serving.prediction_log import LogEntry
 from ..core.serving.validation import ValidationError, model_input, validate_payload
 from ..core.tracking.signature import to_json
 from .state import say, serving_state
 
 ENDPOINTS = ("/health", "/ping", "/version", "/metadata", "/predict", "/invocations", "/metrics")
+PREDICT_ENDPOINTS = ("/predict", "/invocations")   # their error answers are logged as failed requests
 OPEN_ENDPOINTS = ("/health", "/ping")   # answered without a token: liveness probes
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 404: "not_found", 405: "method_not_allowed",
@@ -81,6 +83,10 @@ def _count(response: Response):
     elapsed = time.perf_counter() - g.get("t0", time.perf_counter())
     code = g.get("error_code")
     state.metrics.observe(rule, request.method, response.status_code, elapsed, code=code, rows=g.get("rows", 0))
+    if response.status_code >= 400 and rule in PREDICT_ENDPOINTS and state.log is not None:
+        # for serving health's error rate; queued to the log's writer thread, never written here
+        state.log.submit(FailedRequest(time.time(), state.current, response.status_code, code or "http_error",
+                                       elapsed * 1000.0))
     if code is not None and state.announce:
         say(f"{response.status_code} {request.method} {rule} {code}")
     return response

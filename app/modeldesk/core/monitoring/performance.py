@@ -119,7 +119,8 @@ def read_outputs(project: Project, served: list[int], start, end) -> Outputs:
     predictions = _flat([g[2] for g in got])
     probabilities = None
     texts = [g[3] for g in got]
-    if any(t is not None for t in texts):
+    probabilities = _numeric_probabilities(texts, counts)
+    if probabilities is None and any(t is not None for t in texts):
         rows = _flat([t if t is not None else json.dumps([None] * n) for t, n in zip(texts, counts)])
         width = max((len(r) for r in rows if r is not None), default=0)
         blank = [math.nan] * width
@@ -138,8 +139,62 @@ def read_outputs(project: Project, served: list[int], start, end) -> Outputs:
     return Outputs(predictions, probabilities, labels)
 
 
+def _numeric_probabilities(texts: list, counts: list):
+    """The probability matrix parsed by numpy straight from the JSON text, or None when that is not
+    plain (a request without probabilities, a null, rows of unequal width): then the caller parses JSON.
+
+    One list per row from ``json.loads`` is a container the garbage collector tracks; a few hundred
+    thousand of them make it run full collections that hold Python's GIL for ~0.3 s each, which
+    stalls the app's GUI thread while a worker computes performance."""
+    import numpy as np
+
+    if not texts or any(t is None for t in texts):
+        return None
+    width = len(json.loads(texts[0])[0]) if counts[0] else 0
+    total = sum(counts)
+    if not width or any(("n" in t) or ("N" in t) for t in texts):    # null, NaN, Infinity: the JSON way
+        return None
+    parts = []
+    piece, size = [], 0
+    for text in texts:
+        piece.append(text)
+        size += len(text)
+        if size >= PARSE_CHARS * 10:
+            parts.append(_numbers_of(piece))
+            piece, size = [], 0
+    if piece:
+        parts.append(_numbers_of(piece))
+    flat = np.concatenate(parts) if parts else np.zeros(0)
+    if flat.size != total * width:
+        return None
+    return flat.reshape(total, width)
+
+
+def _numbers_of(texts: list[str]):
+    import numpy as np
+
+    joined = ",".join(texts).replace("[", " ").replace("]", " ")
+    return np.array(joined.split(","), dtype=np.float64) if joined.strip() else np.zeros(0)
+
+
+PARSE_CHARS = 20_000    # JSON parsed per call: json.loads holds the GIL (~2-5 ms for this much)
+
+
 def _flat(texts) -> list:
-    return list(itertools.chain.from_iterable(json.loads("[" + ",".join(texts) + "]"))) if texts else []
+    """Per-request JSON arrays as one flat list, parsed a few hundred KB at a time, so a worker
+    thread never holds Python's GIL for long (the app's GUI thread waits for it meanwhile)."""
+    out: list = []
+    piece: list[str] = []
+    size = 0
+    for text in texts:
+        piece.append(text)
+        size += len(text)
+        if size >= PARSE_CHARS:
+            out.extend(itertools.chain.from_iterable(json.loads("[" + ",".join(piece) + "]")))
+            piece, size = [], 0
+    if piece:
+        out.extend(itertools.chain.from_iterable(json.loads("[" + ",".join(piece) + "]")))
+    return out
 
 
 def encode(values, classes) -> object:
@@ -258,8 +313,14 @@ def calibration(project: Project, t: Target):
 
 # -- windows ---------------------------------------------------------------------------------------------
 def performance(project: Project, uri: str, every="1d", since=None, until=None, *,
-                progress: Progress | None = None, should_stop: Callable[[], bool] | None = None):
+                progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+                chunk_rows: int = win.CHUNK_ROWS):
     """Realised and estimated performance of ``uri`` per window (see the module docstring).
+
+    ``chunk_rows``: about how many predictions are read and parsed at once (a
+    window is never split). The app passes a small one: parsing a chunk's JSON
+    holds Python's GIL, and a worker must not hold it long enough to stall
+    the GUI thread.
 
     ``frame.attrs``: ``kind`` (``"classifier"``/``"regressor"``),
     ``classes``, ``positive`` (binary), ``estimated`` (whether CBPE could
@@ -278,7 +339,7 @@ def performance(project: Project, uri: str, every="1d", since=None, until=None, 
     positive = t.classes.index(t.positive) if t.classifier and t.positive is not None else None
     calib, calibrated_yet = None, False
     records, done = [], 0
-    for group in win._runs(windows):
+    for group in win._runs(windows, chunk_rows):
         if should_stop is not None and should_stop():
             return None
         lo, hi, counted = win.group_bounds(group, every)

@@ -31,7 +31,7 @@ from ..storage.project import Project
 from . import reference as ref_mod
 
 WINDOW_FIELDS = ("window_start", "window_end", "rows", "column", "score", "threshold", "drifted", "share",
-                 "dataset_drifted", "test", "note")
+                 "dataset_drifted", "test", "note", "type", "psi", "missing_ref", "missing_cur")
 _UNIT_SECONDS = {"h": 3600, "d": 86400, "w": 604800}
 _WEEK_ORIGIN = 4 * 86400     # 1970-01-05, a Monday: weeks start on Mondays (epoch 0 was a Thursday)
 _EVERY = re.compile(r"^\s*(\d+)\s*([hdw])\s*$")
@@ -180,14 +180,18 @@ def _key(m: ref_mod.Monitored, every: Every, options: dict) -> tuple:
 
 
 def drift_windows(project: Project, uri: str, every="1d", since=None, until=None, *, options=None,
-                  progress: Progress | None = None, should_stop: Callable[[], bool] | None = None):
+                  progress: Progress | None = None, should_stop: Callable[[], bool] | None = None,
+                  cached_only: bool = False):
     """Drift of ``uri``'s logged inputs per window, one row per window and column (see the module docstring).
 
     Columns: ``window_start``, ``window_end`` (UTC), ``rows``, ``column``,
     ``score``, ``threshold``, ``drifted``, ``share``, ``dataset_drifted``,
-    ``test``, ``note``. ``frame.attrs`` holds ``computed`` and ``reused``
-    (windows). Returns None when ``should_stop`` said stop (windows computed
-    so far are kept).
+    ``test``, ``note``, and the column's ``type``, ``psi``, ``missing_ref``
+    and ``missing_cur``. ``frame.attrs`` holds ``computed`` and ``reused``
+    (windows); with ``cached_only`` also ``pending`` (windows not kept yet). Returns None when
+    ``should_stop`` said stop (windows computed so far are kept).
+    ``cached_only``: compute nothing, return the kept windows that are still
+    valid (what the app shows at once, before the others are computed).
     """
     every = parse_every(every)
     start, end = _period(since, until)
@@ -207,6 +211,10 @@ def drift_windows(project: Project, uri: str, every="1d", since=None, until=None
             w.stored = json.loads(old[2])
         else:
             todo.append(w)
+    if cached_only:
+        frame = _frame([w for w in windows if w.stored is not None])
+        frame.attrs.update(computed=0, reused=len(windows) - len(todo), pending=len(todo))
+        return frame
     if todo:
         if not _compute(project, m, key, every, start, todo, options, progress, should_stop):
             return None
@@ -227,13 +235,14 @@ def group_bounds(group: list[_Window], every: Every) -> tuple[float, float, bool
     return lo, float(np.nextafter(group[-1].end, math.inf)), True
 
 
-def _runs(todo: list[_Window]) -> list[list[_Window]]:
-    """Consecutive windows in groups of about CHUNK_ROWS predictions, decoded with one query each."""
+def _runs(todo: list[_Window], chunk_rows: int = CHUNK_ROWS) -> list[list[_Window]]:
+    """Consecutive windows in groups of about ``chunk_rows`` predictions (a window is never split),
+    decoded with one query each."""
     groups: list[list[_Window]] = []
     for w in todo:
         last = groups[-1] if groups else None
         if last and last[-1].first + last[-1].rows == w.first and \
-                sum(x.rows for x in last) + w.rows <= CHUNK_ROWS:
+                sum(x.rows for x in last) + w.rows <= chunk_rows:
             last.append(w)
         else:
             groups.append([w])
@@ -294,12 +303,14 @@ def _frame(windows: list[_Window]):
         for col in report["columns"]:
             records.append((w.start, w.end, w.rows, col["column"], _num(col["score"]), _num(col["threshold"]),
                             bool(col["drifted"]), float(report["share"]), bool(report["drifted"]), col["test"],
-                            col["note"]))
+                            col["note"], col.get("type"), _num(col.get("psi")), _num(col.get("missing_ref")),
+                            _num(col.get("missing_cur"))))
     frame = pd.DataFrame.from_records(records, columns=list(WINDOW_FIELDS))
     for name in ("window_start", "window_end"):
         frame[name] = pd.to_datetime(frame[name].astype("float64"), unit="s", utc=True)
     return frame.astype({"rows": "int64", "score": "float64", "threshold": "float64", "drifted": bool,
-                         "share": "float64", "dataset_drifted": bool})
+                         "share": "float64", "dataset_drifted": bool, "psi": "float64", "missing_ref": "float64",
+                         "missing_cur": "float64"})
 
 
 def _num(value) -> float:

@@ -67,6 +67,7 @@ class LogStats:
     pending_rows: int = 0
     batches: int = 0
     write_errors: int = 0
+    written_failures: int = 0     # failed requests recorded (core/serving/prediction_failures.py)
 
 
 def _numeric_kind(dtype) -> str | None:
@@ -186,7 +187,8 @@ class PredictionLog:
             self._thread.start()
 
     def submit(self, entry: LogEntry) -> None:
-        """Queue an entry; never blocks on the disk. Drops the oldest waiting entries past capacity."""
+        """Queue an entry (or a ``FailedRequest``, weighing one row); never blocks on the disk.
+        Drops the oldest waiting entries past capacity."""
         with self._cond:
             if self._closed:
                 self.stats.dropped_rows += entry.n
@@ -261,9 +263,17 @@ class PredictionLog:
             if not ok and not self._stopping:
                 time.sleep(min(1.0, self.interval * 4))
 
-    def _write(self, batch: list[LogEntry]) -> bool:
+    def _write(self, batch: list) -> bool:
+        from .prediction_failures import FailedRequest, write_failures
+
+        answered = [e for e in batch if not isinstance(e, FailedRequest)]
+        failed = [e for e in batch if isinstance(e, FailedRequest)]
         try:
-            rows = write_predictions(self.project, batch, chunk_rows=self.batch_rows)
+            if failed:     # first, in one transaction: if the answered ones fail next, only they go back
+                write_failures(self.project, failed)
+                batch[:] = answered
+                self.stats.written_failures += len(failed)
+            rows = write_predictions(self.project, answered, chunk_rows=self.batch_rows)
         except (sqlite3.Error, OSError) as exc:
             self.stats.write_errors += 1
             if str(exc) != self._last_error:
@@ -271,7 +281,7 @@ class PredictionLog:
                 print(f"modeldesk: could not write the prediction log ({exc}); will retry", file=sys.stderr)
             return False
         self.stats.written_rows += rows
-        self.stats.written_requests += len(batch)
+        self.stats.written_requests += len(answered)
         self.stats.batches += 1
         return True
 

@@ -125,6 +125,23 @@ def _keep_newest(project: Project, ids: list[int] | None, rows: int) -> int:
     return deleted
 
 
+def _delete_failures(project: Project, cutoff: float, model: str | None = None, keep_names=()) -> None:
+    """Delete the failed requests (``prediction_failures``) logged before ``cutoff``, of ``model`` (a
+    registered name or model URI) or of every model but the registered names in ``keep_names``.
+    The days rules apply to them as to answered requests; a rows rule does not (they hold no rows)."""
+    cond, params = "time < ?", [cutoff]
+    if model is not None and model.startswith("runs:/"):
+        cond, params = cond + " AND run_id = ?", [*params, model.split(":/", 1)[1].split("/")[0]]
+    elif model is not None:
+        name = model.split(":/", 1)[1].split("/")[0].split("@")[0] if ":/" in model else model
+        cond, params = cond + " AND model_name = ?", [*params, name]
+    elif keep_names:
+        cond += f" AND (model_name IS NULL OR model_name NOT IN ({','.join('?' * len(keep_names))}))"
+        params += list(keep_names)
+    with project.write() as w:
+        w.execute(f"DELETE FROM prediction_failures WHERE {cond}", params)
+
+
 def vacuum_file(project: Project) -> None:
     """Give the free pages back to the file system (VACUUM, then truncate the WAL)."""
     conn = project.conn
@@ -150,6 +167,8 @@ def prune_predictions(project: Project, older_than=None, model: str | None = Non
         cond += " AND time < ?"
         params.append(cutoff)
     deleted = _delete(project, cond, params)
+    if cutoff is not None:
+        _delete_failures(project, cutoff, model)
     if vacuum:
         vacuum_file(project)
     return deleted, before, file_bytes(project)
@@ -164,18 +183,22 @@ def apply_retention(project: Project) -> int:
     deleted = 0
     now = clock.now()
     own_days: list[int] = []
+    own_names: list[str] = []
     for model in sorted(models):
         ids = _served_ids(project, model) or []
         rule = get_retention(project, model)
         if rule.days:
             own_days += ids
+            own_names.append(model)
             cond, params = _in(ids)
             deleted += _delete(project, f"{cond} AND time < ?", [*params, now - float(rule.days) * 86400])
+            _delete_failures(project, now - float(rule.days) * 86400, model)
         if rule.rows and ids:
             deleted += _keep_newest(project, ids, int(rule.rows))
     if project_days:
         cond = "time < ?" + (f" AND served_id NOT IN ({','.join('?' * len(own_days))})" if own_days else "")
         deleted += _delete(project, cond, [now - float(project_days) * 86400, *own_days])
+        _delete_failures(project, now - float(project_days) * 86400, keep_names=own_names)
     if project_rows:
         deleted += _keep_newest(project, None, int(project_rows))
     return deleted

@@ -1,7 +1,7 @@
 """Empty states: a centred title, an explanation, and what to do next.
 
 Used when there is nothing to show (no project, no runs, no match) and for
-the one view still to come (Monitoring), which says so instead of faking data.
+a view still to come, which says so instead of faking data.
 """
 
 from __future__ import annotations
@@ -9,11 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-# Views the navigation lists that are not built yet (Models, Serving and Audit are).
-COMING = {
-    "Monitoring": "Monitoring — drift and serving health arrive in a coming release. "
-                  "Nothing to show yet.",
-}
+# Views the navigation lists that are not built yet: none since Monitoring arrived ("Name — text").
+COMING: dict[str, str] = {}
 
 
 class EmptyState(QWidget):

@@ -18,6 +18,7 @@ from .m007_prediction_log import m007_prediction_log
 from .m008_drift_windows import m008_drift_windows
 from .m009_monitors import m009_monitors
 from .m010_run_lifecycle import m010_run_lifecycle
+from .m011_prediction_failures import m011_prediction_failures
 
 MIGRATION_SET = "modeldesk"
 
@@ -33,6 +34,7 @@ MIGRATIONS = [
     ("m008_drift_windows", m008_drift_windows),
     ("m009_monitors", m009_monitors),
     ("m010_run_lifecycle", m010_run_lifecycle),
+    ("m011_prediction_failures", m011_prediction_failures),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
