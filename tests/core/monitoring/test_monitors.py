@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from core.monitoring.logged_predictions import SHIFTED
+from core.monitoring.logged_predictions import DAY0, SHIFTED
 from core.monitoring.monitored import CALM, END, monitored_project
+
+DAY0_BEFORE_TRAFFIC = DAY0 - 86400
 
 from modeldesk.core import audit
 from modeldesk.core.errors import NotFoundError, UsageError
@@ -125,7 +127,8 @@ def test_p99_error_rate_and_metric_figures(watched):
     (r,) = checks.check(project, now=CALM)
     figs = {f["kind"]: f for f in r.figures}
     assert figs["p99_ms"]["value"] == 1.0 and figs["p99_ms"]["crossed"]       # every logged request took 1 ms
-    assert figs["error_rate"]["note"] == checks.NO_ERRORS_LOGGED and not figs["error_rate"]["crossed"]
+    assert figs["error_rate"]["value"] == 0.0 and not figs["error_rate"]["crossed"]   # no failure logged
+    assert figs["error_rate"]["note"].startswith("0 of ")
     assert figs["metric_min"]["value"] is None and "no labels" in figs["metric_min"]["note"]
     assert r.state == "firing"
 
@@ -180,3 +183,25 @@ def test_no_traffic_in_the_window_is_not_a_firing(watched):
     set_drift(project)
     (r,) = checks.check(project, now=END + 30 * 86400)
     assert r.state == "ok" and r.rows == 0 and "no predictions" in r.figures[0]["note"]
+
+
+def test_the_error_rate_counts_the_failures_the_server_logged(watched):
+    from modeldesk.core.serving.prediction_failures import FailedRequest, write_failures
+    from modeldesk.core.serving.served_model import load_served
+
+    project, uri = watched
+    mon.set_monitor(project, "errors", "cancer", thresholds=mon.make_thresholds(error_rate=0.05))
+    served = load_served(project, uri)
+    (before,) = checks.check(project, now=CALM)
+    answered = int(before.figures[0]["note"].split(" of ")[1].split()[0].replace(",", ""))
+    failures = answered // 5                              # one request in six fails: 16.7 % > 5 %
+    write_failures(project, [FailedRequest(CALM - 3600 + k, served, 422, "missing_columns", 1.0)
+                             for k in range(failures)])
+    write_failures(project, [FailedRequest(CALM + 10, served, 422, "missing_columns", 1.0)])   # after the window
+    (r,) = checks.check(project, now=CALM)
+    fig = r.figures[0]
+    assert fig["kind"] == "error_rate" and fig["crossed"] and r.state == "firing"
+    assert fig["value"] == pytest.approx(failures / (answered + failures), abs=1e-6)
+    assert fig["note"] == f"{failures:,} of {answered + failures:,} requests failed"
+    (quiet,) = checks.check(project, now=DAY0_BEFORE_TRAFFIC)
+    assert quiet.figures[0]["value"] is None and quiet.figures[0]["note"] == checks.NO_REQUESTS

@@ -37,7 +37,7 @@ from . import alerts as alerts_mod
 from . import monitors as mon
 from . import retrain as retrain_mod
 
-NO_ERRORS_LOGGED = "not available: failed requests are not logged"
+NO_REQUESTS = "not available: no request reached the server in the window"
 ONE_WINDOW = str(10**12)     # performance's count windows: one window holding the whole period
 
 
@@ -105,10 +105,22 @@ def p99(values) -> float:
     return float(np.percentile(values, 99)) if len(values) else math.nan
 
 
-def error_rate_figure(project: Project, served: list[int], start: float, end: float, threshold: float) -> dict:
-    """The error-rate figure: failed requests over all requests of the window. The prediction log holds
-    answered requests only, so it is "not available" (and never fires) until failed ones are logged."""
-    return _figure("error_rate", "error rate", None, threshold, False, NO_ERRORS_LOGGED)
+def error_rate_figure(project: Project, served: list[int], run_id: str, artifact: str, start: float, end: float,
+                      threshold: float) -> dict:
+    """Failed requests (4xx/5xx answers the server logged for this version) over all its requests in the
+    window; "not available" (never firing) when no request came at all."""
+    from ..serving.prediction_log import served_where
+
+    where, args = served_where(served, start, end)
+    answered = project.read(f"SELECT COUNT(*) FROM prediction_requests WHERE {where}", args)[0][0]
+    failed = project.read("SELECT COUNT(*) FROM prediction_failures WHERE run_id = ? AND artifact = ?"
+                          " AND time >= ? AND time < ?", (run_id, artifact, start, end))[0][0]
+    total = answered + failed
+    if not total:
+        return _figure("error_rate", "error rate", None, threshold, False, NO_REQUESTS)
+    rate = failed / total
+    return _figure("error_rate", "error rate", round(rate, 6), threshold, rate > threshold,
+                   f"{failed:,} of {total:,} requests failed")
 
 
 def _drift_figures(project, t: mon.Thresholds, uri: str, start: float, end: float) -> list[dict]:
@@ -210,7 +222,7 @@ def evaluate(project: Project, monitor: mon.Monitor, now: float) -> tuple[int | 
     if t.metric is not None:
         figures += _metric_figures(project, t, uri, v.run_id, start, end)
     if t.error_rate is not None:
-        figures.append(error_rate_figure(project, served, start, end, t.error_rate))
+        figures.append(error_rate_figure(project, served, v.run_id, v.logged_model, start, end, t.error_rate))
     if t.p99_ms is not None:
         value = p99(latencies(project, served, start, end))
         figures.append(_figure("p99_ms", "p99 latency (ms)", None if math.isnan(value) else round(value, 3),
