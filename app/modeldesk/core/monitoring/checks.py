@@ -19,9 +19,9 @@ any figure crossed.
   check returns at once and the retrain records itself) or before ``check``
   returns (``wait=True``).
 
-The error rate is the share of logged requests that failed. Failed requests
-are not written to the prediction log yet, so that figure says "not
-available: failed requests are not logged" instead of passing silently.
+The error rate is failed requests (4xx/5xx answers the server logged in
+``prediction_failures``) over all requests of the version in the window; with
+no request at all it is "not available" and does not fire.
 """
 
 from __future__ import annotations
