@@ -196,7 +196,8 @@ def test_navigation_shows_the_views_and_their_empty_states(qtbot, window, sample
     assert window.views.currentWidget() is window.models
     qtbot.waitUntil(lambda: window.models.stack.currentWidget() is window.models.empty)   # no model registered
     qtbot.keyClick(window, Qt.Key_4, Qt.ControlModifier)
-    page = window.views.currentWidget()
+    assert window.views.currentWidget() is window.monitoring_page
+    page = window.monitoring_page.currentWidget()
     assert page is window.monitoring                     # no model registered: it says what to do
     qtbot.waitUntil(lambda: page.pages.currentWidget() is page.empty
                     and "No registered model" in page.empty.title.text())
@@ -498,3 +499,37 @@ def test_waiting_for_all_pools_covers_the_named_ones():
     pool("test-quit").start(work)
     threading.Timer(0.3, release.set).start()
     assert wait_for_all_pools(5000) and finished.is_set()
+
+
+def test_the_open_app_checks_monitors_and_shows_new_alerts(qtbot, window, md, tmp_path):
+    import time
+
+    from core.monitoring.logged_predictions import DAY0, log_day
+    from core.monitoring.monitored import production
+
+    from modeldesk.core.monitoring import monitors as mon
+
+    uri = production(md)
+    project = md.get_project()
+    log_day(project, uri, int((time.time() - DAY0) // 86400) - 1, shifted=False, n=30)   # yesterday, 1 ms each
+    mon.set_monitor(project, "latency", "cancer", window="2d", thresholds=mon.Thresholds(p99_ms=0.5), actor="ana")
+    path = project.path
+    md.set_project(tmp_path / "elsewhere.mdesk")            # let go of the file: the window opens it
+    window.open(path)
+    qtbot.waitUntil(lambda: window.project is not None and window.alert_watcher.seen == 0, timeout=5000)
+    assert window.nav.item(3).text() == "Monitoring"
+    with qtbot.waitSignal(window.alert_watcher.new_alerts, timeout=20000) as fired:
+        assert window.alert_watcher.check_now()
+    (alert,) = fired.args[0]
+    assert alert.monitor == "latency" and "p99" in alert.summary
+    qtbot.waitUntil(lambda: window.nav.item(3).text() == "Monitoring  (1)")
+    assert window.tray.last is not None and "latency" in " ".join(window.tray.last)   # shown where a tray exists
+    assert "Monitor alert" in window.statusBar().currentMessage()
+    window.show_monitors()
+    assert window.views.currentWidget() is window.monitoring_page
+    assert window.monitoring_page.currentWidget() is window.monitors
+    qtbot.waitUntil(lambda: [a.id for a in window.monitors.alerts] == [alert.id], timeout=5000)
+    with qtbot.waitSignal(window.alert_watcher.checked, timeout=20000):   # the same episode: no new alert
+        window.alert_watcher.check_now()
+    window.close_project()
+    assert window.nav.item(3).text() == "Monitoring"

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +42,9 @@ from .kit.dialogs import message
 from .kit.empty_state import COMING, EmptyState, coming_view
 from .kit.windows import ProjectView
 from .kit.workers import Jobs
+from .monitoring.alerts import AlertWatcher, TrayNotifier
 from .monitoring.monitoring_view import MonitoringView
+from .monitoring.monitors_panel import MonitorsPanel
 from .registry.models_view import ModelsView
 from .serving.serving_view import ServingView
 from .settings import Settings
@@ -117,13 +120,24 @@ class MainWindow(QMainWindow):
         self.models = ModelsView()
         self.audit = AuditView()
         self.monitoring = MonitoringView(self.settings)
-        built = {"Models": self.models, "Serving": self.serving, "Monitoring": self.monitoring, "Audit": self.audit}
+        # Monitoring: the chosen model's drift and health, and beside it the project's monitors and alerts
+        # (every model's; reachable even while the first tab says there is nothing to chart)
+        self.monitors = MonitorsPanel()
+        self.monitoring_page = QTabWidget()
+        self.monitoring_page.setObjectName("monitoringPage")
+        self.monitoring_page.setDocumentMode(True)
+        self.monitoring_page.addTab(self.monitoring, "Drift and health")
+        self.monitors_tab = self.monitoring_page.addTab(self.monitors, "Monitors and alerts")
+        built = {"Models": self.models, "Serving": self.serving, "Monitoring": self.monitoring_page,
+                 "Audit": self.audit}
         self.coming = {name: coming_view(name) for name in COMING}
         for name in VIEWS[1:]:
             self.views.addWidget(built.get(name) or self.coming[name])
         # Every view that follows the project, in the navigation's order.
         self.project_views: list[ProjectView] = [self.experiments, self.models, self.serving, self.monitoring,
                                                  self.audit]
+        self.project_views.append(self.monitors)
+        self._build_alerts()
         self.models.changed.connect(self.audit.refresh)
         self.models.changed.connect(self.monitoring.refresh)
         self.serveRequested.connect(self.serve)
@@ -161,6 +175,31 @@ class MainWindow(QMainWindow):
         column.addWidget(self.pages, 1)
         self.setCentralWidget(central)
         self.experiments.experimentsLoaded.connect(self._on_experiments)
+
+    def _build_alerts(self) -> None:
+        """The open app checks the monitors every few minutes: new alerts become a desktop notification
+        (where there is a tray), a badge on Monitoring and the Monitors panel's list."""
+        self.alert_watcher = AlertWatcher(self)
+        self.tray = TrayNotifier(self)
+        self.alert_watcher.new_alerts.connect(self.tray.notify)
+        self.alert_watcher.new_alerts.connect(lambda alerts: self.monitors.refresh())
+        self.alert_watcher.new_alerts.connect(lambda alerts: self.statusBar().showMessage(
+            f"Monitor alert: {alerts[-1].summary}", 15000))
+        self.alert_watcher.open_alerts.connect(self.show_alert_badge)
+        self.monitors.alerts_changed.connect(self.show_alert_badge)
+        self.tray.clicked.connect(self.show_monitors)
+
+    def show_alert_badge(self, open_alerts: int) -> None:
+        """Monitoring's navigation entry carries the number of open alerts."""
+        item = self.nav.item(VIEWS.index("Monitoring"))
+        item.setText(f"Monitoring  ({open_alerts})" if open_alerts else "Monitoring")
+        item.setForeground(Qt.red if open_alerts else self.nav.palette().text())
+        item.setToolTip(f"{open_alerts} open monitor alert(s): see Monitoring ▸ Monitors and alerts"
+                        if open_alerts else "")
+
+    def show_monitors(self) -> None:
+        self.nav.setCurrentRow(VIEWS.index("Monitoring"))
+        self.monitoring_page.setCurrentIndex(self.monitors_tab)
 
     def _build_menus(self) -> None:
         file = self.menuBar().addMenu("&File")
@@ -263,6 +302,7 @@ class MainWindow(QMainWindow):
         self.compare_csv_action.setEnabled(True)
         for view in self.project_views:
             view.set_project(project)
+        self.alert_watcher.set_project(project)
         self._data_version = None
         self.poll()
         self._poll_timer.start()
@@ -294,7 +334,9 @@ class MainWindow(QMainWindow):
         project, self.project = self.project, None
         for view in self.project_views:
             view.set_project(None)
-        _close_when_idle(project, [self.jobs] + [view.jobs for view in self.project_views])
+        self.alert_watcher.set_project(None)
+        self.show_alert_badge(0)
+        _close_when_idle(project, [self.jobs, self.alert_watcher.jobs] + [view.jobs for view in self.project_views])
 
     def _show_welcome(self) -> None:
         recent = self.settings.recent()
@@ -491,6 +533,7 @@ class MainWindow(QMainWindow):
     def compare_csv(self) -> None:
         """File ▸ Compare a CSV…: show the Monitoring view and ask for the file."""
         self.nav.setCurrentRow(VIEWS.index("Monitoring"))
+        self.monitoring_page.setCurrentWidget(self.monitoring)
         self.monitoring.ask_csv()
 
     def serve(self, uri: str) -> None:
@@ -508,7 +551,9 @@ class MainWindow(QMainWindow):
             project, self.project = self.project, None
             for view in self.project_views:
                 view.set_project(None)
-            for jobs in [self.jobs] + [view.jobs for view in self.project_views]:
+            self.alert_watcher.stop()
+            self.tray.close()
+            for jobs in [self.jobs, self.alert_watcher.jobs] + [view.jobs for view in self.project_views]:
                 jobs.cancel_all()
                 jobs.wait(5.0)
             project.close()

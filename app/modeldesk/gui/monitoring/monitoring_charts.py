@@ -66,7 +66,7 @@ class MonitoringCharts(QObject):
         if self._steps:
             self._steps.pop(0)()
             if self._steps:
-                QTimer.singleShot(0, self._next)
+                QTimer.singleShot(0, self, self._next)   # dropped if the view (and this) is deleted first
 
     def _done(self) -> None:
         self.ready = True

@@ -133,20 +133,15 @@ class MonitoringView(ReloadWhenShown, QWidget):
         column.addWidget(self.banner)
         column.addWidget(self.pages, 1)
 
-    def add_panel(self, widget: QWidget, title: str) -> int:
-        """The slot for panels of other features (the Monitors panel, issue 11 item 2: the main window
-        adds ``gui/monitoring/monitors_panel.py`` here): a tab beside Performance and Serving health."""
-        return self.tabs.addTab(widget, title)
-
     def _charts_built(self) -> None:
         self.charts.windowClicked.connect(self._clicked)
         self.table.columnsChanged.connect(self._columns_changed)
         self._restore_splitters()
         self._redraw()
-        QTimer.singleShot(0, self._reselect)       # the table and overlay on the next turn: short turns
+        QTimer.singleShot(0, self, self._reselect)     # the table and overlay on the next turn: short turns
         if self._load_waiting:
             self._load_waiting = False
-            QTimer.singleShot(0, self.load)
+            QTimer.singleShot(0, self, self.load)
         self._start_rest_soon()
 
     def _reselect(self) -> None:
@@ -308,7 +303,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
             return
         self._rest_started = True
         token = self._load_token
-        QTimer.singleShot(30, lambda: self._start_rest(token))
+        QTimer.singleShot(30, self, lambda: self._start_rest(token))
 
     def _start_rest(self, token: int) -> None:
         if token != self._load_token or self.project is None:

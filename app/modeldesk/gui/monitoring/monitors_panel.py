@@ -232,10 +232,10 @@ class MonitorsPanel(ReloadWhenShown, QWidget):
         self._update_buttons()
 
     def save_state(self, settings) -> None:
-        settings.setValue("monitors/split", self.split.saveState())
+        settings.set_bytes("monitors/split", self.split.saveState())
 
     def restore_state(self, settings) -> None:
-        state = settings.value("monitors/split")
+        state = settings.bytes("monitors/split")
         if state is not None:
             self.split.restoreState(state)
 
