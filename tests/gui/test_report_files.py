@@ -100,7 +100,7 @@ def test_the_html_is_one_self_contained_file(md, story, tmp_path):
     refs = re.findall(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", html, re.I)
     assert refs and all(r.startswith("data:image/png;base64,") for r in refs), refs
     assert "@import" not in html and "url(" not in html and "<script" not in html and "<link" not in html
-    assert len(refs) == 3       # alias timeline, drift share, performance
+    assert len(refs) == 5       # alias timeline, drift share, performance, serving volume and latency
 
 
 def test_an_export_records_the_files_sha256(md, story, tmp_path):

@@ -28,13 +28,15 @@ def test_version_report_tells_the_whole_story(md, story):
                    "v1 held production when v2 was promoted", "roc_auc", "Latest drift by column"):
         assert needle in text, needle
     assert report.chain.ok and report.chain.head_seq == report.chain.entries
-    assert [c.key for c in report.charts()] == ["alias_timeline", "drift_share", "performance"]
+    assert [c.key for c in report.charts()] == ["alias_timeline", "drift_share", "performance", "serving_volume",
+                                                "serving_latency"]
     perf = report.section("performance").text()
     assert "accuracy" in perf and "Performance per window" in perf
-    # serving health is built elsewhere, and no monitor watches cancer: clear lines saying what would fill them
-    for key in ("serving_health", "monitors"):
-        block = report.section(key).blocks[0]
-        assert isinstance(block, NotAvailable) and block.line.startswith("Not available: ")
+    health = report.section("serving_health").text()
+    assert "240 requests, 0 of them failed" in health and "Serving health per window" in health
+    # no monitor watches cancer: a clear line saying what would fill the section
+    block = report.section("monitors").blocks[0]
+    assert isinstance(block, NotAvailable) and block.line.startswith("Not available: ")
     assert "modeldesk monitor set cancer" in report.section("monitors").text()
 
 
@@ -235,3 +237,17 @@ def test_monitors_and_their_alerts_are_in_both_reports(md, story):
         assert needle in text, needle
     overview = project_report(project).section("models").blocks[1]
     assert next(row for row in overview.rows if row[0] == "cancer")[-1] == "cancer-drift"
+
+
+def test_serving_health_counts_the_failed_requests(md, story):
+    from modeldesk.core.serving.prediction_failures import FailedRequest, write_failures
+    from modeldesk.core.serving.served_model import load_served
+
+    project = md.get_project()
+    served = load_served(project, story.uri)
+    write_failures(project, [FailedRequest(governed.DAY0 + 3600 + k, served, 422, "missing_columns", 2.0)
+                             for k in range(10)])
+    health = version_report(project, story.uri).section("serving_health")
+    assert "250 requests, 10 of them failed (4.00%)" in health.text()
+    first_day = health.blocks[-1].rows[0]
+    assert first_day[3] == "10" and first_day[4] != "0.00%"

@@ -2,7 +2,7 @@
 
 Drift and performance come from core.monitoring (``drift_windows`` reuses the windows the
 Monitoring view already computed); monitors and alerts from core.monitoring.monitors/alerts.
-Serving health over time is wired in :func:`serving_health_blocks`.
+Serving health per window from core.monitoring.serving_health.
 """
 
 from __future__ import annotations
@@ -41,11 +41,41 @@ def window_size(first: float, last: float) -> str:
 
 
 # -- the parts built elsewhere: wired in at merge ------------------------------------------------------
-def serving_health_blocks(project: Project, uri: str, served: list[int]) -> list:
-    """Request volume, error rate and p99 latency over time (core/monitoring/serving_health, being built)."""
-    return [NotAvailable("serving volume, error rate and latency over time are not part of this ModelDesk yet",
-                         "The serving-health history of the prediction log (requests, failed requests and "
-                         "latency per window) will be drawn here.")]
+def serving_health_blocks(project: Project, uri: str, served: list[int], every: str | None = None) -> list:
+    """Requests, error rate and latency per window, from the prediction log and the failed requests."""
+    from ..monitoring.serving_health import serving_health
+
+    failed = project.read("SELECT COUNT(*) FROM prediction_failures f JOIN served_versions s"
+                          " ON s.run_id = f.run_id AND s.artifact = f.artifact"
+                          f" WHERE s.id IN ({','.join('?' * len(served))})", served)[0][0] if served else 0
+    if every is None or not served:
+        return [NotAvailable("no request to this model was logged",
+                             "Serving it with `modeldesk serve` (or from the Serving view) would draw requests, "
+                             "error rate and p50/p99 latency per window here.")]
+    try:
+        frame = serving_health(project, uri, every=every)
+    except ModelDeskError as exc:
+        return [NotAvailable(f"serving health cannot be computed: {exc}", "")]
+    if frame is None or len(frame) == 0:
+        return [NotAvailable("no request in any window", "")]
+    xs = tuple(float(t.timestamp()) for t in frame["window_start"])
+    total, errors = int(frame["requests"].sum() + frame["failed"].sum()), int(frame["failed"].sum())
+    rows = tuple((when(x), num(int(r.requests)), num(int(r.rows)), num(int(r.failed)),
+                  "—" if math.isnan(r.error_rate) else f"{r.error_rate:.2%}",
+                  "—" if math.isnan(r.p50_ms) else f"{r.p50_ms:.1f}",
+                  "—" if math.isnan(r.p99_ms) else f"{r.p99_ms:.1f}")
+                 for x, r in zip(xs, frame.itertuples(index=False)))
+    return [Text(f"{num(total)} requests, {num(errors)} of them failed ({errors / total:.2%})" if total else
+                 "No request.", "warn" if errors else "ok"),
+            Chart("serving_volume", f"Requests per window ({every})", "lines", "requests",
+                  (Line("answered", xs, tuple(float(v) for v in frame["requests"])),
+                   Line("failed", xs, tuple(float(v) for v in frame["failed"])))),
+            Chart("serving_latency", f"Latency per window ({every})", "lines", "milliseconds",
+                  (Line("p50", xs, tuple(float(v) for v in frame["p50_ms"])),
+                   Line("p99", xs, tuple(float(v) for v in frame["p99_ms"])))),
+            Table(("window start", "requests", "rows", "failed", "error rate", "p50 ms", "p99 ms"), rows,
+                  "Serving health per window", "" if failed == errors else
+                  f"{num(failed - errors)} failed request(s) fall outside these windows")]
 
 
 def _model_of(uri: str) -> str | None:
@@ -175,6 +205,6 @@ def monitoring_section(project: Project, uri: str, run_id: str, artifact: str, *
     subs = (Section("drift", "Drift", tuple(_drift_blocks(project, uri, every, progress, should_stop))),
             Section("performance", "Performance", tuple(
                 _performance_blocks(project, uri, every, served))),
-            Section("serving_health", "Serving health", tuple(serving_health_blocks(project, uri, served))),
+            Section("serving_health", "Serving health", tuple(serving_health_blocks(project, uri, served, every))),
             Section("monitors", "Monitors and alerts", tuple(monitors_blocks(project, uri))))
     return Section("monitoring", title, (facts,), subs)
