@@ -251,3 +251,19 @@ def test_serving_health_counts_the_failed_requests(md, story):
     assert "250 requests, 10 of them failed (4.00%)" in health.text()
     first_day = health.blocks[-1].rows[0]
     assert first_day[3] == "10" and first_day[4] != "0.00%"
+
+
+def test_report_times_are_written_as_every_face_writes_them(monkeypatch):
+    import time
+
+    from modeldesk.core.reports.content import when
+    from modeldesk.core.text import fmt_time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert when(governed.DAY0) == fmt_time(governed.DAY0) == "2025-12-31 19:00:00 EST"
+        assert when(None) == "—"
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -73,6 +73,6 @@ def audit_section(project: Project, chain: ChainStatus, model: str | None) -> Se
                           e.hash[:16]) for e in shown)
             note = (f"The {len(entries) - len(shown)} older entries about {model} are not listed; "
                     "`modeldesk audit list --model` shows them." if len(entries) > len(shown) else "")
-            blocks.append(Table(("#", "time (UTC)", "actor", "action", "version", "details", "hash"), rows,
+            blocks.append(Table(("#", "time", "actor", "action", "version", "details", "hash"), rows,
                                 f"Audit-log entries about {model}", note))
     return Section("audit", "Audit log", tuple(blocks))

@@ -1,13 +1,12 @@
 """The plain objects a report is made of, Qt-free: sections of facts, tables, chart data and
 "not available" lines. Renderers (gui/reports) turn them into HTML and PDF; tests read them directly.
 
-Values are already words here (times in UTC, numbers formatted), so every face and format says the
-same thing; chart data keeps numbers (a renderer draws it).
+Values are already words here (times as core.text.fmt_time writes them, numbers formatted), so
+every face and format says the same thing; chart data keeps numbers (a renderer draws it).
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import math
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -173,13 +172,14 @@ class Report:
 
 # -- words -------------------------------------------------------------------------------------------
 def when(ts: float | None) -> str:
-    """A report's time: UTC, to the second ("2026-11-27 14:03:09 UTC"); missing as an em dash.
+    """A report's time, as every face shows times (core.text.fmt_time): local time with the zone
+    named, to the second ("2026-11-27 14:03:09 CET"), so a report that travels stays unambiguous;
+    missing as an em dash."""
+    from ..text import fmt_time
 
-    Reports travel to people in other time zones, so they never print local time.
-    """
     if ts is None or (isinstance(ts, float) and not math.isfinite(ts)):
         return "—"
-    return _dt.datetime.fromtimestamp(float(ts), _dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return fmt_time(float(ts))
 
 
 def num(value: Any) -> str:

@@ -82,7 +82,7 @@ def alias_section(v: ModelVersion | None, moves: list[AliasMove], now: float) ->
     rollbacks = [m for m in moves if m.kind == "rollback"]
     blocks: list = [Chart("alias_timeline", f"Which version held each alias of {v.name}", "timeline", bands=bands),
                     Text("Each bar is a stretch of time an alias pointed at the version written on it; red bars "
-                         "began with a rollback. Times in UTC."),
+                         "began with a rollback. The time axis is in UTC; the table's times name their zone."),
                     Table(("at", "alias", "from", "to", "how", "by", "reason", "request"), rows, "Alias moves")]
     if rollbacks:
         blocks.append(Table(("at", "alias", "from", "back to", "by", "reason"),
