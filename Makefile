@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-test
 DEMO ?= demo.mdesk
 
-.PHONY: test demo bench install clean package
+.PHONY: test demo bench install clean package check-package
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ package:
 	$(PKG_PY) -m PyInstaller --noconfirm --clean --log-level WARN \
 		--distpath dist --workpath build/pyinstaller packaging/modeldesk.spec
 	$(PKG_PY) packaging/measure.py dist/ModelDesk
+
+# Build the app, then run it headless: --version, demo --no-ui, its window (xcb under xvfb-run), serve, report.
+check-package: package $(STAMP)
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:randomly tests/test_install.py -k packaged
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info app/*.egg-info
