@@ -94,3 +94,21 @@ def test_create_application_gives_every_window_the_icon(qapp):
     finally:   # create_application also themes the app: leave the others' palette as it was
         QApplication.setStyle(style)
         QApplication.setPalette(palette)
+
+
+@pytest.mark.parametrize("path, sizes", [
+    ("packaging/windows/modeldesk.ico", [16, 24, 32, 48, 64, 128, 256]),
+    ("packaging/macos/modeldesk.icns", [16, 32, 128, 256, 512, 32, 64, 256, 512]),
+])
+def test_the_installer_icons_read_back_at_every_size(qapp, path, sizes):
+    """The .ico and .icns the spec names for Windows and macOS, read by Qt's own readers."""
+    from PySide6.QtGui import QImageReader
+
+    reader = QImageReader(str(ROOT / path))
+    read = []
+    for i in range(reader.imageCount()):
+        reader.jumpToImage(i)
+        image = reader.read()
+        assert not image.isNull() and image.width() == image.height()
+        read.append(image.width())
+    assert read == sizes
