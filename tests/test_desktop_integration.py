@@ -6,10 +6,13 @@ from __future__ import annotations
 import configparser
 import shutil
 import subprocess
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+
+from modeldesk.core.storage.project import open_project
 
 ROOT = Path(__file__).resolve().parents[1]
 LINUX = ROOT / "packaging" / "linux"
@@ -47,7 +50,8 @@ def test_the_mime_type_claims_mdesk_files_over_the_sqlite_magic():
 
 
 def install(data: Path, *args: str, linux: Path = LINUX) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(data.parent), "XDG_DATA_HOME": str(data)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(data.parent), "XDG_DATA_HOME": str(data),
+           "XDG_CONFIG_HOME": str(data.parent / "config")}
     return subprocess.run(["sh", str(linux / "install.sh"), *args], env=env, capture_output=True, text=True,
                           timeout=60)
 
@@ -67,7 +71,11 @@ def test_install_puts_entry_icons_and_type_in_the_users_data_folder_and_uninstal
     if shutil.which("update-mime-database"):   # the real shared-mime-info compiled our XML
         globs = (data / "mime" / "globs2").read_text()
         assert "application/x-modeldesk-project:*.mdesk" in globs
-    assert not [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(data)]
+    # Nothing else is touched; xdg-mime (when installed) records the default app in mimeapps.list.
+    outside = [p for p in tmp_path.rglob("*") if p.is_file() and not p.is_relative_to(data)]
+    assert outside in ([], [tmp_path / "config" / "mimeapps.list"])
+    if outside:
+        assert "application/x-modeldesk-project=modeldesk.desktop" in outside[0].read_text()
 
     result = install(data, "--uninstall")
     assert result.returncode == 0, result.stderr
@@ -91,3 +99,42 @@ def test_install_without_a_modeldesk_to_point_at_says_how_to_get_one(tmp_path):
     shutil.copytree(ROOT / "resources" / "icons", checkout / "resources" / "icons")
     result = install(tmp_path / "share", linux=checkout / "packaging" / "linux")
     assert result.returncode == 1 and "make package" in result.stderr and "pip install" in result.stderr
+
+
+@pytest.mark.skipif(not shutil.which("desktop-file-validate"), reason="desktop-file-validate not installed "
+                    "(apt-get install desktop-file-utils; .ci/run does)")
+def test_the_desktop_entry_passes_the_freedesktop_validator(tmp_path):
+    installed = tmp_path / "share" / "applications" / "modeldesk.desktop"
+    assert install(tmp_path / "share", "/opt/ModelDesk/ModelDesk").returncode == 0
+    for entry in (LINUX / "modeldesk.desktop", installed):   # as shipped, and with install.sh's Exec
+        result = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True, timeout=30)
+        assert result.returncode == 0 and not result.stdout.strip(), result.stdout
+
+
+@pytest.mark.skipif(not shutil.which("gio"), reason="gio (GLib's file-type and launcher tool, what GTK file "
+                    "managers use) not installed: apt-get install libglib2.0-bin; .ci/run does")
+def test_opening_a_project_file_the_way_a_file_manager_does_starts_modeldesk_on_it(tmp_path):
+    """After install.sh, `gio open` (a double-click in Files/Nautilus, Thunar, ...) finds the
+    type by the *.mdesk glob, the default app by the .desktop entry, and runs its Exec line
+    with the file: here a stand-in for ModelDesk that records its arguments."""
+    data, config = tmp_path / "share", tmp_path / "config"   # install() puts config beside data
+    argv = tmp_path / "argv.txt"
+    fake = tmp_path / "bin" / "ModelDesk"
+    fake.parent.mkdir()
+    fake.write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {argv}\n')
+    fake.chmod(0o755)
+    assert install(data, str(fake)).returncode == 0
+    project = tmp_path / "team project.mdesk"
+    open_project(project).close()   # a real project file: SQLite's magic says "SQLite database"
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(data),
+           "XDG_CONFIG_HOME": str(config), "XDG_DATA_DIRS": "/usr/share"}   # as install() had them
+    info = subprocess.run(["gio", "info", "-a", "standard::content-type", str(project)], env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert "application/x-modeldesk-project" in info.stdout, info.stdout + info.stderr
+    result = subprocess.run(["gio", "open", str(project)], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    deadline = time.monotonic() + 20
+    while not argv.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    assert argv.read_text().splitlines() == ["ui", str(project)]

@@ -6,10 +6,12 @@
 #   packaging/linux/install.sh --uninstall    take it all out again
 #
 # COMMAND defaults to the packaged app next to this checkout (dist/ModelDesk/ModelDesk)
-# when it exists, else `modeldesk` on PATH (the wheel's console script). Nothing is
-# written outside $XDG_DATA_HOME (~/.local/share); no root needed. Uses xdg-utils
-# (xdg-mime, xdg-desktop-menu, xdg-icon-resource) when installed, else copies the
-# files into place and refreshes the caches itself.
+# when it exists, else `modeldesk` on PATH (the wheel's console script). Files go to
+# $XDG_DATA_HOME (~/.local/share); no root needed. The caches are refreshed with
+# update-mime-database / update-desktop-database / gtk-update-icon-cache when present,
+# and with xdg-utils installed, `xdg-mime default` makes ModelDesk the default for
+# .mdesk files (a line in ~/.config/mimeapps.list, which --uninstall leaves: it names
+# a .desktop file that is gone, which desktops ignore).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
