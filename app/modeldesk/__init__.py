@@ -15,6 +15,7 @@ active runs for the calling process, at the edge, and forwards every call to
 from __future__ import annotations
 
 import atexit
+import os
 import sys
 import threading
 
@@ -25,8 +26,12 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
     "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "drift_for", "drift_windows",
-    "performance", "flush",
+    "performance", "report", "flush",
     "ActiveRun",
+    # MLflow's habits (docs/tracking.md, "For MLflow users") and the run lifecycle
+    "set_tracking_uri", "get_tracking_uri", "log_artifacts", "log_text", "log_dict", "log_figure",
+    "delete_run", "restore_run", "rename_run", "create_experiment", "rename_experiment", "delete_experiment",
+    "restore_experiment", "search_experiments", "get_experiment_by_name",
 ]
 
 _lock = threading.RLock()
@@ -95,9 +100,18 @@ def _get_tracker():
     return _tracker
 
 
-def set_experiment(name: str):
-    """Log new runs into experiment ``name`` (created if missing)."""
+def set_experiment(name: str | None = None, *, experiment_name: str | None = None, experiment_id=None):
+    """Log new runs into experiment ``name`` (created if missing; MLflow's
+    ``experiment_name=``/``experiment_id=`` work too). A deleted one is refused."""
     global _experiment
+    from .core.tracking.keywords import pick
+
+    name = pick(name=name, experiment_name=experiment_name)
+    if experiment_id is not None:
+        from .core.tracking.lifecycle import get_experiment
+
+        found = get_experiment(get_project(), experiment_id)
+        name = pick(name=name, experiment_id=found.name)
     _experiment = _get_tracker().experiment(name)
     return _experiment
 
@@ -147,12 +161,24 @@ def _environment_sha() -> str | None:
 
 
 def start_run(name: str | None = None, *, run_id: str | None = None, experiment: str | None = None,
-              tags: dict | None = None, nested: bool = True) -> ActiveRun:
+              tags: dict | None = None, nested: bool = True, run_name: str | None = None,
+              experiment_id=None) -> ActiveRun:
     """Start a run (or resume ``run_id``). Inside an active run it becomes a child.
 
-    Use it as a context manager so the run ends FINISHED or FAILED.
+    A run started by a monitor's retrain command (``MODELDESK_RETRAIN_ID`` set)
+    is tagged ``modeldesk.retrain_id``, so the retrain finds and registers it.
+
+    Use it as a context manager so the run ends FINISHED or FAILED. MLflow's
+    ``run_name=`` and ``experiment_id=`` work too.
     """
+    from .core.tracking.keywords import pick
+
+    name = pick(name=name, run_name=run_name)
     tracker = _get_tracker()
+    if experiment_id is not None:
+        from .core.tracking.lifecycle import get_experiment
+
+        experiment = pick(experiment=experiment, experiment_id=get_experiment(get_project(), experiment_id).name)
     with _lock:
         if run_id is not None:
             handle = tracker.resume_run(run_id)
@@ -162,6 +188,9 @@ def start_run(name: str | None = None, *, run_id: str | None = None, experiment:
                 set_experiment(experiment)
             exp = _experiment or set_experiment("Default")
             parent = _runs[-1] if (_runs and nested) else None
+            retrain_id = os.environ.get("MODELDESK_RETRAIN_ID")
+            if retrain_id:   # started by a monitor's retrain: the tag is how it finds this run
+                tags = {**(tags or {}), "modeldesk.retrain_id": retrain_id}
             handle = tracker.start_run(
                 exp.id, name, parent=parent._handle if parent else None, tags=tags,
                 environment_sha256=_environment_sha())
@@ -263,17 +292,27 @@ def flush() -> None:
 
 
 def search_runs(experiment=None, filter: str | None = None, order_by=None, max_results: int | None = None,
-                experiments=None):
-    """Runs matching ``filter`` as a pandas DataFrame (MLflow-style columns)."""
+                experiments=None, *, experiment_names=None, experiment_ids=None, filter_string: str | None = None,
+                run_view_type="active", output_format: str = "pandas"):
+    """Runs matching ``filter`` as a pandas DataFrame (MLflow-style columns).
+
+    MLflow's keywords work too: ``experiment_names=``, ``experiment_ids=``,
+    ``filter_string=``, ``run_view_type=`` (``"active"``, ``"deleted"``,
+    ``"all"`` or ViewType's 1/2/3). Deleted runs are left out unless asked for.
+    ``output_format="list"`` returns ``Run`` objects (with ``.info``/``.data``) instead.
+    """
+    from .core.tracking.keywords import experiments_of, output_format_of, pick
+    from .core.tracking.runs import find_runs
     from .core.tracking.runs import search_runs as _search
 
     flush()
-    return _search(get_project(), experiments if experiments is not None else experiment, filter, order_by,
-                   max_results)
+    search = find_runs if output_format_of(output_format) == "list" else _search
+    return search(get_project(), experiments_of(experiment, experiments, experiment_names, experiment_ids),
+                  pick(filter=filter, filter_string=filter_string), order_by, max_results, lifecycle=run_view_type)
 
 
 def get_run(run_id: str):
-    """A run's params, latest metrics, tags and status."""
+    """A run's params, latest metrics, tags and status; ``.info`` and ``.data`` as MLflow's ``Run`` has them."""
     from .core.tracking.runs import get_run as _get
 
     flush()
@@ -376,6 +415,132 @@ def performance(uri: str, every="1d", since=None, until=None):
 
     flush()
     return _performance(get_project(), uri, every=every, since=since, until=until)
+
+
+def report(uri: str | None, path, *, letter: bool = False):
+    """Write the audit report of model version ``uri`` (``None``: the whole project) to ``path``.
+
+    The format comes from the extension (``.pdf``, A4 unless ``letter``, or ``.html``); the export is
+    recorded in the audit log (``report.export`` with the file's sha256). Returns the file's path::
+
+        md.report("models:/churn/3", "churn-v3.pdf")
+    """
+    from .gui.reports.export import export_report
+
+    flush()
+    return export_report(get_project(), uri, path, page_size="Letter" if letter else "A4").path
+
+
+def set_tracking_uri(uri):
+    """MLflow's spelling of :func:`set_project`: a ``.mdesk`` path, ``sqlite:///team.mdesk`` or ``file:`` URI."""
+    from .core.tracking.keywords import project_path_of_uri
+
+    return set_project(project_path_of_uri(uri))
+
+
+def get_tracking_uri() -> str:
+    """The current project file's path."""
+    return str(get_project().path)
+
+
+def log_artifacts(local_dir, artifact_path: str | None = None):
+    """Store every file under ``local_dir`` with the active run (as ``artifact_path/...``), all or none."""
+    from .core.tracking.artifact_logging import log_artifacts as _log
+
+    return _log(get_project(), _rid(), local_dir, artifact_path)
+
+
+def log_text(text: str, artifact_file: str):
+    """Store ``text`` as the artifact ``artifact_file`` (UTF-8)."""
+    from .core.tracking.artifact_logging import log_text as _log
+
+    return _log(get_project(), _rid(), text, artifact_file)
+
+
+def log_dict(dictionary, artifact_file: str):
+    """Store a dict as JSON (or YAML for .yaml/.yml, with PyYAML) under ``artifact_file``."""
+    from .core.tracking.artifact_logging import log_dict as _log
+
+    return _log(get_project(), _rid(), dictionary, artifact_file)
+
+
+def log_figure(figure, artifact_file: str):
+    """Store a matplotlib figure, a pyqtgraph plot or any Qt widget as an image (``plot.png``)."""
+    from .core.tracking.artifact_logging import log_figure as _log
+
+    return _log(get_project(), _rid(), figure, artifact_file)
+
+
+def delete_run(run_id: str):
+    """Soft-delete a run: hidden from lists and searches until restored or purged (``modeldesk gc``)."""
+    from .core.tracking.lifecycle import delete_runs
+
+    flush()
+    return delete_runs(get_project(), [run_id])[0]
+
+
+def restore_run(run_id: str):
+    """Bring a deleted run back."""
+    from .core.tracking.lifecycle import restore_runs
+
+    flush()
+    return restore_runs(get_project(), [run_id])[0]
+
+
+def rename_run(run_id: str, name: str):
+    """Give a run another name (MLflow: ``MlflowClient().update_run(run_id, name=...)``)."""
+    from .core.tracking.lifecycle import rename_run as _rename
+
+    flush()
+    return _rename(get_project(), run_id, name)
+
+
+def create_experiment(name: str):
+    """A new experiment; returns it (``.experiment_id`` is its id as text, as MLflow's)."""
+    from .core.tracking.lifecycle import create_experiment as _create
+
+    return _create(get_project(), name)
+
+
+def rename_experiment(experiment, new_name: str):
+    """Rename an experiment (by name or id)."""
+    from .core.tracking.lifecycle import rename_experiment as _rename
+
+    return _rename(get_project(), experiment, new_name)
+
+
+def delete_experiment(experiment):
+    """Soft-delete an experiment (by name or id) and its runs; restore_experiment undoes it."""
+    from .core.tracking.lifecycle import delete_experiment as _delete
+
+    flush()
+    return _delete(get_project(), experiment)
+
+
+def restore_experiment(experiment):
+    """Bring a deleted experiment back, with the runs deleted with it."""
+    from .core.tracking.lifecycle import restore_experiment as _restore
+
+    return _restore(get_project(), experiment)
+
+
+def search_experiments(view_type="active"):
+    """Experiments (``active``, ``deleted`` or ``all``), by name."""
+    from .core.tracking.runs import list_experiments
+
+    return list_experiments(get_project(), view_type)
+
+
+def get_experiment_by_name(name: str):
+    """The experiment called ``name`` (deleted ones too; ``.lifecycle_stage`` says), or None."""
+    from .core.errors import NotFoundError
+    from .core.tracking.lifecycle import get_experiment
+
+    try:
+        found = get_experiment(get_project(), name)
+    except NotFoundError:
+        return None
+    return found if found.name == name else None
 
 
 def __getattr__(name: str):

@@ -437,6 +437,9 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
     if os.path.exists(path):
         raise UsageError(f"{path} already exists; the demo never overwrites a file. "
                          "Pick another path, or delete that file first.")
+    from .demo_monitor import add_monitor, check_free  # the monitor and its retrain script (issue 11)
+
+    check_free(path)
     started = time.perf_counter()
     md.set_project(path, user=user)
     plans = [(key, plan(quick)) for key, plan in PLANS]
@@ -460,10 +463,12 @@ def build_demo(path, *, user: str | None = None, quick: bool = False,
 
     traffic = add_served_traffic(path, default_model_uri(md.get_project()))
     builder.report(f"Serving: {traffic}")
+    monitored = add_monitor(md.get_project(), path)
+    builder.report(f"Monitoring: {monitored}")
     elapsed = time.perf_counter() - started
     return (f"Built {path}: {len(plans)} experiments, {builder.done} runs ({builder.failed} failed), "
             f"{builder.datasets} datasets, {builder.models} models, {builder.artifacts} artifacts, "
-            f"{registered}, {traffic} in {elapsed:.0f} s. Open it with: modeldesk ui {shlex.quote(path)}")
+            f"{registered}, {traffic}, {monitored} in {elapsed:.0f} s. Open it with: modeldesk ui {shlex.quote(path)}")
 
 
 # -- the registry story ----------------------------------------------------------------------

@@ -41,7 +41,7 @@ def logged(md, project_path):
 
 def test_version_and_help():
     code, out, _ = run_cli("--version")
-    assert code == 0 and "modeldesk" in out and "0.1.0" in out
+    assert code == 0 and "ModelDesk 0.1.0" in out
     code, out, _ = run_cli("--help")
     assert code == 0 and "runs" in out and "demo" in out
 

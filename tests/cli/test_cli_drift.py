@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
-from core.monitoring.logged_predictions import DAYS, PER_DAY, SHIFTED, day, fill, register
+from core.monitoring.logged_predictions import DAY0, DAYS, PER_DAY, SHIFTED, day, fill, register
 
 from modeldesk.cli import main
+from modeldesk.core.text import iso_time
 from support.data import breast_cancer
 
 
@@ -82,7 +83,8 @@ def test_json_shape(logged, capsys):
     assert code == 1 and body["drifted"] is True and len(body["windows"]) == DAYS
     w = body["windows"][0]
     assert set(w) == {"window_start", "window_end", "rows", "share", "drifted", "drifted_columns", "columns"}
-    assert w["window_start"] == "2026-01-01T00:00:00Z" and w["window_end"] == "2026-01-02T00:00:00Z"
+    # machine format: ISO 8601 with the local offset, milliseconds (core.text.iso_time)
+    assert w["window_start"] == iso_time(DAY0) and w["window_end"] == iso_time(DAY0 + 86400)
     assert w["rows"] == PER_DAY and w["drifted"] is False and len(w["columns"]) == 30
     assert body["windows"][-1]["drifted"] and SHIFTED[0] in body["windows"][-1]["drifted_columns"]
 

@@ -13,6 +13,7 @@ from modeldesk.core import audit
 from modeldesk.core.registry import aliases, approvals
 from modeldesk.core.registry import versions as registry
 from modeldesk.core.storage.project import open_project
+from modeldesk.core.text import fmt_time
 from modeldesk.gui.audit.audit_view import ACTION, DETAILS, MODEL, SEQ, AuditView
 from support.gui import shown_project_view
 from support.registry import log_run, logreg
@@ -50,13 +51,13 @@ def test_the_log_as_a_table(qtbot, aview, logged, project_path):
     entries = audit.list_entries(logged)
     assert aview.items.rowCount() == len(entries)
     headers = [aview.items.horizontalHeaderItem(c).text() for c in range(aview.items.columnCount())]
-    assert headers == ["Seq", "Time (UTC)", "Actor", "Action", "Model", "Version", "Details"]
+    assert headers == ["Seq", "Time", "Actor", "Action", "Model", "Version", "Details"]
     assert column(aview, SEQ) == [e.seq for e in entries]
     assert column(aview, ACTION)[:3] == ["model.create", "version.register", "version.register"]
     approve_row = column(aview, ACTION).index("request.approve")
     row = [aview.proxy.index(approve_row, c).data() for c in range(7)]
     assert row[2:6] == ["ben", "request.approve", "churn", 1]
-    assert row[1] == entries[approve_row].time[:19].replace("T", " ")
+    assert row[1] == fmt_time(entries[approve_row].time)   # local time, zone named (core.text)
     assert row[DETAILS].startswith("alias=production, comment=AUC holds, request_id=")
     assert aview.footer.text() == f"{len(entries)} entries"
     aview.select_seq(entries[approve_row].seq)

@@ -273,7 +273,7 @@ def test_context_menu_and_copy_run_id(qtbot, gui, view, sample):
     menu = view.context_menu
     labels = [a.text() for a in menu.actions() if not a.isSeparator()]
     assert labels == ["Compare Selected Runs", "Open Run Details", "Register Model…", "Copy Run ID",
-                      "Copy Rows as TSV"]
+                      "Copy Rows as TSV", "Rename Run…", "Delete Runs…", "Restore Runs"]
     assert not view.compare_action.isEnabled()     # one run selected
     menu.close()
     view.copy_id_action.trigger()

@@ -394,7 +394,8 @@ def test_the_view_shows_the_file_size_and_what_the_log_takes(qtbot, sview, proje
     set_retention(project, days=90)
     sview.set_project(None)
     sview.set_project(project)
-    qtbot.waitUntil(lambda: sview.storage_label.text() != "", timeout=5000)
+    # the fixture's first set_project also asked for sizes: wait for the answer that knows the setting
+    qtbot.waitUntil(lambda: "kept: 90 days" in sview.storage_label.text(), timeout=5000)
     text = sview.storage_label.text()
     assert text.startswith("Project file ") and (" KB" in text or " MB" in text)
     assert "prediction log" in text and "kept: 90 days" in text

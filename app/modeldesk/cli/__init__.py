@@ -13,15 +13,36 @@ import sys
 import click
 
 from ..core.errors import ModelDeskError
-from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
 from .drift import drift
+from .experiments import experiments
+from .files import models_download, runs_artifacts
+from .gc import gc
 from .models import models
+from .monitor import monitor
 from .predictions import predictions
 from .project import check, demo, init, ui
+from .report import report
 from .runs import runs
 from .serving import labels, score, serve
+
+
+def _print_versions(ctx: click.Context, _param, value: bool) -> None:
+    """`modeldesk --version`: one line each for ModelDesk, Python, Qt and SQLite."""
+    if not value or ctx.resilient_parsing:
+        return
+    from ..core.version import versions
+
+    try:   # the Qt runtime's version; importing QtCore starts no QApplication and opens no window
+        from PySide6.QtCore import qVersion
+
+        qt = qVersion()
+    except ImportError:
+        qt = None
+    for name, text in versions(qt):
+        click.echo(f"{name} {text}")
+    ctx.exit(0)
 
 
 @click.group(invoke_without_command=True, context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,7 +50,8 @@ from .serving import labels, score, serve
               help="Project file (default: $MODELDESK_PROJECT or ./modeldesk.mdesk).")
 @click.option("--as", "user", metavar="USER", envvar="MODELDESK_USER",
               help="Act as USER (default: $MODELDESK_USER or your login name).")
-@click.version_option(__version__, prog_name="modeldesk")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_versions,
+              help="Show the versions of ModelDesk, Python, Qt and SQLite, and exit.")
 @click.pass_context
 def cli(ctx: click.Context, project_path: str | None, user: str | None) -> None:
     """ModelDesk: track, compare, approve, serve and audit scikit-learn models.
@@ -41,7 +63,9 @@ def cli(ctx: click.Context, project_path: str | None, user: str | None) -> None:
       modeldesk demo demo.mdesk --no-ui
       modeldesk --project demo.mdesk runs list --filter "metrics.accuracy > 0.95"
     """
-    ctx.obj = Context(project_path, user)
+    typed = {name: value for name, value in (("project_path", project_path), ("user", user))
+             if value is not None and ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE}
+    ctx.obj = Context(project_path, user, typed)
     if ctx.invoked_subcommand is None:
         ctx.invoke(ui, path=None)
 
@@ -72,5 +96,10 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift, report,
+                 monitor):
+    cli.add_command(_command)
+models.add_command(models_download)     # issue 13: files out of a project (cli/files.py)
+runs.add_command(runs_artifacts)
+for _command in (experiments, gc):   # issue 13: run and experiment lifecycle
     cli.add_command(_command)

@@ -12,6 +12,7 @@ import json
 import click
 
 from ..core.errors import RefusedError
+from ..core.text import fmt_time
 from ._common import Context, pass_ctx, print_json, print_table
 
 
@@ -82,9 +83,9 @@ def audit_list(ctx: Context, model: str | None, action: str | None, limit: int |
     for e in entries:
         keys = [k for k in _FIRST if k in e.details] + [k for k in e.details if k not in _FIRST]
         parts = [f"{k}={_short(e.details[k])}" for k in keys if e.details[k] not in (None, "", [], {})]
-        rows.append([e.seq, e.time[:19].replace("T", " "), e.actor, e.action, e.model or "",
+        rows.append([e.seq, fmt_time(e.time), e.actor, e.action, e.model or "",
                      "" if e.version is None else e.version, ", ".join(parts)])
-    print_table(["seq", "time (UTC)", "actor", "action", "model", "version", "details"], rows)
+    print_table(["seq", "time", "actor", "action", "model", "version", "details"], rows)
 
 
 _FIRST = ("alias", "from_version", "to_version", "gate", "passed", "reason", "comment", "request_id")

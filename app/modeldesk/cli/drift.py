@@ -7,6 +7,7 @@ import sys
 
 import click
 
+from ..core.text import fmt_time, iso_time
 from ._common import Context, pass_ctx, print_json, print_table
 
 SHOWN_COLUMNS = 4     # drifted columns named per window line before "+N more"
@@ -16,10 +17,6 @@ def _num(value, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "-"
     return f"{value:.{digits}g}" if abs(value) < 1e-3 and value != 0 else f"{value:.{digits}f}"
-
-
-def _iso(ts) -> str:
-    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @click.command("drift")
@@ -91,7 +88,7 @@ def _windows(project, model_uri, every, since, until, fmt) -> bool:
         first = group.iloc[0]
         drifted_cols = group.loc[group["drifted"], ["column", "score"]]
         windows.append({
-            "window_start": _iso(start), "window_end": _iso(first["window_end"]), "rows": int(first["rows"]),
+            "window_start": iso_time(start), "window_end": iso_time(first["window_end"]), "rows": int(first["rows"]),
             "share": float(first["share"]), "drifted": bool(first["dataset_drifted"]),
             "drifted_columns": list(drifted_cols["column"]),
             "columns": [{"column": r.column, "test": r.test, "score": None if math.isnan(r.score) else r.score,
@@ -111,7 +108,7 @@ def _windows(project, model_uri, every, since, until, fmt) -> bool:
         names = w["drifted_columns"]
         shown = ", ".join(names[:SHOWN_COLUMNS]) + (f" +{len(names) - SHOWN_COLUMNS} more"
                                                      if len(names) > SHOWN_COLUMNS else "")
-        rows.append([w["window_start"][:16].replace("T", " "), f"{w['rows']:,}", f"{w['share']:.2f}",
+        rows.append([fmt_time(w["window_start"], "min"), f"{w['rows']:,}", f"{w['share']:.2f}",
                      "DRIFT" if w["drifted"] else "", shown])
     print_table(["window_start", "rows", "share", "drifted", "drifted columns"], rows)
     n = sum(w["drifted"] for w in windows)

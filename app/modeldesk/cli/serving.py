@@ -14,7 +14,7 @@ import sys
 import click
 
 from ..core.errors import UsageError
-from ._common import Context, acting, pass_ctx
+from ._common import Context, acting, one_model_uri, pass_ctx
 
 
 def _project_path(ctx: Context) -> str:
@@ -30,10 +30,12 @@ def _project_path(ctx: Context) -> str:
 
 
 @click.command()
-@click.argument("model_uri")
+@click.argument("model_uri", required=False)
+@click.option("-m", "--model-uri", "model_uri_opt", metavar="URI",
+              help="MODEL_URI as an option (as in `mlflow models serve -m`).")
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback requires a token.")
-@click.option("--port", default=5005, show_default=True, type=click.IntRange(0, 65535),
+@click.option("-p", "--port", default=5005, show_default=True, type=click.IntRange(0, 65535),
               help="Port (0 picks a free one; the URL is printed).")
 @click.option("--token", envvar="MODELDESK_SERVE_TOKEN", metavar="T",
               help="Require 'Authorization: Bearer T' on every endpoint but /health and /ping "
@@ -49,7 +51,7 @@ def _project_path(ctx: Context) -> str:
               help="Seconds between checks whether an alias moved (0: never switch).")
 @acting
 @pass_ctx
-def serve(ctx: Context, model_uri, host, port, token, threads, no_log, max_body_mb, max_rows,
+def serve(ctx: Context, model_uri, model_uri_opt, host, port, token, threads, no_log, max_body_mb, max_rows,
           reload_interval) -> None:
     """Serve MODEL_URI over HTTP until Ctrl+C or SIGTERM.
 
@@ -62,11 +64,13 @@ def serve(ctx: Context, model_uri, host, port, token, threads, no_log, max_body_
     \b
     Example:
       modeldesk serve churn@production --port 5005
+      modeldesk serve -m models:/churn@production -p 5005      # MLflow's spelling
       curl -s localhost:5005/predict -H 'Content-Type: application/json' \\
            -d '{"records": [{"age": 41, "plan": "pro"}]}'
     """
     from ..server.runner import serve as run
 
+    model_uri = one_model_uri(model_uri, model_uri_opt)
     code = run(_project_path(ctx), model_uri, host=host, port=port, token=token, threads=threads,
                log_predictions=not no_log, max_body=int(max_body_mb * 2**20), max_rows=max_rows,
                reload_interval=reload_interval, user=ctx.user, parent_pid=_parent_pid())
@@ -84,15 +88,17 @@ def _parent_pid() -> int | None:
 
 
 @click.command()
-@click.argument("model_uri")
-@click.argument("input_csv", metavar="INPUT.csv", type=click.Path(exists=True, dir_okay=False))
+@click.argument("args", nargs=-1, metavar="MODEL_URI INPUT.csv")
+@click.option("-m", "--model-uri", "model_uri_opt", metavar="URI", help="MODEL_URI as an option (MLflow's -m).")
+@click.option("-i", "--input-path", "input_opt", metavar="INPUT.csv", type=click.Path(exists=True, dir_okay=False),
+              help="INPUT.csv as an option (MLflow's -i).")
 @click.option("-o", "--output", "output", required=True, metavar="OUTPUT.csv", type=click.Path(dir_okay=False),
               help="Where to write the input's columns plus the predictions.")
 @click.option("--proba", is_flag=True, help="Add one proba_<class> column per class.")
 @click.option("--chunk-rows", default=50_000, show_default=True, type=click.IntRange(min=1),
               help="Rows read and scored at a time (bounds memory).")
 @pass_ctx
-def score(ctx: Context, model_uri, input_csv, output, proba, chunk_rows) -> None:
+def score(ctx: Context, args, model_uri_opt, input_opt, output, proba, chunk_rows) -> None:
     """Score a CSV file with MODEL_URI, streaming it in chunks.
 
     Rows are checked like the server checks requests; a bad row is left out
@@ -101,8 +107,19 @@ def score(ctx: Context, model_uri, input_csv, output, proba, chunk_rows) -> None
     \b
     Example:
       modeldesk score churn@production customers.csv -o scored.csv --proba
+      modeldesk score -m models:/churn@production -i customers.csv -o scored.csv   # MLflow's spelling
     """
     from ..core.serving.scoring import score_csv
+
+    rest = list(args)
+    model_uri = one_model_uri(rest.pop(0) if rest and model_uri_opt is None else None, model_uri_opt)
+    if input_opt is None and not rest:
+        raise click.UsageError("Missing INPUT.csv: modeldesk score MODEL_URI INPUT.csv -o OUTPUT.csv")
+    input_csv = input_opt if input_opt is not None else rest.pop(0)
+    if rest:
+        raise click.UsageError(f"Unexpected extra argument(s): {' '.join(rest)}.")
+    if input_opt is None:
+        input_csv = click.Path(exists=True, dir_okay=False).convert(input_csv, None, click.get_current_context())
 
     project = ctx.project()
     with click.progressbar(length=1000, label="Scoring", file=sys.stderr, show_percent=True) as bar:

@@ -70,12 +70,81 @@ def fmt_size(n: int) -> str:
     return f"{n} B"
 
 
-def fmt_time(ts: float | None, precision: str = "s") -> str:
-    """Local time: "2026-11-27 14:03:09" (``precision``: "min", "s" or "ms"); missing as an em dash."""
-    if ts is None:
+TIME_ZONE_RULE = ("Times are shown in this computer's local time zone, named after every time "
+                  "(2026-12-04 09:14:03 CET); machine formats (CSV, JSON) use ISO 8601 with the local "
+                  "offset and milliseconds (2026-12-04T09:14:03.120+01:00).")
+
+
+def to_unix(value: Any) -> float | None:
+    """Unix seconds for what a record holds as a time: unix seconds, an ISO 8601 string
+    (naive = UTC, as ModelDesk writes them), a datetime (naive = UTC) or a pandas Timestamp."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return None if math.isnan(value) else float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        value = _dt.datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    if hasattr(value, "to_pydatetime"):          # pandas Timestamp, or NaT
+        if str(value) == "NaT":
+            return None
+        return float((value if value.tzinfo is not None else value.tz_localize("UTC")).timestamp())
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=_dt.timezone.utc)
+        return value.timestamp()
+    raise TypeError(f"not a time: {value!r}")
+
+
+def zone_name(at: _dt.datetime) -> str:
+    """The zone's short name at that moment (CET, CEST, EST, UTC); "UTC+05:30" where the
+    system has only a number for it."""
+    name = at.strftime("%Z")
+    if not name or name[0] in "+-" or name[0].isdigit():
+        offset = at.strftime("%z")
+        return f"UTC{offset[:3]}:{offset[3:]}" if offset else "UTC"
+    return name
+
+
+def local_zone(at: float | None = None) -> str:
+    """This computer's zone name now (or at unix time ``at``), for a label: "CET"."""
+    return zone_name(_dt.datetime.fromtimestamp(time.time() if at is None else at).astimezone())
+
+
+_SHAPES = {"date": "%Y-%m-%d", "min": "%Y-%m-%d %H:%M", "s": "%Y-%m-%d %H:%M:%S",
+           "ms": "%Y-%m-%d %H:%M:%S.%f", "clock": "%H:%M:%S", "short": "%m-%d %H:%M"}
+
+
+def fmt_time(ts: Any, precision: str = "s", *, zone: bool = True) -> str:
+    """THE formatter for times people read, on every face (CLI, GUI, reports, server text):
+    local time with the zone named, "2026-11-27 14:03:09 CET".
+
+    ``ts``: unix seconds, an ISO string, a datetime or a pandas Timestamp (see :func:`to_unix`).
+    ``precision``: "date" (no zone: a day), "min", "s", "ms", "clock" (14:03:09 CET) or
+    "short" (11-27 14:03 CET, for narrow columns with the full time in a tooltip).
+    ``zone=False`` leaves the name out, for a column whose header names the zone.
+    Missing as an em dash."""
+    at = to_unix(ts)
+    if at is None:
         return "—"
-    text = _dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S.%f")
-    return {"min": text[:16], "s": text[:19], "ms": text[:23]}[precision]
+    local = _dt.datetime.fromtimestamp(at).astimezone()
+    text = local.strftime(_SHAPES[precision])
+    if precision == "ms":
+        text = text[:-3]
+    if precision == "date" or not zone:
+        return text
+    return f"{text} {zone_name(local)}"
+
+
+def iso_time(ts: Any) -> str | None:
+    """THE machine format (CSV, JSON): ISO 8601 in local time with its offset, milliseconds,
+    e.g. "2026-11-27T14:03:09.120+01:00"; None when missing."""
+    at = to_unix(ts)
+    if at is None:
+        return None
+    return _dt.datetime.fromtimestamp(at).astimezone().isoformat(timespec="milliseconds")
 
 
 def utc_iso(at: float) -> str:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from modeldesk.core.errors import FilterError, UsageError
 from modeldesk.core.tracking.filters import (
+    MS_THRESHOLD,
     BoolOp,
     Compiled,
     Condition,
@@ -201,7 +202,7 @@ ERRORS = [
     ("status = 'a' and bogus = 'b'", "unknown key 'bogus'", 17, "bogus"),
     ("attributes.colour = 1", "unknown attribute 'colour': use one of status, run_name", 0,
      "attributes.colour"),
-    ("metrics.auc 1", "expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN) after "
+    ("metrics.auc 1", "expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL) after "
      "'metrics.auc' but found '1'", 12, "1"),
     ("metrics.val auc > 1", "but found 'auc': quote keys with spaces in backticks", 12, "auc"),
     ("metrics.auc", "expected an operator", 11, ""),
@@ -534,3 +535,56 @@ def test_looks_numeric_agrees_with_python_float(value):
     except ValueError:
         numeric = False
     assert (matches("params.v >= -1e308 or params.v <= 1e308", NUM_DB) == {"a1"}) == numeric
+
+
+# -- IS NULL / IS NOT NULL and millisecond times (issue 13, item 2) ------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("params.n_estimators IS NULL", {"c3", "d4"}),
+    ("params.n_estimators IS NOT NULL", {"a1", "b2", "e5"}),
+    ("params.n_estimators is not null", {"a1", "b2", "e5"}),
+    ("tags.note IS NULL", ALL - {"b2"}),
+    ("tags.`model type` IS NOT NULL", {"a1"}),
+    ("metrics.val_auc IS NULL", {"c3", "d4"}),      # NaN counts as missing, like a run without it
+    ("metrics.val_auc IS NOT NULL", {"a1", "b2", "e5"}),
+    ("attributes.end_time IS NULL", {"d4"}),        # still RUNNING
+    ("end_time IS NOT NULL", ALL - {"d4"}),
+    ("duration IS NULL", {"d4"}),
+    ("run_name IS NULL", set()),
+    ("params.n_estimators IS NULL and status = 'FAILED'", {"c3"}),
+    ("params.n_estimators IS NOT NULL or metrics.loss = 0.3", {"a1", "b2", "d4", "e5"}),
+])
+def test_is_null_selects_the_right_runs(text, expected):
+    assert matches(text) == expected
+
+
+@pytest.mark.parametrize("text, message, token", [
+    ("params.a IS 5", "expected NULL or NOT NULL after 'IS' but found '5'", "5"),
+    ("params.a IS NOT", "expected NULL or NOT NULL after 'IS NOT' but found the end of the text", ""),
+    ("params.a IS NOT 'x'", "expected NULL or NOT NULL after 'IS NOT' but found ''x''", "'x'"),
+    ("params.a = NULL", "expected a value after '=' but found 'NULL'", "NULL"),
+])
+def test_bad_null_tests_point_at_the_token(text, message, token):
+    with pytest.raises(FilterError) as err:
+        parse_filter(text)
+    assert err.value.reason == message
+    assert err.value.token == token
+    assert err.value.position == (text.rindex(token) if token else len(text))
+
+
+def test_millisecond_times_are_read_as_milliseconds():
+    # MLflow writes times in ms: 1.7e12 would be year ~55,000 in seconds and match nothing.
+    ms = int(T0 * 1000)
+    assert matches(f"start_time > {ms}") == matches(f"start_time > {T0:.0f}") == {"b2", "d4", "e5"}
+    assert matches(f"attributes.start_time >= '{ms + 3_600_000}'") == {"b2", "d4"}
+    assert matches(f"end_time <= {ms + 100_000}") == {"a1", "c3"}
+    assert matches(f"start_time IN ({ms + 3_600_000}, {T0 + 7200:.0f})") == {"b2", "d4"}
+    # seconds are still seconds, and the threshold is far from any real time in seconds
+    assert matches(f"start_time > {T0 - 1:.0f}") == {"a1", "b2", "d4", "e5"}
+    assert T0 < MS_THRESHOLD / 10 < MS_THRESHOLD <= T0 * 1000 / 10
+
+
+def test_duration_is_not_taken_for_milliseconds():
+    # duration is seconds in ModelDesk (MLflow has none): a big number stays a big number
+    assert matches(f"duration > {int(MS_THRESHOLD)}") == set()

@@ -142,11 +142,16 @@ def alias_holder(conn: sqlite3.Connection, mid: int, alias: str) -> int | None:
 
 
 def resolve_version(project: Project, uri: str) -> ModelVersion:
-    """The version a URI names: ``models:/name/3``, ``models:/name@alias``, ``name/3``, ``name@alias``."""
+    """The version a URI names: ``models:/name/3``, ``models:/name@alias``, ``name/3``, ``name@alias``,
+    and ``models:/name/latest`` (MLflow's habit): the highest version number, whatever its aliases."""
     parts = parse_model_uri(uri)
     if parts[0] != "models":
         raise UsageError(f"{uri!r} names a run's model, not a registered version; use models:/<name>/<version>.")
     _, name, version, alias = parts
+    if version is None and alias is None:
+        version = get_model(project, name).latest_version
+        if version is None:
+            raise NotFoundError(f"Model {name!r} has no versions yet, so models:/{name}/latest names nothing.")
     if alias is not None:
         version = alias_version(project, name, alias)
         if version is None:

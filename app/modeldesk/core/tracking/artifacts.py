@@ -230,7 +230,10 @@ def load_input_example(project: Project, logged: LoggedModel):
 
 
 def parse_model_uri(uri: str) -> tuple[str, ...]:
-    """Split a model URI: ('runs', run_id, name) | ('models', name, version|None, alias|None)."""
+    """Split a model URI: ('runs', run_id, name) | ('models', name, version|None, alias|None).
+
+    ``models:/<name>/latest`` has neither a version nor an alias: the highest version.
+    """
     if not isinstance(uri, str) or not uri:
         raise UsageError("A model URI is needed, e.g. runs:/<run_id>/model or models:/churn@production.")
     if uri.startswith("runs:/"):
@@ -251,5 +254,8 @@ def parse_model_uri(uri: str) -> tuple[str, ...]:
         name, _, version = rest.rpartition("/")
         if name and version.isdigit():
             return ("models", name, int(version), None)
+        if name and version == "latest":   # MLflow's models:/<name>/latest: version and alias both None
+            return ("models", name, None, None)
     raise UsageError(
-        f"Bad model URI {uri!r}: use runs:/<run_id>/<name>, models:/<name>/<version> or models:/<name>@<alias>.")
+        f"Bad model URI {uri!r}: use runs:/<run_id>/<name>, models:/<name>/<version>, models:/<name>/latest"
+        " or models:/<name>@<alias>.")

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import math
 import re
-import time
 from dataclasses import dataclass
 
 from ..storage.project import Project
 from ..storage.rows import named
-from ..text import fmt_duration, fmt_number_short, fmt_time
+from ..text import fmt_duration, fmt_number_short, fmt_time, iso_time
 from .run_entities import Run
 from .runs import RunQuery, experiment_ids, run_rids, runs_by_rid
 
@@ -81,6 +80,8 @@ class Column:
             return fmt_duration(value)
         if self.key == "run_id":
             return value[:8]
+        if self.key == "status" and run.deleted_at is not None:
+            return "deleted"   # the run's own status is in the tooltip
         return str(value)
 
 
@@ -191,7 +192,7 @@ def _tsv_cell(value) -> str:
 def runs_tsv(runs: list[Run], columns: list[Column]) -> str:
     """Tab-separated rows with a header (MLflow-style names), for the clipboard.
 
-    Values are full precision; times are ISO 8601 in UTC; the run id is whole.
+    Values are full precision; times are ISO 8601 with the local offset (text.iso_time); the run id is whole.
     """
     cols = [c for c in columns if c.spec != "attributes.run_id"]
     header = ["run_id"] + [c.key if c.kind == "attributes" else c.spec for c in cols]
@@ -201,7 +202,7 @@ def runs_tsv(runs: list[Run], columns: list[Column]) -> str:
         for col in cols:
             value = col.value(run)
             if col.key in ("start_time", "end_time") and value is not None:
-                value = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(value))
+                value = iso_time(value)
             cells.append(_tsv_cell(value))
         lines.append("\t".join(cells))
     return "\n".join(lines) + "\n"

@@ -18,6 +18,16 @@ Semantics (decided here, relied on by search_runs, the CLI and the GUI):
   ``%`` and ``_`` are wildcards and ``\\`` makes the next character literal.
 - status values are upper-cased; start_time/end_time take unix seconds or
   ISO times (naive means UTC); duration is end_time - start_time in seconds.
+  A start_time/end_time number of at least ``MS_THRESHOLD`` (1e11: year 5138
+  in seconds, March 1973 in milliseconds) can only be milliseconds, as MLflow
+  writes them, and is read as such instead of matching nothing: the condition
+  then compares the time rounded to the millisecond (as ``run.info`` has it).
+- MLflow's system tags ``tags.mlflow.runName``, ``tags.mlflow.user`` and
+  ``tags.mlflow.parentRunId`` are read as the attributes run_name, user and
+  parent_run_id (ModelDesk keeps those as attributes, not tags).
+- ``IS NULL`` / ``IS NOT NULL``: whether the run has the key (a metric whose
+  latest value is NaN counts as missing); on attributes, whether the value is
+  set (end_time and duration are NULL while a run is RUNNING).
 """
 
 from __future__ import annotations
@@ -34,13 +44,21 @@ PREFIXES = {"params": "params", "param": "params", "metrics": "metrics", "metric
             "tags": "tags", "tag": "tags", "attributes": "attributes",
             "attribute": "attributes", "attr": "attributes"}
 ATTRIBUTES = ("status", "run_name", "run_id", "user", "start_time", "end_time", "duration")
-_ATTR_ALIASES = {**{a: a for a in ATTRIBUTES}, "name": "run_name", "id": "run_id"}
+_ATTR_ALIASES = {**{a: a for a in ATTRIBUTES}, "name": "run_name", "id": "run_id", "parent_run_id": "parent_run_id"}
+# MLflow keeps these as system tags; here they are attributes, so its filters find the same runs.
+_MLFLOW_TAGS = {"mlflow.runName": "run_name", "mlflow.user": "user", "mlflow.parentRunId": "parent_run_id"}
 _ATTR_SQL = {"status": "r.status", "run_name": "r.name", "run_id": "r.id", "user": "r.user",
              "start_time": "r.start_time", "end_time": "r.end_time",
-             "duration": "(r.end_time - r.start_time)"}
+             "duration": "(r.end_time - r.start_time)",
+             "parent_run_id": "(SELECT p.id FROM runs p WHERE p.rid = r.parent_rid)",
+             # a start/end time compared in MLflow's milliseconds, at millisecond precision
+             "start_time_ms": "ROUND(r.start_time * 1000)", "end_time_ms": "ROUND(r.end_time * 1000)"}
 _NUMERIC_ATTRS = ("attributes.start_time", "attributes.end_time", "attributes.duration")
 _TABLES = {"params": ("params", "p"), "tags": ("tags", "t"), "metrics": ("latest_metrics", "m")}
-_KEYWORDS = {"AND", "OR", "NOT", "LIKE", "ILIKE", "IN"}
+_KEYWORDS = {"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL"}
+MS_THRESHOLD = 1e11
+"""start_time/end_time values this large are milliseconds (MLflow's unit), not seconds."""
+_TIME_ATTRS = ("attributes.start_time", "attributes.end_time")
 _UNKNOWN_KEY = ("unknown key '{}': use params.<key>, metrics.<key>, tags.<key> "
                 "or attributes.<name>")
 _UNKNOWN_ATTR = "unknown attribute '{}': use one of " + ", ".join(ATTRIBUTES)
@@ -74,8 +92,8 @@ class Value:
 class Condition:
     kind: str  # params | metrics | tags | attributes
     key: str
-    op: str  # = != < <= > >= LIKE NOT LIKE ILIKE NOT ILIKE IN NOT IN
-    values: tuple  # of Value; one unless IN / NOT IN
+    op: str  # = != < <= > >= LIKE NOT LIKE ILIKE NOT ILIKE IN NOT IN IS NULL IS NOT NULL
+    values: tuple  # of Value; one unless IN / NOT IN; none for IS [NOT] NULL
     position: int
 
 
@@ -227,6 +245,8 @@ class _Parser:
             self.fail(f"missing key after '{prefix}.'", tok)
         if kind == "attributes":
             key = _ATTR_ALIASES.get(key.lower()) or self.fail(_UNKNOWN_ATTR.format(key), tok)
+        elif kind == "tags" and key in _MLFLOW_TAGS:
+            kind, key = "attributes", _MLFLOW_TAGS[key]
         return kind, key, tok
 
     def value(self, after: str) -> Value:
@@ -249,13 +269,26 @@ class _Parser:
             op = "NOT " + tok.text.upper()
         elif self.kw(tok, "LIKE", "ILIKE", "IN"):
             op = tok.text.upper()
+        elif self.kw(tok, "IS"):
+            return Condition(kind, key, self.null_test(), (), key_tok.pos)
         else:
             hint = (": quote keys with spaces in backticks, e.g. metrics.`val auc`"
                     if tok.kind == "WORD" and tok.text.upper() not in _KEYWORDS else "")
-            self.fail(f"expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN) after "
+            self.fail(f"expected an operator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, IS NULL) after "
                       f"'{key_tok.text}' but found {_desc(tok)}{hint}", tok)
         values = self.in_list(op) if op.endswith("IN") else (self.value(tok.text),)
         return self.check(Condition(kind, key, op, values, key_tok.pos), op_tok)
+
+    def null_test(self) -> str:
+        """After ``IS``: ``NULL`` or ``NOT NULL``."""
+        tok = self.next()
+        negated = self.kw(tok, "NOT")
+        if negated:
+            tok = self.next()
+        if not self.kw(tok, "NULL"):
+            self.fail(f"expected NULL or NOT NULL after 'IS{' NOT' if negated else ''}' but found {_desc(tok)}",
+                      tok)
+        return "IS NOT NULL" if negated else "IS NULL"
 
     def in_list(self, op: str) -> tuple:
         opening = self.next()
@@ -297,6 +330,11 @@ class _Parser:
                 text = v.value if isinstance(v.value, str) else v.text
                 v = replace(v, value=text.upper() if cond.key == "status" else text)
             out.append(v)
+        if label in _TIME_ATTRS and any(abs(v.value) >= MS_THRESHOLD for v in out):
+            # milliseconds, as MLflow writes times: compare at millisecond precision, so that
+            # start_time = run.info.start_time finds the run (stored times have finer digits)
+            out = [v if abs(v.value) >= MS_THRESHOLD else replace(v, value=v.value * 1000.0) for v in out]
+            return replace(cond, key=cond.key + "_ms", values=tuple(out))
         return replace(cond, values=tuple(out))
 
     def time(self, v: Value, label: str) -> float:
@@ -380,6 +418,8 @@ def _compile(node: Node, out: list) -> str:
         if not node.items:
             return "1"
         return "(" + f" {node.op} ".join(_compile(item, out) for item in node.items) + ")"
+    if node.op in ("IS NULL", "IS NOT NULL"):
+        return _null_test(node, out)
     if node.kind == "attributes":
         return _predicate(_ATTR_SQL[node.key], node, out, mixed=False)
     table, a = _TABLES[node.kind]
@@ -387,6 +427,15 @@ def _compile(node: Node, out: list) -> str:
     pred = _predicate(f"{a}.value", node, out, mixed=node.kind != "metrics")
     where = f"{a}.run_rid = r.rid AND {a}.key = ? AND {pred}"
     return f"EXISTS (SELECT 1 FROM {table} {a} WHERE {where})"
+
+
+def _null_test(node: Condition, out: list) -> str:
+    if node.kind == "attributes":
+        return f"{_ATTR_SQL[node.key]} {node.op}"
+    table, a = _TABLES[node.kind]
+    out.append(node.key)
+    has = f"EXISTS (SELECT 1 FROM {table} {a} WHERE {a}.run_rid = r.rid AND {a}.key = ? AND {a}.value IS NOT NULL)"
+    return has if node.op == "IS NOT NULL" else f"NOT {has}"
 
 
 def compile_filter(text: str | None) -> Compiled:
@@ -406,7 +455,7 @@ def referenced_keys(text: str | None) -> set[tuple[str, str]]:
         if isinstance(node, BoolOp):
             stack.extend(node.items)
         else:
-            found.add((node.kind, node.key))
+            found.add((node.kind, node.key.removesuffix("_ms") if node.kind == "attributes" else node.key))
     return found
 
 

@@ -33,7 +33,8 @@ HEARTBEAT_TIMEOUT_S = 600.0
 beats every few seconds (tracker.HEARTBEAT_INTERVAL_S); the margin covers clocks
 of different machines that disagree and a file that stayed locked for a while."""
 
-RUN_COLUMNS = "r.rid, r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id"
+RUN_COLUMNS = ("r.rid, r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id,"
+               " r.experiment_id, r.deleted_at")
 RUN_JOINS = "JOIN experiments e ON e.id = r.experiment_id LEFT JOIN runs pr ON pr.rid = r.parent_rid"
 
 
@@ -105,11 +106,41 @@ def reap_dead_runs(project: Project) -> dict[int, float]:
     return {rid: last for rid, (last, _) in dead.items()}
 
 
-def list_experiments(project: Project) -> list[Experiment]:
-    """All experiments with their run counts, by name."""
+LIFECYCLES = ("active", "deleted", "all")
+_VIEW_TYPES = {"active_only": "active", "deleted_only": "deleted", "all": "all", 1: "active", 2: "deleted", 3: "all",
+               **{name: name for name in LIFECYCLES}}
+
+
+def lifecycle_of(view) -> str:
+    """``active`` | ``deleted`` | ``all`` from ours or MLflow's ``run_view_type``
+    (``ViewType.ACTIVE_ONLY`` = 1 / "ACTIVE_ONLY", ``DELETED_ONLY`` = 2, ``ALL`` = 3)."""
+    key = view.lower() if isinstance(view, str) else view
+    if key not in _VIEW_TYPES or isinstance(view, bool):
+        raise UsageError(f"Unknown run view {view!r}: use 'active', 'deleted' or 'all' "
+                         "(MLflow's ViewType.ACTIVE_ONLY, DELETED_ONLY, ALL work too).")
+    return _VIEW_TYPES[key]
+
+
+def lifecycle_sql(lifecycle: str, alias: str = "r") -> str:
+    """The SQL condition for runs (or experiments) in that lifecycle stage."""
+    return {"active": f"{alias}.deleted_at IS NULL", "deleted": f"{alias}.deleted_at IS NOT NULL",
+            "all": "1"}[lifecycle_of(lifecycle)]
+
+
+def list_experiments(project: Project, lifecycle: str = "active") -> list[Experiment]:
+    """Experiments by name with the number of their runs in that lifecycle stage.
+
+    ``active`` (the default) lists the experiments that are not deleted and
+    counts their active runs; ``deleted`` and ``all`` list every experiment
+    (a live experiment may hold deleted runs) and count its deleted or all runs.
+    """
+    lifecycle = lifecycle_of(lifecycle)
+    where = "e.deleted_at IS NULL" if lifecycle == "active" else "1"
     rows = named(project.conn, "SELECT e.id AS id, e.name AS name, e.created_at AS created_at,"
-                               " (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id) AS run_count"
-                               " FROM experiments e ORDER BY e.name")
+                               " e.deleted_at AS deleted_at,"
+                               f" (SELECT COUNT(*) FROM runs r WHERE r.experiment_id = e.id"
+                               f" AND {lifecycle_sql(lifecycle)}) AS run_count"
+                               f" FROM experiments e WHERE {where} ORDER BY e.name")
     return [build(Experiment, row) for row in rows]
 
 
@@ -121,6 +152,9 @@ def experiment_ids(project: Project, experiments) -> list[int] | None:
         experiments = [experiments]
     ids = []
     for exp in experiments:
+        if isinstance(exp, str) and exp.isdigit() and project.conn.execute(
+                "SELECT 1 FROM experiments WHERE name = ?", (exp,)).fetchone() is None:
+            exp = int(exp)   # MLflow hands experiment ids out as text: "3"
         if isinstance(exp, int):
             row = project.conn.execute("SELECT id FROM experiments WHERE id = ?", (exp,)).fetchone()
         else:
@@ -141,6 +175,7 @@ class RunQuery:
     order_by: tuple = ()
     search: str | None = None  # quick search over run names and tag values
     parent_only: bool = False
+    lifecycle: str = "active"  # active | deleted | all (deleted runs are hidden unless asked for)
 
     def where(self, project: Project) -> tuple[str, list]:
         clauses, args = [], []
@@ -160,10 +195,12 @@ class RunQuery:
             args.extend([pattern, pattern, pattern, pattern])
         if self.parent_only:
             clauses.append("r.parent_rid IS NULL")
+        if self.lifecycle != "all":
+            clauses.append(lifecycle_sql(self.lifecycle))
         return " AND ".join(f"({c})" for c in clauses) or "1", args
 
 
-def _query(experiments=None, filter=None, order_by=None, search=None) -> RunQuery:
+def _query(experiments=None, filter=None, order_by=None, search=None, lifecycle="active") -> RunQuery:
     if isinstance(order_by, str):
         order_by = [order_by]
     if isinstance(experiments, (str, int)):
@@ -173,6 +210,7 @@ def _query(experiments=None, filter=None, order_by=None, search=None) -> RunQuer
         filter=filter,
         order_by=tuple(order_by or ()),
         search=search,
+        lifecycle=lifecycle_of(lifecycle),
     )
 
 
@@ -210,7 +248,8 @@ def runs_by_rid(project: Project, rids: list[int], *, with_data: bool = True) ->
                 target[rid][key] = float("nan") if value is None and table == "latest_metrics" else value
     out = [
         Run(id=r[1], name=r[2], experiment=r[3], status=r[4], user=r[5], start_time=r[6], end_time=r[7],
-            parent_id=r[8], params=params[r[0]], metrics=metrics[r[0]], tags=tags[r[0]])
+            parent_id=r[8], params=params[r[0]], metrics=metrics[r[0]], tags=tags[r[0]], experiment_id=r[9],
+            deleted_at=r[10])
         for r in rows
     ]
     if dead:   # only when the write-back could not be made
@@ -238,18 +277,30 @@ def get_run(project: Project, run_id: str) -> Run:
 
 
 def search_runs(project: Project, experiments=None, filter: str | None = None, order_by=None,
-                max_results: int | None = None, search: str | None = None):
+                max_results: int | None = None, search: str | None = None, lifecycle: str = "active"):
     """Runs matching a filter as a DataFrame with MLflow-style column names.
 
-    Columns: run_id, run_name, experiment, status, user, start_time, end_time,
-    parent_run_id, then ``metrics.<k>`` (float, NaN when missing),
-    ``params.<k>`` and ``tags.<k>`` (text, None when missing).
+    Columns: run_id, run_name, experiment_id (text, as MLflow), experiment,
+    status, user, start_time, end_time, parent_run_id, artifact_uri
+    (``runs:/<id>``), lifecycle_stage, then ``metrics.<k>`` (float, NaN when
+    missing), ``params.<k>`` and ``tags.<k>`` (text, None when missing).
+    Deleted runs are left out unless ``lifecycle`` is ``deleted`` or ``all``.
     """
     import pandas as pd
 
-    query = _query(experiments, filter, order_by, search)
+    if max_results is not None and (isinstance(max_results, bool) or not isinstance(max_results, int)
+                                    or max_results < 0):
+        raise UsageError(f"max_results must be a whole number of runs, not {max_results!r}.")
+    query = _query(experiments, filter, order_by, search, lifecycle)
     rids = run_rids(project, query, 0, max_results)
     return runs_frame(project, rids, pd)
+
+
+def find_runs(project: Project, experiments=None, filter: str | None = None, order_by=None,
+              max_results: int | None = None, lifecycle: str = "active") -> list[Run]:
+    """Like :func:`search_runs`, as ``Run`` objects (MLflow's ``output_format="list"``)."""
+    rids = run_rids(project, _query(experiments, filter, order_by, None, lifecycle), 0, max_results)
+    return runs_by_rid(project, rids)
 
 
 def runs_frame(project: Project, rids: list[int], pd=None):
@@ -261,16 +312,18 @@ def runs_frame(project: Project, rids: list[int], pd=None):
     dead = reap_dead_runs(project)
     ids = json.dumps(rids)
     base = project.read(
-        f"SELECT r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id, r.rid"
-        f" FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS} ORDER BY j.key", (ids,)
+        f"SELECT r.id, r.name, e.name, r.status, r.user, r.start_time, r.end_time, pr.id, r.rid,"
+        f" r.experiment_id, r.deleted_at FROM json_each(?) j JOIN runs r ON r.rid = j.value {RUN_JOINS}"
+        " ORDER BY j.key", (ids,)
     )
     if dead:   # only when the write-back could not be made
         base = [row[:3] + ("KILLED", row[4], row[5], dead[row[8]]) + row[7:]
                 if row[3] == "RUNNING" and row[8] in dead else row for row in base]
-    cols = list(zip(*base)) if base else [()] * 8
+    cols = list(zip(*base)) if base else [()] * 11
     data: dict[str, object] = {
         "run_id": list(cols[0]),
         "run_name": list(cols[1]),
+        "experiment_id": [str(e) for e in cols[9]],
         "experiment": list(cols[2]),
         "status": list(cols[3]),
         "user": list(cols[4]),
@@ -278,6 +331,8 @@ def runs_frame(project: Project, rids: list[int], pd=None):
         "end_time": pd.to_datetime(np.array([np.nan if v is None else v for v in cols[6]], dtype="float64"),
                                    unit="s", utc=True),
         "parent_run_id": list(cols[7]),
+        "artifact_uri": [f"runs:/{i}" for i in cols[0]],
+        "lifecycle_stage": ["active" if d is None else "deleted" for d in cols[10]],
     }
     for prefix, table, numeric in (("metrics", "latest_metrics", True), ("params", "params", False),
                                    ("tags", "tags", False)):

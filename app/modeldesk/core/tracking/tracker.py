@@ -114,7 +114,11 @@ class Tracker:
             raise UsageError("An experiment needs a non-empty name.")
         name = name.strip()
         conn = self.project.conn
-        row = conn.execute("SELECT id, name, created_at FROM experiments WHERE name = ?", (name,)).fetchone()
+        row = conn.execute("SELECT id, name, created_at, deleted_at FROM experiments WHERE name = ?",
+                           (name,)).fetchone()
+        if row is not None and row[3] is not None:
+            raise RefusedError(f"The experiment {name!r} is deleted: restore it first"
+                               ", or log into another experiment.")
         if row is None:
             with self.project.write() as w:
                 w.execute(
@@ -159,10 +163,12 @@ class Tracker:
     def resume_run(self, run_id: str) -> RunHandle:
         """A handle on an existing run (its params are loaded to check re-logging)."""
         row = self.project.conn.execute(
-            "SELECT rid, id, name, experiment_id FROM runs WHERE id = ?", (run_id,)
+            "SELECT rid, id, name, experiment_id, deleted_at FROM runs WHERE id = ?", (run_id,)
         ).fetchone()
         if row is None:
             raise NotFoundError(f"No run with id {run_id!r} in {self.project.path}.", hint=Hint("list_runs"))
+        if row[4] is not None:
+            raise RefusedError(f"Run {run_id[:8]} is deleted: restore it before logging into it.")
         handle = RunHandle(rid=row[0], id=row[1], name=row[2], experiment_id=row[3])
         handle.params = dict(self.project.read("SELECT key, value FROM params WHERE run_rid = ?", (handle.rid,)))
         for key, step in self.project.read(
@@ -236,7 +242,7 @@ class Tracker:
         elif step.__class__ is not int:
             step = _check_step(step)
         run.next_step[key] = step + 1
-        ts = time.time() + run.offset if timestamp is None else float(timestamp)
+        ts = time.time() + run.offset if timestamp is None else _seconds(timestamp)
         with self._lock:
             series = self._series.get((run, key))
             if series is None:
@@ -251,7 +257,7 @@ class Tracker:
 
     def log_metrics(self, run: RunHandle, metrics: dict, step=None, timestamp=None) -> None:
         """Buffer several metrics at one step and one timestamp."""
-        ts = time.time() + run.offset if timestamp is None else float(timestamp)
+        ts = time.time() + run.offset if timestamp is None else _seconds(timestamp)
         if step is not None and step.__class__ is not int:
             step = _check_step(step)
         points = []
@@ -500,6 +506,12 @@ def _check_value(key: str, value) -> float:
     except (TypeError, ValueError):
         raise UsageError(f"Metric {key!r} must be a number, not {value!r}.") from None
     return value
+
+
+def _seconds(timestamp) -> float:
+    """A metric timestamp in seconds: MLflow's milliseconds (>= 1e11, year 5138 in seconds) are divided."""
+    ts = float(timestamp)
+    return ts / 1000.0 if abs(ts) >= 1e11 else ts
 
 
 def _check_step(step) -> int:

@@ -32,13 +32,14 @@ from PySide6.QtWidgets import (
 from ...core import audit
 from ...core.registry.entities import AuditEntry, AuditVerification
 from ...core.registry.summaries import details_summary
+from ...core.text import fmt_time
 from ..kit.empty_state import EmptyState
 from ..kit.tables import CopyTableView, selection_of, set_table_model
 from ..kit.theme import monospace_font, theme
 from ..kit.windows import ReloadWhenShown
 from ..kit.workers import Jobs
 
-COLUMNS = ("Seq", "Time (UTC)", "Actor", "Action", "Model", "Version", "Details")
+COLUMNS = ("Seq", "Time", "Actor", "Action", "Model", "Version", "Details")
 SEQ, TIME, ACTOR, ACTION, MODEL, VERSION, DETAILS = range(len(COLUMNS))
 ALL = ""
 NO_ENTRIES = ("No audit entries yet",
@@ -223,7 +224,7 @@ class AuditView(ReloadWhenShown, QWidget):
         self.table.setSortingEnabled(False)
         self.items.removeRows(0, self.items.rowCount())
         for e in entries:
-            cells = [e.seq, e.time[:19].replace("T", " "), e.actor, e.action, e.model or "",
+            cells = [e.seq, fmt_time(e.time), e.actor, e.action, e.model or "",
                      "" if e.version is None else e.version, details_summary(e.details)]
             row = []
             for value in cells:
@@ -232,7 +233,7 @@ class AuditView(ReloadWhenShown, QWidget):
                 item.setEditable(False)
                 row.append(item)
             row[SEQ].setTextAlignment(Qt.AlignRight | Qt.AlignVCenter)
-            row[TIME].setToolTip(e.time)
+            row[TIME].setToolTip(f"{fmt_time(e.time, 'ms')}\nrecorded as {e.time}")
             row[DETAILS].setToolTip(json.dumps(e.details, indent=1, ensure_ascii=False)[:2000])
             self.items.appendRow(row)
         self.table.setSortingEnabled(True)
@@ -315,7 +316,7 @@ class AuditView(ReloadWhenShown, QWidget):
             self.entry_text.clear()
             return
         self.entry_text.setPlainText(
-            f"#{entry.seq}  {entry.time}  {entry.actor}  {entry.action}"
+            f"#{entry.seq}  {fmt_time(entry.time, 'ms')}  {entry.actor}  {entry.action}"
             + (f"  {entry.model}" if entry.model else "") + (f" v{entry.version}" if entry.version is not None else "")
             + f"\nhash      {entry.hash}\nprev_hash {entry.prev_hash}\n"
             + json.dumps(entry.details, indent=2, ensure_ascii=False, sort_keys=True))

@@ -14,7 +14,6 @@ it lazily.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import time
 
@@ -227,7 +226,7 @@ class AliasTimeline(QWidget):
             self.span_label.show()
         self.span_button.blockSignals(False)
         self.plot.setXRange(lo, hi, padding=0)
-        day_lo, day_hi = (_dt.datetime.fromtimestamp(t).strftime("%Y-%m-%d") for t in (lo, hi))
+        day_lo, day_hi = (fmt_time(t, "date") for t in (lo, hi))
         self.plot.setLabel("bottom", f"local time, {day_lo}" if day_lo == day_hi else "local time",
                            color=self.colours["muted"])
 

@@ -8,6 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 
+from ...core.text import local_zone
 from ...core.tracking.history import History
 from .base import axis_label, style_plot
 
@@ -71,7 +72,7 @@ def set_bottom_axis(plot: pg.PlotItem, x_mode: str, font, colours: dict) -> None
         axis = pg.DateAxisItem(orientation="bottom") if want_date else pg.AxisItem("bottom")
         plot.setAxisItems({"bottom": axis})
         style_plot(plot, font, colours)
-    axis_label(plot, "bottom", X_LABELS[x_mode])
+    axis_label(plot, "bottom", X_LABELS[x_mode] + (f" ({local_zone()})" if want_date else ""))
 
 
 def nearest(history: History, x: float, x_mode: str) -> int | None:

@@ -26,7 +26,6 @@ thread for long:
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 import time
 from typing import Sequence
@@ -37,6 +36,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QGuiApplication
 from PySide6.QtWidgets import QLabel, QWidget
 
+from ...core.text import fmt_time
 from ...core.tracking.history import History, ema, peak_indices
 from .base import ChartBase, style_plot
 from .curve_axes import X_LABELS, Key, XSpan, nearest, set_bottom_axis
@@ -584,7 +584,7 @@ class CurvesChart(ChartBase):
                 name, colour, _ = self._runs.get(rid, (rid[:8], QColor("#1f77b4"), None))
                 parts.append(f"<span style='color:{colour.name()}'>●</span> {html.escape(name)} "
                              f"<b>{self._values((rid, m))[i]:.5g}</b>")
-            where = (_dt.datetime.fromtimestamp(x).strftime("%Y-%m-%d %H:%M:%S") if self._x_mode == "wall"
+            where = (fmt_time(x) if self._x_mode == "wall"
                      and x > 0 else f"{X_LABELS[self._x_mode].split(' (')[0].lower()} {x:,.4g}")
             self.readout.setText(f"<b>{html.escape(metric)}</b> at {html.escape(where)}: " + " &nbsp; ".join(parts))
             return

@@ -38,6 +38,7 @@ from ..kit.windows import open_view, unavailable
 from ..settings import Settings
 from .column_chooser import ColumnChooser
 from .filter_bar import FilterBar
+from .lifecycle_actions import LifecycleActions
 from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
 
 MAX_COMPARE = 50
@@ -54,8 +55,8 @@ def _tsv_job(project, rids, columns):
     return browse.runs_tsv(runs.runs_by_rid(project, rids), columns), len(rids)
 
 
-def _experiments_job(project, session: int):
-    return session, runs.list_experiments(project)
+def _experiments_job(project, session: int, lifecycle: str = "active"):
+    return session, runs.list_experiments(project, lifecycle)
 
 
 def _keys_job(project, experiments, session: int, tag):
@@ -115,6 +116,7 @@ class ExperimentsView(QWidget):
         self.stack.addWidget(self.empty)
         self.footer = QLabel()
         self.footer.setObjectName("runsFooter")
+        self.lifecycle = LifecycleActions(self)   # delete / restore / rename, "Show deleted"
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +134,7 @@ class ExperimentsView(QWidget):
         ll = QVBoxLayout(left)
         ll.setContentsMargins(6, 6, 0, 4)
         ll.addWidget(self.experiment_list)
+        ll.addWidget(self.lifecycle.show_deleted)
         self.splitter = QSplitter(Qt.Horizontal)
         self.splitter.setObjectName("experimentsSplitter")
         self.splitter.addWidget(left)
@@ -159,6 +162,7 @@ class ExperimentsView(QWidget):
         self.experiment_list.currentItemChanged.connect(self._on_experiment_changed)
         self.filter_bar.filterApplied.connect(lambda _t: self._search())
         self.filter_bar.searchChanged.connect(lambda _t: self._search())
+        self.lifecycle.show_deleted.toggled.connect(lambda _on: self.reload_experiments() or self._search())
         self.columns_button.clicked.connect(self.choose_columns)
         self.compare_action.triggered.connect(self.compare_selected)
         self.details_action.triggered.connect(self.details_of_current)
@@ -198,8 +202,8 @@ class ExperimentsView(QWidget):
 
     def reload_experiments(self) -> None:
         if self.project is not None:
-            self.jobs.start(_experiments_job, self.project, self._session, done=self._on_experiments,
-                            failed=self._on_failed)
+            self.jobs.start(_experiments_job, self.project, self._session, self.lifecycle.lifecycle,
+                            done=self._on_experiments, failed=self._on_failed)
 
     def refresh(self) -> None:
         """Runs may have been logged: update counts and rows in place (and the
@@ -232,6 +236,8 @@ class ExperimentsView(QWidget):
                 font.setItalic(True)
                 item.setFont(0, font)
             items[exp_id] = item
+        for exp in experiments:
+            self.lifecycle.style_experiment(items[exp.id], exp)
         self.experiment_list.blockSignals(False)
         self.experimentsLoaded.emit(experiments)
         if keep in items:
@@ -301,6 +307,7 @@ class ExperimentsView(QWidget):
             filter=self.filter_bar.applied or None,
             search=self.filter_bar.search.text().strip() or None,
             order_by=self.model.query.order_by,
+            lifecycle=self.lifecycle.lifecycle,
         )
 
     def _search(self, order_by: tuple | None = None) -> None:
@@ -415,6 +422,7 @@ class ExperimentsView(QWidget):
         self.copy_action.setEnabled(n >= 1)
         self.copy_id_action.setEnabled(n >= 1)
         self.register_action.setEnabled(n == 1)
+        self.lifecycle.update(n)
         self.selectionCountChanged.emit(n)
         self._update_footer()
 
@@ -547,7 +555,7 @@ class ExperimentsView(QWidget):
             selection_of(self.table).setCurrentIndex(index, QItemSelectionModel.NoUpdate)
         menu = QMenu(self)
         for action in (self.compare_action, self.details_action, self.register_action, None, self.copy_id_action,
-                       self.copy_action):
+                       self.copy_action, None, *self.lifecycle.run_actions()):
             menu.addSeparator() if action is None else menu.addAction(action)
         self.context_menu = menu
         menu.popup(self.table.viewport().mapToGlobal(pos))

@@ -108,7 +108,7 @@ class FilterBar(QWidget):
         self.edit.setClearButtonEnabled(True)
         self.edit.setToolTip(
             "Filter runs: params.X, metrics.X, tags.X, attributes.status, attributes.run_name;\n"
-            "operators = != < <= > >= LIKE IN (...), joined by and/or with parentheses.\n"
+            "operators = != < <= > >= LIKE IN (...) IS NULL, joined by and/or with parentheses.\n"
             "Press Enter to apply; Tab or the arrow keys pick a completion.")
         self.search = QLineEdit(self)
         self.search.setObjectName("searchEdit")

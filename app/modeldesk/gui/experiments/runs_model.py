@@ -11,7 +11,6 @@ are dropped instead of painted.
 
 from __future__ import annotations
 
-import time
 from collections import OrderedDict
 from dataclasses import replace
 
@@ -36,6 +35,7 @@ from PySide6.QtWidgets import (
     QTableView,
 )
 
+from ...core.text import fmt_time
 from ...core.tracking import browse
 from ...core.tracking.browse import BASE_COLUMNS, Column
 from ...core.tracking.run_entities import Run
@@ -237,10 +237,10 @@ class RunsModel(QAbstractTableModel):
         for col in self._columns:
             value = col.value(run)
             right = col.numeric or (col.kind == "params" and browse.looks_numeric(value))
-            if col.key == "status" and col.kind == "attributes":
+            if col.key == "status" and col.kind == "attributes" and run.deleted_at is None:
                 color = colors.get(run.status)
             else:
-                color = colors["muted"] if value is None else None
+                color = colors["muted"] if value is None or run.deleted_at is not None else None
             out.append((col.text(run), _RIGHT if right else _LEFT, color))
         return out
 
@@ -258,10 +258,12 @@ class RunsModel(QAbstractTableModel):
         value = col.value(run)
         if col.key == "run_id":
             return run.id
+        if col.key == "status" and run.deleted_at is not None:
+            return f"{run.status}, deleted (tick Show deleted and use Restore Runs to bring it back)"
         if col.key == "run_name":
             return f"{run.name}\n{run.id}" + (f"\nchild of {run.parent_id}" if run.parent_id else "")
         if col.key in ("start_time", "end_time") and value is not None:
-            return time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(value))
+            return fmt_time(value)
         if col.kind == "metrics" and value is not None:
             return f"{col.key} = {value!r}"
         if value is not None and len(str(value)) > 24:

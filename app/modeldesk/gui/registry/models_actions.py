@@ -33,7 +33,6 @@ from .registry_dialogs import (
 
 # Serve without a Serving view to serve with (the view opened alone, not in the main window).
 SERVE_UNAVAILABLE = "Serving needs the Serving view: open the Models view in the ModelDesk window"
-REPORT_LATER = "Audit reports arrive in a later release"
 
 
 class ModelsActions(QObject):
@@ -96,10 +95,10 @@ class ModelsActions(QObject):
         self.copy_uri_action = make("Copy Model URI", self.copy_uri)
         self.refresh_action = make("Refresh", self.view.reload, "F5")
         self.serve_action = QAction("Serve", self.view)       # the Serving view connects it
-        self.report_action = QAction("Report…", self.view)    # audit reports connect it
-        for action, why in ((self.serve_action, SERVE_UNAVAILABLE), (self.report_action, REPORT_LATER)):
-            action.setEnabled(False)
-            action.setToolTip(why)
+        self.report_action = make("Report…", self.export_report)
+        self.report_export = None         # the ReportExport, made on first use
+        self.serve_action.setEnabled(False)
+        self.serve_action.setToolTip(SERVE_UNAVAILABLE)
         self.serve_action.triggered.connect(lambda _=False: self._serve())
         # The Serve button's menu (and the context menus): the selected version, then one entry per alias.
         # Serving an alias follows it: the server switches when the alias moves.
@@ -179,6 +178,11 @@ class ModelsActions(QObject):
         has_version = self.view.project is not None and self.view.current_version is not None
         self.open_run_action.setEnabled(has_version and self.view.current_row() is not None)
         self.copy_uri_action.setEnabled(has_version)
+        exporting = self.report_export is not None and self.report_export.busy
+        self.report_action.setEnabled(has_version and not exporting)
+        self.report_action.setToolTip("Writing the report…" if exporting else (
+            f"Export the audit report of {self.view.current_model} v{self.view.current_version} as PDF or HTML"
+            if has_version else "Select a version first."))
         self._update_serve(has_version)
 
     def _update_serve(self, has_version: bool) -> None:
@@ -390,6 +394,30 @@ class ModelsActions(QObject):
         self.view.forget_loaded(table=False)
         self.update_actions()
         self.view.reload()    # someone may have acted first: show the state that refused us
+
+    def report_exporter(self):
+        """The view's ReportExport (file dialog, worker, progress), made on first use."""
+        if self.report_export is None:
+            from ..reports.report_action import ReportExport
+
+            self.report_export = ReportExport(self.view)
+            self.report_export.finished.connect(self._on_report_written)
+            self.report_export.failed.connect(lambda text: (self.view.show_status(text, "error"),
+                                                            self.update_actions()))
+        return self.report_export
+
+    def export_report(self) -> None:
+        """Ask for a file and write the selected version's audit report there, in the background."""
+        if self.view.project is None or self.view.current_version is None:
+            return
+        uri = f"models:/{self.view.current_model}/{self.view.current_version}"
+        self.report_exporter().start(self.view.project, uri, self.view.user)
+        self.update_actions()
+
+    def _on_report_written(self, done) -> None:
+        self.view.show_status(f"Wrote {done.path.name} ({done.format.upper()}, sha256 {done.sha256[:12]}…); "
+                              f"recorded in the audit log as entry #{done.entry_seq}.")
+        self.update_actions()
 
     # -- run link, clipboard, context menu ------------------------------------------------------------
     def open_run(self, run_id: str) -> None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import time
-from datetime import datetime
 
 from PySide6.QtCore import QItemSelectionModel, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont, QStandardItem, QStandardItemModel
@@ -373,7 +372,7 @@ class ModelsView(ReloadWhenShown, QWidget):
         self.moves.clear()
         for m in reversed(t.history):
             frm = f"v{m.from_version}" if m.from_version is not None else "unset"
-            when = datetime.fromtimestamp(m.at).strftime("%m-%d %H:%M")   # the full time is in the tooltip
+            when = fmt_time(m.at, "short")   # the full time is in the tooltip
             item = QTreeWidgetItem([when, f"{m.alias} {frm} → v{m.to_version}", m.kind, m.actor, m.reason])
             item.setToolTip(4, m.reason)
             item.setToolTip(0, fmt_time(m.at))

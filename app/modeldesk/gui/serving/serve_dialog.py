@@ -8,7 +8,6 @@ fills its model box from the same list (:func:`model_choices`).
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 
 from PySide6.QtCore import Qt
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from ...core.text import fmt_time
 from ..kit.workers import Jobs
 
 UriRole = Qt.ItemDataRole.UserRole
@@ -37,7 +37,7 @@ def model_choices(project) -> list[tuple[str, list[tuple[str, str]]]]:
         choices = [(f"models:/{model.name}@{alias}", f"@{alias} → version {version}")
                    for alias, version in sorted(model.aliases.items(), key=lambda kv: (kv[0] != "production", kv[0]))]
         for mv in reversed(registry.list_versions(project, model.name)):
-            when = _dt.datetime.fromtimestamp(mv.created_at).strftime("%Y-%m-%d")
+            when = fmt_time(mv.created_at, "date")
             tags = ", ".join([mv.status, *mv.aliases])
             choices.append((mv.uri, f"version {mv.version}  ({tags}; {when}, run {mv.run_id[:8]})"))
         out.append((model.name, choices))

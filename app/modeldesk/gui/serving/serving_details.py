@@ -11,7 +11,6 @@ stops one.
 
 from __future__ import annotations
 
-import datetime as _dt
 import html
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -31,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.text import fmt_time
 from ..kit.theme import monospace_font, status_role, theme
 from ..kit.workers import Jobs
 from .serving_process import FAILED, LOG_LINES, RUNNING, STARTING, STOPPING, ServerProcess
@@ -283,7 +283,7 @@ class ServerDetails(QWidget):
                 self.errors.addTopLevelItem(item)
 
     def _show_error_lines(self, server: ServerProcess) -> None:
-        lines = [f"{_dt.datetime.fromtimestamp(t).strftime('%H:%M:%S')}  {line.removeprefix('modeldesk serve: ')}"
+        lines = [f"{fmt_time(t, 'clock')}  {line.removeprefix('modeldesk serve: ')}"
                  for t, line in list(server.error_lines)[-8:]]
         self.error_lines.setPlainText("\n".join(lines))
         self.error_lines.moveCursor(self.error_lines.textCursor().MoveOperation.End)
@@ -311,7 +311,7 @@ class ServerDetails(QWidget):
         if self.server is None or self.server.uri != uri:
             return
         self._events_uri = uri
-        rows = [(_dt.datetime.fromtimestamp(e.time).strftime("%Y-%m-%d %H:%M:%S"), e.event, e.model_uri,
+        rows = [(fmt_time(e.time), e.event, e.model_uri,
                  "" if e.version is None else str(e.version), e.user, _detail_text(e.detail)) for e in events]
         if rows == _rows(self.events, 6):
             return

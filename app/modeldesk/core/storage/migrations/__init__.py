@@ -16,6 +16,8 @@ from .m005_run_liveness import m005_run_liveness
 from .m006_governance import m006_governance
 from .m007_prediction_log import m007_prediction_log
 from .m008_drift_windows import m008_drift_windows
+from .m009_monitors import m009_monitors
+from .m010_run_lifecycle import m010_run_lifecycle
 
 MIGRATION_SET = "modeldesk"
 
@@ -29,6 +31,8 @@ MIGRATIONS = [
     ("m006_governance", m006_governance),
     ("m007_prediction_log", m007_prediction_log),
     ("m008_drift_windows", m008_drift_windows),
+    ("m009_monitors", m009_monitors),
+    ("m010_run_lifecycle", m010_run_lifecycle),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
