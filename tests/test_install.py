@@ -127,7 +127,7 @@ needs_package = pytest.mark.skipif(not PACKAGED.exists(),
 def test_the_packaged_app_runs_headless(tmp_path):
     modeldesk = [str(PACKAGED)]
     env = clean_env(tmp_path)
-    assert "modeldesk" in check_version(modeldesk, env, tmp_path)
+    assert "modeldesk" in check_version(modeldesk, env, tmp_path).lower()
     project = build_demo(modeldesk, env, tmp_path)
     # The real X11 plugin and the xcb libraries the package carries, when Xvfb is here.
     assert first_window(modeldesk, project, env, tmp_path, xvfb=can_use_xvfb()) < 60
