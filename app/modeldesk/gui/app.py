@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QApplication
 
 from ..core.version import __version__
 from .kit import qt_compat
+from .kit.icons import app_icon
 
 
 def create_application(argv: list[str] | None = None) -> QApplication:
@@ -23,7 +24,8 @@ def create_application(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance()
     if app is None:
         app = QApplication(list(argv if argv is not None else sys.argv[:1]))
-    QGuiApplication.setDesktopFileName("modeldesk")
+    QGuiApplication.setDesktopFileName("modeldesk")   # matches packaging/linux/modeldesk.desktop
+    app.setWindowIcon(app_icon())   # every window: title bar, task switcher, dialogs
     apply_palette(app)
     hints = app.styleHints()
     if hasattr(hints, "colorSchemeChanged"):

@@ -108,6 +108,7 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
     app = create_application()
     window = MainWindow(user=user)
     install_error_dialog(window)
+    open_files_from_the_system(app, window)
     probe = os.environ.get("MODELDESK_STARTUP_PROBE")
     if probe:
         _install_probe(window, probe)
@@ -121,6 +122,24 @@ def launch(path: str | os.PathLike | None = None, *, user: str | None = None) ->
 
     wait_for_all_pools(3000)  # let running queries (every pool's) end before Python does
     return code
+
+
+def open_files_from_the_system(app, window):
+    """Open the project the system hands the running app: macOS sends a FileOpen event
+    (a double-click in Finder on a .mdesk file, or a drop on the Dock icon) instead of
+    putting the file on the command line. Returns the event filter (kept by the app)."""
+    from PySide6.QtCore import QEvent, QObject
+
+    class FileOpen(QObject):
+        def eventFilter(self, obj, event):
+            if event.type() == QEvent.Type.FileOpen and event.file():
+                window.open(event.file())
+                return True
+            return False
+
+    app._file_open_filter = FileOpen(app)
+    app.installEventFilter(app._file_open_filter)
+    return app._file_open_filter
 
 
 def install_error_dialog(window) -> None:

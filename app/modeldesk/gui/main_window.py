@@ -40,6 +40,7 @@ from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
 from .kit.empty_state import COMING, EmptyState, coming_view
+from .kit.icons import app_icon, pixmap
 from .kit.windows import ProjectView
 from .kit.workers import Jobs
 from .monitoring.alerts import AlertWatcher, TrayNotifier
@@ -52,6 +53,7 @@ from .settings import Settings
 VIEWS = ("Experiments", "Models", "Serving", "Monitoring", "Audit")
 POLL_MS = 2000
 SUFFIX = ".mdesk"
+LICENSE = "MIT"   # pyproject.toml's license
 
 
 def _close_when_idle(project, jobs: list[Jobs]) -> None:
@@ -96,6 +98,7 @@ class MainWindow(QMainWindow):
         self._opening = Path()
         self._data_version: int | None = None
         self.setWindowTitle("ModelDesk")
+        self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
         self._build_views()
         self._build_menus()
@@ -348,6 +351,7 @@ class MainWindow(QMainWindow):
         self.welcome.set_text("Welcome to ModelDesk", text)
         self.pages.setCurrentWidget(self.welcome)
         self.setWindowTitle("ModelDesk")
+        self.setWindowIcon(app_icon())
         self.path_label.setText("No project open")
         self.user_label.setText("")
         self.runs_label.setText("")
@@ -425,12 +429,14 @@ class MainWindow(QMainWindow):
 
         rows = [("ModelDesk", __version__), ("Python", platform.python_version()), ("Qt", qVersion()),
                 ("PySide6", PySide6.__version__), ("pyqtgraph", version("pyqtgraph")),
-                ("SQLite", sqlite3.sqlite_version), ("Platform", platform.platform(terse=True))]
+                ("SQLite", sqlite3.sqlite_version), ("License", LICENSE),
+                ("Platform", platform.platform(terse=True))]
         table = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>" for k, v in rows)
         box = message(self, QMessageBox.Information, "About ModelDesk", "")
         box.setTextFormat(Qt.RichText)
         box.setText(f"<h3>ModelDesk {__version__}</h3><p>Track, compare, approve, serve and audit "
                     f"scikit-learn models: one SQLite file per project.</p><table>{table}</table>")
+        box.setIconPixmap(pixmap(64))
         box.setObjectName("aboutBox")
         return box
 
