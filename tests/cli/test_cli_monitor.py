@@ -94,7 +94,7 @@ def test_check_exits_0_when_nothing_fires(served, capsys):
     assert code == 0, err
     (m,) = json.loads(out)["monitors"]
     assert m["state"] == "ok" and not m["figures"][0]["crossed"]
-    assert m["figures"][1]["note"] == "not available: failed requests are not logged"
+    assert m["figures"][1]["note"] == "0 of 150 requests failed" and m["figures"][1]["value"] == 0.0
 
 
 def test_a_failing_retrain_is_listed_and_its_output_viewable(served, capsys, tmp_path):
