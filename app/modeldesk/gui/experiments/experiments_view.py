@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.text import fmt_time
 from ...core.tracking import browse, runs
 from ...core.tracking.browse import Column
 from ...core.tracking.runs import RunQuery
@@ -43,7 +44,7 @@ from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
 
 MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry
-_WIDTHS = {"run_name": 170, "run_id": 74, "status": 80, "user": 64, "start_time": 116, "duration": 72}
+_WIDTHS = {"run_name": 170, "run_id": 74, "status": 80, "user": 64, "duration": 72}
 _MAX_WIDTH = 200   # a longer title is elided (its tooltip has it whole)
 NO_RUNS = ("No runs yet",
            "Log one with <code>md.start_run</code>:<pre>import modeldesk as md\n"
@@ -380,7 +381,9 @@ class ExperimentsView(QWidget):
         for i, col in enumerate(self.model.columns):
             width = self._widths.get(col.spec)
             if width is None:
-                width = _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
+                width = self.fontMetrics().horizontalAdvance(fmt_time(time.time(), "min")) + 24 \
+                    if col.key in ("start_time", "end_time") else \
+                    _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
                     max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
                 width = max(width, min(_MAX_WIDTH, self.table.header_width(i)))
             self.table.setColumnWidth(i, width)
