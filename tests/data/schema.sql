@@ -1,5 +1,5 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 8;
+PRAGMA user_version = 9;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
 CREATE INDEX audit_log_model ON audit_log(model, seq);
@@ -34,6 +34,7 @@ CREATE TABLE latest_metrics ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key
 CREATE TABLE logged_models ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), created_at REAL NOT NULL, PRIMARY KEY (run_rid, name) );
 CREATE TABLE metric_chunks ( seq INTEGER PRIMARY KEY, run_rid INTEGER NOT NULL REFERENCES runs(rid), key_id INTEGER NOT NULL REFERENCES metric_keys(id), n INTEGER NOT NULL, min_step INTEGER NOT NULL, max_step INTEGER NOT NULL, steps BLOB NOT NULL, vals BLOB NOT NULL, timestamps BLOB NOT NULL );
 CREATE TABLE metric_keys ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE );
+CREATE TABLE mlflow_imports ( kind TEXT NOT NULL CHECK (kind IN ('experiment', 'run', 'model', 'version', 'alias')), mlflow_id TEXT NOT NULL, local_id TEXT NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', imported_at REAL NOT NULL, PRIMARY KEY (kind, mlflow_id) );
 CREATE TABLE model_versions ( model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL CHECK (version >= 1), run_rid INTEGER NOT NULL REFERENCES runs(rid), logged_model TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), status TEXT NOT NULL DEFAULT 'registered' CHECK (status IN ('registered', 'pending', 'approved', 'rejected')), created_by TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (model_id, version) );
 CREATE TABLE params ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (run_rid, key) ) WITHOUT ROWID;
 CREATE TABLE prediction_labels ( request INTEGER NOT NULL REFERENCES prediction_requests(id) ON DELETE CASCADE, row INTEGER NOT NULL, label TEXT NOT NULL, time REAL, PRIMARY KEY (request, row) ) WITHOUT ROWID;

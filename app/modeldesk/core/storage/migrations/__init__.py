@@ -16,6 +16,7 @@ from .m005_run_liveness import m005_run_liveness
 from .m006_governance import m006_governance
 from .m007_prediction_log import m007_prediction_log
 from .m008_drift_windows import m008_drift_windows
+from .m009_mlflow_imports import m009_mlflow_imports
 
 MIGRATION_SET = "modeldesk"
 
@@ -29,6 +30,7 @@ MIGRATIONS = [
     ("m006_governance", m006_governance),
     ("m007_prediction_log", m007_prediction_log),
     ("m008_drift_windows", m008_drift_windows),
+    ("m009_mlflow_imports", m009_mlflow_imports),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
