@@ -17,6 +17,7 @@ from ..core.version import __version__
 from ._common import Context, with_hint
 from .audit import audit
 from .drift import drift
+from .interop import export, import_
 from .models import models
 from .predictions import predictions
 from .project import check, demo, init, ui
@@ -72,5 +73,6 @@ def main(argv=None) -> None:
         sys.exit(1)
 
 
-for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift):
+for _command in (init, check, demo, ui, runs, models, audit, serve, score, labels, predictions, drift,
+                 import_, export):
     cli.add_command(_command)

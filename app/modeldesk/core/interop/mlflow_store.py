@@ -73,8 +73,14 @@ def client_for(uri: str):
     """An MlflowClient on ``uri`` for tracking and the model registry."""
     require_mlflow()
     from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
-    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+    try:
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.search_experiments(max_results=1)   # opens the store now, so a bad one fails here, in words
+    except MlflowException as exc:
+        raise UsageError(f"MLflow could not open {uri}: {exc.message}") from None
+    return client
 
 
 @dataclass
