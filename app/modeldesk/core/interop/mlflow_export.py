@@ -25,7 +25,7 @@ from ..identity import check_user
 from ..storage.blobs import get_blob
 from ..storage.project import Project
 from .mlflow_models import save_model_dir
-from .mlflow_store import Progress, TransferSummary, client_for, store_uri
+from .mlflow_store import Progress, TransferSummary, client_for, require_mlflow, store_uri
 
 RUN_TAG = "modeldesk.run_id"
 VERSION_TAG = "modeldesk.version"
@@ -44,6 +44,7 @@ def export_mlflow(project: Project, target: str, *, experiments: list[str] | Non
     skipped, and why.
     """
     actor = check_user(actor or project.user)
+    require_mlflow()   # first: without MLflow nothing else matters
     uri = store_uri(target, must_exist=False)
     client = client_for(uri)
     summary = TransferSummary(source=str(project.path), target=uri)

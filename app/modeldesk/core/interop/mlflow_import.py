@@ -39,7 +39,7 @@ from ..storage.blobs import put_blob
 from ..storage.project import Project
 from .mlflow_models import is_model_dir, read_model_dir, store_sklearn_model
 from .mlflow_registry import import_registry
-from .mlflow_store import Progress, TransferSummary, client_for, remember, store_uri
+from .mlflow_store import Progress, TransferSummary, client_for, remember, require_mlflow, store_uri
 
 _STATUS = {"FINISHED": "FINISHED", "FAILED": "FAILED", "KILLED": "KILLED"}
 _PAGE = 1000
@@ -61,6 +61,7 @@ def import_mlflow(project: Project, source: str, *, actor: str | None = None, pr
     ``cancelled`` and the audit entry records it.
     """
     actor = check_user(actor or project.user)
+    require_mlflow()   # first: without MLflow nothing else matters
     uri = store_uri(source, must_exist=True)
     client = client_for(uri)
     summary = TransferSummary(source=uri, target=str(project.path))
@@ -246,8 +247,8 @@ def _import_run(project, client, uri, exp, run, local_run, known, logged_models,
                                   (rid, f"{name}/{p.relative_to(path).as_posix()}", put_blob(w, content),
                                    len(content), now))
                 summary.skip(f"model {name!r} of run {mid[:8]}",
-                             f"flavor {', '.join(f for f in model.flavors if f != 'python_function') or 'pyfunc'}"
-                             " is not scikit-learn; its files are kept as artifacts under " f"{name}/")
+                             f"flavor {', '.join(model.flavors) or 'unknown'} is not scikit-learn; "
+                             f"its files are kept as artifacts under {name}/")
                 continue
             store_sklearn_model(w, rid, name, model, now)
             kept.append(name)

@@ -150,8 +150,10 @@ def save_model_dir(project, uri: str, directory) -> Path:
     env = get_environment(project, logged.environment_sha256) or {}
     if target.exists():
         target.rmdir()   # empty: save_model wants to create it
+    # cloudpickle, not MLflow 3's default skops: skops refuses many fitted estimators (trees, ensembles)
+    # unless each type is listed as trusted, and these bytes are already a pickle ModelDesk verified.
     mlflow.sklearn.save_model(
-        model, str(target), signature=signature, input_example=example,
+        model, str(target), serialization_format="cloudpickle", signature=signature, input_example=example,
         pip_requirements=_requirements(env.get("packages") or {}),
         metadata={"modeldesk_uri": uri, "modeldesk_run_id": logged.run_id, "modeldesk_sha256": logged.sha256})
     return target
