@@ -7,14 +7,9 @@ import sys
 import numpy as np
 import pytest
 
-from support.mlflow_store import build_store, need_mlflow, using
+from support.mlflow_store import need_mlflow, using
 
 pytestmark = pytest.mark.timeout(600)   # MLflow itself takes seconds to import and to build a store
-
-
-@pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    return build_store(tmp_path_factory.mktemp("mlflow"))
 
 
 @pytest.fixture(scope="module")
