@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ._common import Context, acting, pass_ctx, print_json
@@ -9,7 +11,7 @@ from ._common import Context, acting, pass_ctx, print_json
 
 def _with_bar(label: str, work):
     """Run ``work(progress)`` under a terminal progress bar fed with fractions."""
-    with click.progressbar(length=1000, label=label, show_eta=False, file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=1000, label=label, show_eta=False, file=sys.stderr) as bar:
         done = [0]
 
         def progress(fraction: float, message: str = "") -> None:
