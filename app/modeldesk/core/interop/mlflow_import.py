@@ -43,6 +43,7 @@ from .mlflow_store import Progress, TransferSummary, client_for, remember, requi
 
 _STATUS = {"FINISHED": "FINISHED", "FAILED": "FAILED", "KILLED": "KILLED"}
 _PAGE = 1000
+_BULK = 200   # runs whose metric histories are fetched together
 _BIG_ENDIAN = sys.byteorder == "big"
 
 
@@ -76,7 +77,8 @@ def import_mlflow(project: Project, source: str, *, actor: str | None = None, pr
     tmp = Path(tempfile.mkdtemp(prefix="modeldesk-mlflow-"))
     try:
         local_run: dict[str, str] = {}
-        for exp, run in runs:
+        histories: dict[str, dict] = {}
+        for i, (exp, run) in enumerate(runs):
             if stop():
                 summary.cancelled = True
                 break
@@ -85,9 +87,11 @@ def import_mlflow(project: Project, source: str, *, actor: str | None = None, pr
             if ("run", mid) in known:
                 local_run[mid] = known[("run", mid)]
                 continue
+            if mid not in histories:
+                histories = _histories(client, [r for _, r in runs[i:i + _BULK] if ("run", r.info.run_id) not in known])
             say(done / total, f"Run {run.info.run_name or mid[:8]} ({done:,} of {len(runs):,})")
             try:
-                local_run[mid] = _import_run(project, client, uri, exp, run, local_run, known,
+                local_run[mid] = _import_run(project, client, uri, exp, run, histories.pop(mid), local_run, known,
                                              models_of_run.get(mid, []), tmp, summary, actor)
             except ModelDeskError as exc:
                 summary.skip(f"run {mid[:8]}", str(exc))
@@ -176,13 +180,36 @@ def _read_registry(client):
 
 
 # -- one run ---------------------------------------------------------------------------
-def _import_run(project, client, uri, exp, run, local_run, known, logged_models, tmp: Path,
+def _histories(client, runs) -> dict[str, dict]:
+    """{run id: {metric: [Metric]}} for ``runs``: the full history of every metric.
+
+    MLflow's SQL store answers one query per metric for many runs at once
+    (``get_metric_history_bulk``, what its own UI uses); other stores are asked
+    run by run through the client.
+    """
+    out: dict[str, dict] = {r.info.run_id: {} for r in runs}
+    store = getattr(getattr(client, "_tracking_client", None), "store", None)
+    bulk = getattr(store, "get_metric_history_bulk", None)
+    keys: dict[str, list[str]] = {}
+    for r in runs:
+        for key in r.data.metrics:
+            keys.setdefault(key, []).append(r.info.run_id)
+    for key, run_ids in keys.items():
+        if bulk is not None:
+            for found in bulk(run_ids, key, None):
+                out[found.run_id].setdefault(key, []).append(found)   # a Metric that also names its run
+            continue
+        for run_id in run_ids:
+            out[run_id][key] = client.get_metric_history(run_id, key)
+    return out
+
+
+def _import_run(project, client, uri, exp, run, histories: dict, local_run, known, logged_models, tmp: Path,
                 summary: TransferSummary, actor: str) -> str:
     """Copy one run (rows, metric histories, artifacts, models) in one transaction; its id here."""
     info, data = run.info, run.data
     mid = info.run_id
-    histories = {key: client.get_metric_history(mid, key) for key in data.metrics}
-    files, model_dirs = _download_artifacts(client, mid, tmp / mid)
+    files, model_dirs = _download_artifacts(uri, run, tmp / mid)
     for lm in logged_models:
         target = tmp / mid / "__models__" / lm.model_id
         try:
@@ -281,14 +308,22 @@ def _experiment(w, exp, uri, known, summary, now) -> int:
     return eid
 
 
-def _download_artifacts(client, run_id: str, dest: Path):
-    """The run's artifact files [(path, local file)] and model directories [(name, dir, None)]."""
+def _download_artifacts(uri: str, run, dest: Path):
+    """The run's artifact files [(path, local file)] and model directories [(name, dir, None)].
+
+    Listed and fetched through MLflow's artifact repository for the run's
+    artifact URI (what ``MlflowClient.list_artifacts`` does after looking the
+    run up again; we already hold the run, and that lookup was half the time).
+    """
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    repo = get_artifact_repository(run.info.artifact_uri, tracking_uri=uri)
     files, models = [], []
-    pending = [""]
+    pending: list[str | None] = [None]
     listed = []
     while pending:
         path = pending.pop()
-        entries = client.list_artifacts(run_id, path) if path else client.list_artifacts(run_id)
+        entries = repo.list_artifacts(path)
         names = {Path(e.path).name for e in entries}
         if path and "MLmodel" in names:
             models.append(path)
@@ -298,7 +333,7 @@ def _download_artifacts(client, run_id: str, dest: Path):
     if not listed and not models:
         return files, []
     dest.mkdir(parents=True, exist_ok=True)
-    root = Path(client.download_artifacts(run_id, "", str(dest)))
+    root = Path(repo.download_artifacts("", str(dest)))
     for path in listed:
         files.append((path, root / path))
     out = []
