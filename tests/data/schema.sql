@@ -1,5 +1,5 @@
 PRAGMA application_id = 1296323403;
-PRAGMA user_version = 11;
+PRAGMA user_version = 12;
 CREATE INDEX alias_history_model ON alias_history(model_id, alias, id);
 CREATE INDEX artifacts_sha256 ON artifacts(sha256);
 CREATE INDEX audit_log_action ON audit_log(action, seq);
@@ -48,6 +48,7 @@ CREATE TABLE latest_metrics ( run_rid INTEGER NOT NULL REFERENCES runs(rid), key
 CREATE TABLE logged_models ( run_rid INTEGER NOT NULL REFERENCES runs(rid), name TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), created_at REAL NOT NULL, PRIMARY KEY (run_rid, name) );
 CREATE TABLE metric_chunks ( seq INTEGER PRIMARY KEY, run_rid INTEGER NOT NULL REFERENCES runs(rid), key_id INTEGER NOT NULL REFERENCES metric_keys(id), n INTEGER NOT NULL, min_step INTEGER NOT NULL, max_step INTEGER NOT NULL, steps BLOB NOT NULL, vals BLOB NOT NULL, timestamps BLOB NOT NULL );
 CREATE TABLE metric_keys ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE );
+CREATE TABLE mlflow_imports ( kind TEXT NOT NULL CHECK (kind IN ('experiment', 'run', 'model', 'version', 'alias')), mlflow_id TEXT NOT NULL, local_id TEXT NOT NULL, source TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', imported_at REAL NOT NULL, PRIMARY KEY (kind, mlflow_id) );
 CREATE TABLE model_versions ( model_id INTEGER NOT NULL REFERENCES registered_models(id), version INTEGER NOT NULL CHECK (version >= 1), run_rid INTEGER NOT NULL REFERENCES runs(rid), logged_model TEXT NOT NULL, sha256 TEXT NOT NULL REFERENCES blobs(sha256), size INTEGER NOT NULL, flavor TEXT NOT NULL, signature TEXT NOT NULL, input_example_sha256 TEXT REFERENCES blobs(sha256), environment_sha256 TEXT REFERENCES environments(sha256), status TEXT NOT NULL DEFAULT 'registered' CHECK (status IN ('registered', 'pending', 'approved', 'rejected')), created_by TEXT NOT NULL, created_at REAL NOT NULL, PRIMARY KEY (model_id, version) );
 CREATE TABLE monitor_alerts ( id INTEGER PRIMARY KEY, monitor TEXT NOT NULL, model TEXT NOT NULL, alias TEXT NOT NULL, version INTEGER, at REAL NOT NULL, last_seen REAL NOT NULL, checks INTEGER NOT NULL DEFAULT 1, figures TEXT NOT NULL, summary TEXT NOT NULL, acknowledged_by TEXT, acknowledged_at REAL );
 CREATE TABLE monitors ( id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, model TEXT NOT NULL, alias TEXT NOT NULL, window_size TEXT NOT NULL, thresholds TEXT NOT NULL, retrain_command TEXT, retrain_every TEXT, owner TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL, last_check REAL, last_state TEXT CHECK (last_state IN ('ok', 'firing', 'error')), last_summary TEXT, last_retrain REAL );

@@ -19,6 +19,7 @@ from .drift import drift
 from .experiments import experiments
 from .files import models_download, runs_artifacts
 from .gc import gc
+from .interop import export, import_
 from .models import models
 from .monitor import monitor
 from .predictions import predictions
@@ -101,5 +102,5 @@ for _command in (init, check, demo, ui, runs, models, audit, serve, score, label
     cli.add_command(_command)
 models.add_command(models_download)     # issue 13: files out of a project (cli/files.py)
 runs.add_command(runs_artifacts)
-for _command in (experiments, gc):   # issue 13: run and experiment lifecycle
+for _command in (experiments, gc, import_, export):   # issue 13 lifecycle, issue 14 MLflow
     cli.add_command(_command)

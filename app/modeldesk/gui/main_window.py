@@ -218,6 +218,9 @@ class MainWindow(QMainWindow):
         self.close_action = file.addAction("&Close Project", self.close_project)
         self.close_action.setShortcuts(_shortcuts(QKeySequence.Close, "Ctrl+W"))
         file.addSeparator()
+        self.import_mlflow_action = file.addAction("Import from &MLflow…", self.import_mlflow)
+        self.import_mlflow_action.setEnabled(False)
+        file.addSeparator()
         self.quit_action = file.addAction("&Quit", self.close)
         self.quit_action.setShortcuts(_shortcuts(QKeySequence.Quit, "Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.QuitRole)
@@ -303,6 +306,7 @@ class MainWindow(QMainWindow):
         self.pages.setCurrentWidget(self.workspace)
         self.close_action.setEnabled(True)
         self.compare_csv_action.setEnabled(True)
+        self.import_mlflow_action.setEnabled(True)
         for view in self.project_views:
             view.set_project(project)
         self.alert_watcher.set_project(project)
@@ -357,6 +361,7 @@ class MainWindow(QMainWindow):
         self.runs_label.setText("")
         self.close_action.setEnabled(False)
         self.compare_csv_action.setEnabled(False)
+        self.import_mlflow_action.setEnabled(False)
 
     def _welcome_action(self, name: str) -> None:
         if name.startswith("recent:"):
@@ -412,6 +417,18 @@ class MainWindow(QMainWindow):
     def _clear_recent(self) -> None:
         self.settings.clear_recent()
         self._fill_recent()
+
+    def import_mlflow(self):
+        """File ▸ Import from MLflow…: a dialog that imports in a worker; the views refresh when it is done."""
+        from .interop.mlflow_import_dialog import MlflowImportDialog
+
+        if self.project is None:
+            return None
+        dialog = MlflowImportDialog(self.project, self, actor=self.user)
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.imported.connect(lambda _summary: [view.refresh() for view in self.project_views])
+        dialog.open()
+        return dialog
 
     def about(self) -> QMessageBox:
         import platform

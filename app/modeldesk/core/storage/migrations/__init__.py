@@ -19,6 +19,7 @@ from .m008_drift_windows import m008_drift_windows
 from .m009_monitors import m009_monitors
 from .m010_run_lifecycle import m010_run_lifecycle
 from .m011_prediction_failures import m011_prediction_failures
+from .m012_mlflow_imports import m012_mlflow_imports
 
 MIGRATION_SET = "modeldesk"
 
@@ -35,6 +36,7 @@ MIGRATIONS = [
     ("m009_monitors", m009_monitors),
     ("m010_run_lifecycle", m010_run_lifecycle),
     ("m011_prediction_failures", m011_prediction_failures),
+    ("m012_mlflow_imports", m012_mlflow_imports),
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
