@@ -56,13 +56,13 @@ def test_delete_key_asks_then_deletes_in_a_worker_and_show_deleted_restores(qtbo
     assert threads == [] and view.model.rowCount() == 30
     view.lifecycle.delete_runs_action.trigger()      # the context menu's Delete Runs… asks the same
     press_button(view.lifecycle.confirm_box, "Delete")
-    qtbot.waitUntil(lambda: view.model.rowCount() == 28 and view.model.loaded)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 28 and view.model.loaded, timeout=15000)
     assert threads == [False]                          # the core call ran in a worker
     assert "churn-05" not in texts(view) and "churn-04" not in texts(view)
     qtbot.waitUntil(lambda: experiment_item(view, "churn").text(1) == "28")
     # Show deleted: the two come back, greyed and marked, and can be restored
     view.lifecycle.show_deleted.setChecked(True)
-    qtbot.waitUntil(lambda: view.model.rowCount() == 30 and view.model.loaded)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 30 and view.model.loaded, timeout=15000)
     row = texts(view).index("churn-05")
     status = [c.spec for c in view.model.columns].index("attributes.status")
     assert view.model.data(view.model.index(row, status)) == "deleted"
@@ -72,7 +72,7 @@ def test_delete_key_asks_then_deletes_in_a_worker_and_show_deleted_restores(qtbo
     assert view.lifecycle.restore_runs_action.isEnabled()
     view.lifecycle.restore_runs_action.trigger()
     view.lifecycle.show_deleted.setChecked(False)
-    qtbot.waitUntil(lambda: view.model.rowCount() == 29 and view.model.loaded)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 29 and view.model.loaded, timeout=15000)
     assert "churn-05" in texts(view)
 
 

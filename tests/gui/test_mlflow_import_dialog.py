@@ -51,9 +51,24 @@ def test_the_file_menu_imports_an_mlflow_store_and_the_views_show_it(qtbot, wind
     dialog.close_button.click()
 
 
-def test_cancel_stops_between_runs_and_keeps_what_was_imported(qtbot, project, store):
+def test_cancel_stops_between_runs_and_keeps_what_was_imported(qtbot, project, store, monkeypatch):
+    import time
+
+    from modeldesk.core.interop import mlflow_import
     from modeldesk.gui.interop.mlflow_import_dialog import MlflowImportDialog
 
+    real = mlflow_import.import_mlflow
+
+    def held_after_the_first_run(*args, progress, should_stop, **kwargs):
+        # the worker waits, after its first run, for the Cancel the GUI thread sends: no race with a fast import
+        def gated(fraction, message=""):
+            progress(fraction, message)
+            deadline = time.monotonic() + 30
+            while fraction > 0 and not should_stop() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return real(*args, progress=gated, should_stop=should_stop, **kwargs)
+
+    monkeypatch.setattr(mlflow_import, "import_mlflow", held_after_the_first_run)
     dialog = MlflowImportDialog(project)
     qtbot.addWidget(dialog)
     dialog.show()
