@@ -73,11 +73,13 @@ def test_the_wheel_and_sdist_carry_the_resources(wheel_venv):
     assert not [n for n in names if n.startswith(("tests/", "tools/", "packaging/"))]
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     assert "modeldesk = modeldesk.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert any(n.endswith(".dist-info/licenses/LICENSE") for n in names)   # the MIT text travels with it
     import tarfile
 
     with tarfile.open(sdist) as tar:
         members = {m.name.split("/", 1)[1] for m in tar.getmembers() if "/" in m.name}
     assert {f"resources/icons/{name}" for name in ICONS} <= members
+    assert "LICENSE" in members
 
 
 def test_the_installed_package_is_the_wheel_not_the_source_tree(wheel_venv, tmp_path):

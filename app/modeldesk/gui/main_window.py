@@ -35,17 +35,18 @@ from PySide6.QtWidgets import (
 from ..core import audit
 from ..core.storage.project import open_project
 from ..core.tracking import browse
-from ..core.version import __version__
 from .audit.audit_view import AuditView
 from .experiments.experiments_view import ExperimentsView
 from .kit.dialogs import message
 from .kit.empty_state import COMING, EmptyState, coming_view
-from .kit.icons import app_icon, pixmap
+from .kit.icons import app_icon
 from .kit.windows import ProjectView
 from .kit.workers import Jobs
+from .menus import LICENSE, EditAndHelp  # noqa: F401  (LICENSE: the About box's, tests read it here)
 from .monitoring.alerts import AlertWatcher, TrayNotifier
 from .monitoring.monitoring_view import MonitoringView
 from .monitoring.monitors_panel import MonitorsPanel
+from .opening import OpeningPage
 from .registry.models_view import ModelsView
 from .serving.serving_view import ServingView
 from .settings import Settings
@@ -53,7 +54,6 @@ from .settings import Settings
 VIEWS = ("Experiments", "Models", "Serving", "Monitoring", "Audit")
 POLL_MS = 2000
 SUFFIX = ".mdesk"
-LICENSE = "MIT"   # pyproject.toml's license
 
 
 def _close_when_idle(project, jobs: list[Jobs]) -> None:
@@ -94,6 +94,7 @@ class MainWindow(QMainWindow):
         self.user = user
         self.project = None
         self.jobs = Jobs(self)
+        self.open_jobs = Jobs(self)   # opens: never cancelled (an upgrade must finish), dropped by _open_gen
         self._open_gen = 0
         self._opening = Path()
         self._data_version: int | None = None
@@ -158,7 +159,8 @@ class MainWindow(QMainWindow):
         self.workspace.setSizes([136, 1140])
         self.welcome = EmptyState("Welcome to ModelDesk", "", actions=("New Project…", "Open Project…"))
         self.welcome.actionTriggered.connect(self._welcome_action)
-        self.opening = EmptyState("Opening project…", "")
+        self.opening = OpeningPage()
+        self.opening.cancelRequested.connect(self.cancel_open)
         self.pages = QStackedWidget()
         for page in (self.welcome, self.opening, self.workspace):
             self.pages.addWidget(page)
@@ -210,6 +212,7 @@ class MainWindow(QMainWindow):
         self.open_action = file.addAction("&Open…", self.open_dialog, QKeySequence.Open)
         self.recent_menu = file.addMenu("Open &Recent")
         self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.edit_help = EditAndHelp(self)
         self._fill_recent()
         file.addSeparator()
         self.compare_csv_action = file.addAction("Compare a &CSV…", self.compare_csv)
@@ -224,6 +227,7 @@ class MainWindow(QMainWindow):
         self.quit_action = file.addAction("&Quit", self.close)
         self.quit_action.setShortcuts(_shortcuts(QKeySequence.Quit, "Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.QuitRole)
+        self.edit_help.build_edit(self.menuBar())
         view = self.menuBar().addMenu("&View")
         for i, name in enumerate(VIEWS):
             action = view.addAction(name, lambda i=i: self.nav.setCurrentRow(i))
@@ -231,6 +235,7 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addAction(self.experiments.refresh_action)
         help_ = self.menuBar().addMenu("&Help")
+        self.edit_help.add_guide(help_)
         self.about_action = help_.addAction("&About ModelDesk", self.about)
         self.about_action.setMenuRole(QAction.AboutRole)
 
@@ -267,12 +272,20 @@ class MainWindow(QMainWindow):
             return   # already open
         self._open_gen += 1
         self._opening = path
-        self.opening.set_text(f"Opening {path.name}…", html.escape(str(path)))
+        self.opening.start(path.name, str(path))
         if self.project is None:
             self.pages.setCurrentWidget(self.opening)
         self.statusBar().showMessage(f"Opening {path}…")
-        self.jobs.start(self._open_job, str(path), create, self.user, self._open_gen,
-                        done=self._on_opened, failed=self._on_open_failed)
+        self.open_jobs.start(self._open_job, str(path), create, self.user, self._open_gen,
+                             done=self._on_opened, failed=lambda text, g=self._open_gen: self._on_open_failed(text, g))
+
+    def cancel_open(self) -> None:
+        """Stop waiting for the project being opened (see gui/opening.py: an upgrade still finishes)."""
+        self._open_gen += 1
+        self.opening.stop()
+        self.statusBar().showMessage(f"Stopped opening {self._opening.name}.", 5000)
+        if self.project is None:
+            self._show_welcome()
 
     @staticmethod
     def _open_job(path: str, create: bool, user: str | None, gen: int):
@@ -284,6 +297,7 @@ class MainWindow(QMainWindow):
         if gen != self._open_gen:
             project.close()
             return
+        self.opening.stop()
         self._dispose_project()
         self.project = project
         self.settings.add_recent(project.path)
@@ -309,13 +323,18 @@ class MainWindow(QMainWindow):
         self.import_mlflow_action.setEnabled(True)
         for view in self.project_views:
             view.set_project(project)
+        if self.settings.last_model(project.path):   # the model selected there last time
+            self.models.select(self.settings.last_model(project.path))
         self.alert_watcher.set_project(project)
         self._data_version = None
         self.poll()
         self._poll_timer.start()
         self.projectOpened.emit(project)
 
-    def _on_open_failed(self, text: str) -> None:
+    def _on_open_failed(self, text: str, gen: int) -> None:
+        if gen != self._open_gen:
+            return   # cancelled, or another open came after
+        self.opening.stop()
         self.statusBar().clearMessage()
         if self.project is None:
             self._show_welcome()
@@ -339,6 +358,7 @@ class MainWindow(QMainWindow):
             if widget.isWindow() and widget.isVisible():
                 widget.close()
         project, self.project = self.project, None
+        self.settings.set_last_model(project.path, self.models.current_model)
         for view in self.project_views:
             view.set_project(None)
         self.alert_watcher.set_project(None)
@@ -431,31 +451,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def about(self) -> QMessageBox:
-        import platform
-        import sqlite3
-        from importlib import metadata
-
-        import PySide6
-        from PySide6.QtCore import qVersion
-
-        def version(dist: str) -> str:
-            try:
-                return metadata.version(dist)
-            except metadata.PackageNotFoundError:
-                return "not installed"
-
-        rows = [("ModelDesk", __version__), ("Python", platform.python_version()), ("Qt", qVersion()),
-                ("PySide6", PySide6.__version__), ("pyqtgraph", version("pyqtgraph")),
-                ("SQLite", sqlite3.sqlite_version), ("License", LICENSE),
-                ("Platform", platform.platform(terse=True))]
-        table = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{html.escape(v)}</td></tr>" for k, v in rows)
-        box = message(self, QMessageBox.Information, "About ModelDesk", "")
-        box.setTextFormat(Qt.RichText)
-        box.setText(f"<h3>ModelDesk {__version__}</h3><p>Track, compare, approve, serve and audit "
-                    f"scikit-learn models: one SQLite file per project.</p><table>{table}</table>")
-        box.setIconPixmap(pixmap(64))
-        box.setObjectName("aboutBox")
-        return box
+        return self.edit_help.about()
 
     @staticmethod
     def warm_up() -> threading.Thread:
@@ -545,10 +541,16 @@ class MainWindow(QMainWindow):
             self.workspace.restoreState(split)
         for view in self.project_views:
             view.restore_state(self.settings)
+        last = self.settings.text("main/view")   # the view shown when the app was last closed
+        if last in VIEWS:
+            self.nav.setCurrentRow(VIEWS.index(last))
 
     def save_state(self) -> None:
         self.settings.set_bytes("geometry", self.saveGeometry())
         self.settings.set_bytes("main/splitter", self.workspace.saveState())
+        self.settings.set_text("main/view", VIEWS[max(0, self.nav.currentRow())])
+        if self.project is not None:
+            self.settings.set_last_model(self.project.path, self.models.current_model)
         for view in self.project_views:
             view.save_state(self.settings)
         self.settings.sync()
@@ -580,4 +582,6 @@ class MainWindow(QMainWindow):
                 jobs.cancel_all()
                 jobs.wait(5.0)
             project.close()
+        self._open_gen += 1        # an open still running (say, an upgrade) finishes, then its project is closed
+        self.open_jobs.wait(5.0)
         super().closeEvent(event)

@@ -56,7 +56,21 @@ class Settings:
     def set_bytes(self, name: str, value: QByteArray) -> None:
         self.qs.setValue(f"v1/{name}", value)
 
+    def text(self, name: str) -> str | None:
+        value = self.qs.value(f"v1/{name}")
+        return value if isinstance(value, str) and value else None
+
+    def set_text(self, name: str, value: str | None) -> None:
+        self.qs.setValue(f"v1/{name}", value or "")
+
     # -- per project -------------------------------------------------------------
+    def last_model(self, project_path) -> str | None:
+        """The model last selected in the Models view for this project."""
+        return self.text(f"projects/{_project_key(project_path)}/model")
+
+    def set_last_model(self, project_path, name: str | None) -> None:
+        self.set_text(f"projects/{_project_key(project_path)}/model", name)
+
     def last_experiment(self, project_path) -> str | None:
         value = self.qs.value(f"v1/projects/{_project_key(project_path)}/experiment")
         return value if isinstance(value, str) else None
