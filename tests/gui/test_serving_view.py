@@ -181,7 +181,7 @@ def test_serves_shows_live_traffic_and_stops(qtbot, sview, served):
         assert status == 200 and answer["version"] == 1
     bad = dict(records[0], **{"mean radius": "oops"})
     for _ in range(3):
-        assert post(server.url, {"records": [bad]})[0] == 422
+        assert post(server.url, {"records": [bad]})[0] == 400
     details = sview.details
     qtbot.waitUntil(lambda: server.history.last is not None and server.history.last.requests >= 23
                     and server.history.last.errors >= 3, timeout=10_000)
@@ -367,12 +367,12 @@ def test_metrics_history_turns_counters_into_rates():
     def page(requests, errors, p50=None):
         samples = {
             'modeldesk_requests_total{endpoint="/predict",method="POST",status="200"}': requests - errors,
-            'modeldesk_requests_total{endpoint="/predict",method="POST",status="422"}': errors,
+            'modeldesk_requests_total{endpoint="/predict",method="POST",status="400"}': errors,
             'modeldesk_requests_total{endpoint="/metrics",method="GET",status="200"}': 999,   # the app's own reads
             'modeldesk_request_errors_total{endpoint="/predict",code="wrong_type"}': errors,
         }
         if p50 is not None:
-            samples['modeldesk_prediction_latency_recent_seconds{quantile="0.5"}'] = p50
+            samples['modeldesk_prediction_latency_seconds{quantile="0.5"}'] = p50
         return Totals.from_samples(samples)
 
     h = MetricsHistory(keep_s=10)

@@ -178,17 +178,17 @@ def _one(logged, **change):
 BAD = [
     # (name, endpoint, body builder, content type, status, code, text in message)
     ("missing column", "/predict", lambda L: {"records": [{k: v for k, v in _one(L).items() if k != "mean radius"}]},
-     "application/json", 422, "missing_columns", "'mean radius'"),
+     "application/json", 400, "missing_columns", "'mean radius'"),
     ("string not a number", "/predict", lambda L: {"records": [_one(L, mean_radius="big")]},
-     "application/json", 422, "wrong_type", "'mean radius'"),
+     "application/json", 400, "wrong_type", "'mean radius'"),
     ("null where training had none", "/predict", lambda L: {"records": [_one(L, mean_texture=None)]},
-     "application/json", 422, "null_value", "'mean texture'"),
+     "application/json", 400, "null_value", "'mean texture'"),
     ("boolean for a number", "/predict", lambda L: {"records": [_one(L, mean_area=True)]},
-     "application/json", 422, "wrong_type", "'mean area'"),
+     "application/json", 400, "wrong_type", "'mean area'"),
     ("list for a number", "/predict", lambda L: {"records": [_one(L, mean_area=[1, 2])]},
-     "application/json", 422, "wrong_type", "'mean area'"),
+     "application/json", 400, "wrong_type", "'mean area'"),
     ("infinity", "/predict", lambda L: json.dumps({"records": [_one(L)]}).replace("17.99", "1e999"),
-     "application/json", 422, "wrong_type", "finite"),
+     "application/json", 400, "wrong_type", "finite"),
     ("empty body", "/predict", lambda L: b"", "application/json", 400, "empty_body", "empty"),
     ("whitespace body", "/invocations", lambda L: b"  \n", "application/json", 400, "empty_body", "empty"),
     ("malformed JSON", "/predict", lambda L: b'{"records": [', "application/json", 400, "malformed_json", "JSON"),
@@ -207,9 +207,9 @@ BAD = [
     ("two MLflow keys", "/invocations", lambda L: {"instances": [], "inputs": []}, "application/json", 400,
      "bad_format", "exactly one"),
     ("positional rows of the wrong width", "/invocations", lambda L: {"instances": [[1.0, 2.0]]},
-     "application/json", 422, "wrong_width", "30 columns"),
+     "application/json", 400, "wrong_width", "30 columns"),
     ("CSV with a bad cell", "/predict",
-     lambda L: L.X.iloc[:2].to_csv(index=False).replace("17.99", "n/a?"), "text/csv", 422, "wrong_type",
+     lambda L: L.X.iloc[:2].to_csv(index=False).replace("17.99", "n/a?"), "text/csv", 400, "wrong_type",
      "'mean radius'"),
     ("CSV with a ragged row", "/predict", lambda L: "a,b\n1\n", "text/csv", 400, "malformed_csv", "row 1"),
 ]
@@ -274,7 +274,7 @@ def test_integer_columns_take_integral_floats(make_app, md):
     ok = client.post("/predict", json={"records": [{"age": 41.0, "visits": "2"}]})
     assert ok.status_code == 200, ok.data
     bad = client.post("/predict", json={"records": [{"age": 41.5, "visits": 2}]})
-    assert bad.status_code == 422 and "whole number" in error_of(bad)["message"] and "'age'" in error_of(bad)["message"]
+    assert bad.status_code == 400 and "whole number" in error_of(bad)["message"] and "'age'" in error_of(bad)["message"]
 
 
 class Picky:
@@ -288,7 +288,7 @@ class Picky:
         return np.zeros(len(X), dtype=int)
 
 
-def test_model_failure_is_a_422_not_a_500(make_app, md):
+def test_model_failure_is_a_400_not_a_500(make_app, md):
     import pandas as pd
 
     X = pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})
@@ -298,7 +298,7 @@ def test_model_failure_is_a_422_not_a_500(make_app, md):
     client = make_app(f"runs:/{run.id}/model").test_client()
     assert client.post("/predict", json={"records": [{"a": 1, "b": 2}]}).status_code == 200
     resp = client.post("/predict", json={"records": [{"a": 500, "b": 2}]})
-    assert resp.status_code == 422
+    assert resp.status_code == 400
     err = error_of(resp)
     assert err["code"] == "prediction_failed" and "over 100" in err["message"]
     resp = client.post("/predict?proba=true", json={"records": [{"a": 1, "b": 2}]})
@@ -353,13 +353,13 @@ def test_metrics_count_requests_errors_and_latency(client, logged):
     text = client.get("/metrics").get_data(as_text=True)
     samples = parse_metrics(text)
     assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="200"}'] == 3
-    assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="422"}'] == 1
-    assert samples['modeldesk_request_errors_total{endpoint="/predict",code="missing_columns"}'] == 1
+    assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="400"}'] == 1
+    assert samples['modeldesk_request_errors_total{code="missing_columns",endpoint="/predict"}'] == 1
     assert samples['modeldesk_predicted_rows_total{endpoint="/predict"}'] == 6
     assert samples['modeldesk_request_duration_seconds_count{endpoint="/predict"}'] == 4
     assert samples['modeldesk_request_duration_seconds_bucket{endpoint="/predict",le="+Inf"}'] == 4
-    assert samples['modeldesk_prediction_latency_recent_seconds_count'] == 4
-    assert 0 < samples['modeldesk_prediction_latency_recent_seconds{quantile="0.5"}'] < 1
+    assert samples['modeldesk_prediction_latency_seconds_count'] == 4
+    assert 0 < samples['modeldesk_prediction_latency_seconds{quantile="0.5"}'] < 1
     assert samples["modeldesk_prediction_log_dropped_rows_total"] == 0
     info = [k for k in samples if k.startswith("modeldesk_model_info")]
     assert len(info) == 1 and logged.run_id in info[0]
@@ -479,7 +479,7 @@ def test_mixed_type_model_end_to_end(make_app, md, project_path):
     assert body["predictions"] == expected.tolist()
     csv_text = "plan,age,spend,member\nbasic,33,,true\n"
     assert client.post("/predict", data=csv_text, content_type="text/csv").status_code == 200
-    assert client.post("/predict", json={"records": [{**recs[1], "member": None}]}).status_code == 422
+    assert client.post("/predict", json={"records": [{**recs[1], "member": None}]}).status_code == 400
     app.extensions["modeldesk"].close()
     with open_project(project_path) as p:
         df = get_predictions(p, f"runs:/{run.id}/model")

@@ -169,10 +169,10 @@ def test_waitress_level_errors_are_json(logged):
         assert status == 200
         samples = parse_metrics(text.decode())
         assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="413"}'] == 2
-        assert samples['modeldesk_request_errors_total{endpoint="/predict",code="body_too_large"}'] == 2
+        assert samples['modeldesk_request_errors_total{code="body_too_large",endpoint="/predict"}'] == 2
         assert samples['modeldesk_requests_total{endpoint="/predict",method="POST",status="400"}'] == 1
-        assert samples['modeldesk_request_errors_total{endpoint="/predict",code="bad_request"}'] == 1
-        assert samples['modeldesk_request_errors_total{endpoint="other",code="bad_request"}'] == 1   # GARBAGE
+        assert samples['modeldesk_request_errors_total{code="bad_request",endpoint="/predict"}'] == 1
+        assert samples['modeldesk_request_errors_total{code="bad_request",endpoint="other"}'] == 1   # GARBAGE
         assert samples["modeldesk_last_error_timestamp_seconds"] > 0
 
 
@@ -184,7 +184,7 @@ def test_oversize_body_is_counted_in_metrics(logged):
         status, _, raw = http_call(handle.port, "GET", "/metrics")
     samples = parse_metrics(raw.decode())
     assert samples['modeldesk_requests_total{endpoint="/invocations",method="POST",status="413"}'] == 1
-    assert samples['modeldesk_request_errors_total{endpoint="/invocations",code="body_too_large"}'] == 1
+    assert samples['modeldesk_request_errors_total{code="body_too_large",endpoint="/invocations"}'] == 1
     assert samples['modeldesk_request_duration_seconds_count{endpoint="/invocations"}'] == 1
 
 

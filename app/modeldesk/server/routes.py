@@ -27,6 +27,7 @@ from ..core.serving.prediction_failures import FailedRequest
 from ..core.serving.prediction_log import LogEntry
 from ..core.serving.validation import ValidationError, model_input, validate_payload
 from ..core.tracking.signature import to_json
+from .metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from .state import say, serving_state
 
 ENDPOINTS = ("/health", "/ping", "/version", "/metadata", "/predict", "/invocations", "/metrics")
@@ -174,7 +175,7 @@ def prometheus():
                "sha256": served.sha256},
         log_stats=state.log.stats if state.log is not None else None, logging_on=state.log is not None,
         switches=state.holder.switches, reload_errors=state.holder.reload_errors)
-    return Response(text, mimetype="text/plain", content_type="text/plain; version=0.0.4; charset=utf-8")
+    return Response(text, content_type=METRICS_CONTENT_TYPE)   # the classic text format, version 0.0.4
 
 
 @bp.post("/predict")
@@ -217,7 +218,7 @@ def _predict(*, mlflow: bool) -> Response:
             probabilities = _as_list(served.model.predict_proba(X)) if proba else None
         except Exception as exc:   # valid rows the model still refuses: the client's data, not our bug
             raise ValidationError("prediction_failed", f"The model could not predict on these rows: "
-                                  f"{type(exc).__name__}: {str(exc)[:300]}", 422) from None
+                                  f"{type(exc).__name__}: {str(exc)[:300]}", 400) from None
     except ValidationError as exc:
         return _error(exc.code, exc.message + _hint_text(exc.hint), exc.status)
     except ModelDeskError as exc:

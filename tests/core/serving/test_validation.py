@@ -111,7 +111,7 @@ def test_other_types():
 
 
 def test_missing_columns_are_all_named():
-    err = fails({"records": [{"age": 3}]}, "missing_columns", "'income'", "'tier'", status=422)
+    err = fails({"records": [{"age": 3}]}, "missing_columns", "'income'", "'tier'", status=400)
     assert err.column == "income"
 
 
@@ -202,7 +202,7 @@ def test_no_signature_is_a_clear_error():
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=6),
                           st.lists(st.integers(), max_size=2)), min_size=1, max_size=5))
-def test_any_cell_either_passes_or_is_a_named_422(values):
+def test_any_cell_either_passes_or_is_a_named_400(values):
     sig = {"inputs": [{"name": "v", "type": t, "nullable": n}
                       for t, n in [("double", False)]]}
     for kind in ("double", "long", "boolean", "string"):
@@ -211,7 +211,7 @@ def test_any_cell_either_passes_or_is_a_named_422(values):
             try:
                 batch = validate(Table(["v"], len(values), columns={"v": values}), sig)
             except ValidationError as err:
-                assert err.status == 422 and "'v'" in err.message
+                assert err.status == 400 and "'v'" in err.message
             else:
                 assert batch.n_rows == len(values)
 

@@ -58,7 +58,7 @@ def loads_json(body: bytes | str) -> Any:
 class ValidationError(UsageError):
     """A payload the model cannot take. ``code`` is stable; ``status`` is the HTTP status."""
 
-    def __init__(self, code: str, message: str, status: int = 422, *, column: Any = None,
+    def __init__(self, code: str, message: str, status: int = 400, *, column: Any = None,
                  row: int | None = None, hint: Hint | None = None):
         super().__init__(message, hint=hint)
         self.code, self.message, self.status = code, message, status

@@ -74,7 +74,7 @@ def validate(table: Table, signature: dict, *, collect: bool = False) -> Batch:
     fields = signature.get("inputs") or []
     if not fields:
         raise ValidationError("no_signature", "This model was logged without an input example, so its "
-                              "inputs are unknown; log it again with input_example=...", 422)
+                              "inputs are unknown; log it again with input_example=...", 400)
     warnings: list[str] = []
     if table.names is None:
         keys = _positional_keys(table, fields)
@@ -85,7 +85,7 @@ def validate(table: Table, signature: dict, *, collect: bool = False) -> Batch:
         if missing:
             shown = ", ".join(map(repr, missing[:10])) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             raise ValidationError("missing_columns", f"Missing input column(s) {shown}; the model needs "
-                                  f"{len(fields)} columns: {_names_hint(fields)}.", 422, column=missing[0])
+                                  f"{len(fields)} columns: {_names_hint(fields)}.", 400, column=missing[0])
         extra = [n for n in table.names if n not in by_str]
         if extra:
             shown = ", ".join(map(repr, extra[:10])) + (f" and {len(extra) - 10} more" if len(extra) > 10 else "")
@@ -102,7 +102,7 @@ def validate(table: Table, signature: dict, *, collect: bool = False) -> Batch:
             if not collect:
                 row, code, why = problems[0]
                 where = f" (row {row})" if n > 1 else ""
-                raise ValidationError(code, f"Column {f['name']!r}{where}: {why}.", 422, column=f["name"], row=row)
+                raise ValidationError(code, f"Column {f['name']!r}{where}: {why}.", 400, column=f["name"], row=row)
             for row, _code, why in problems:
                 bad.setdefault(row, f"column {f['name']!r}: {why}")
         arrays.append(arr)
@@ -161,7 +161,7 @@ def _positional_keys(table: Table, fields: list) -> list:
     if width != len(fields):
         raise ValidationError("wrong_width", f"Each row has {width} values but the model needs {len(fields)} "
                               f"columns, in this order: {_names_hint(fields)}. Name the columns to send "
-                              "them in any order.", 422)
+                              "them in any order.", 400)
     return list(range(width))
 
 

@@ -76,7 +76,7 @@ class Totals:
                 t.errors_by_code[k] = t.errors_by_code.get(k, 0) + value
             elif name == "modeldesk_predicted_rows_total":
                 t.rows += value
-            elif name == "modeldesk_prediction_latency_recent_seconds":
+            elif name == "modeldesk_prediction_latency_seconds":
                 if labels.get("quantile") == "0.5":
                     t.p50 = value
                 elif labels.get("quantile") == "0.99":
