@@ -107,8 +107,7 @@ def test_the_installed_command_works(wheel_venv, tmp_path):
 
 def _report(modeldesk: list[str], tmp_path: Path) -> None:
     env = clean_env(tmp_path)
-    if not has_command(modeldesk, "report", env, tmp_path):
-        pytest.skip("this build has no `modeldesk report` command yet (issue 12 adds it)")
+    assert has_command(modeldesk, "report", env, tmp_path), "the installed build has no `modeldesk report`"
     project = build_demo(modeldesk, env, tmp_path)
     for name in ("report.html", "report.pdf"):   # the Jinja2 template in resources/, and Qt's PDF writer
         run([*modeldesk, "--project", str(project), "report", "models:/cancer-classifier/1", "-o", name],

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ...core.errors import UsageError
 from ...core.monitoring import monitors as mon
 from ..kit.theme import theme
 
@@ -110,7 +111,7 @@ class MonitorDialog(QDialog):
             return "Give the monitor a name."
         try:
             mon.check_monitor_name(self.name.text())
-        except Exception:
+        except UsageError:
             return "A name holds letters, digits, '.', '_' or '-', starting with a letter or digit."
         if self.name.text().strip() in self.taken:
             return f"A monitor named {self.name.text().strip()} exists already: pick another name, or remove it first."
@@ -120,7 +121,7 @@ class MonitorDialog(QDialog):
             if edit.text().strip():
                 try:
                     mon.parse_period(edit.text())
-                except Exception:
+                except UsageError:
                     return f"{what} is a number and a unit, such as 30m, 1h, 1d or 7d."
         numbers = {}
         for edit, what in ((self.drift_share, "Drift share"), (self.metric_min, "Metric minimum"),
