@@ -14,6 +14,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog, QWidget
 
+from ...core.errors import ModelDeskError
 from ..kit.workers import Jobs
 from .export import check_target, gather, write
 
@@ -69,7 +70,7 @@ class ReportExport(QObject):
         path, page = chosen
         try:
             check_target(path, page)
-        except Exception as exc:
+        except (ModelDeskError, OSError) as exc:   # a format we do not write, a folder that is gone
             self.failed.emit(str(exc))
             return False
         self.last_dir = Path(path).parent
