@@ -155,3 +155,29 @@ def test_log_figure_stores_a_pyqtgraph_plot_as_png(qtbot, md):
     for name in ("loss.png", "item.png"):
         data = artifacts.read_artifact(md.get_project(), run.id, name)
         assert data.startswith(b"\x89PNG\r\n\x1a\n") and len(data) > 1000
+
+
+def test_a_change_made_while_a_search_reads_is_shown_when_it_ends(qtbot, gui, view, sample, monkeypatch):
+    """A restore (or delete) that commits while the table is still reading an older search — e.g.
+    Show deleted was just toggled — must not leave the older rows on screen."""
+    from dataclasses import replace
+
+    from modeldesk.gui.experiments import runs_model
+
+    path, ids = sample
+    project = gui.open_in_view(qtbot, view, path)
+    real, gate, read = runs_model._resolve_job, threading.Event(), threading.Event()
+
+    def read_then_wait(*args):
+        result = real(*args)          # reads before the change below...
+        read.set()
+        gate.wait(10)                 # ...and answers after it
+        return result
+
+    monkeypatch.setattr(runs_model, "_resolve_job", read_then_wait)
+    view.model.set_query(replace(view.model._query))
+    assert read.wait(10) and view.model.loading
+    core_lifecycle.delete_runs(project, [ids["churn"][0]])
+    view.model.refresh()              # what the delete's success handler does
+    gate.set()
+    qtbot.waitUntil(lambda: view.model.rowCount() == 29 and view.model.loaded, timeout=10000)

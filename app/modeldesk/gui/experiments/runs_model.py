@@ -97,6 +97,7 @@ class RunsModel(QAbstractTableModel):
         self._epoch = 0
         self._loading = False
         self._refreshing = False
+        self._refresh_after_load = False   # refresh() came while a search was reading
         self._resolve_task: Task | None = None
         self._dispatcher = QTimer(self, singleShot=True, interval=0)
         self._dispatcher.timeout.connect(self._dispatch)
@@ -131,6 +132,7 @@ class RunsModel(QAbstractTableModel):
     def set_project(self, project, query: RunQuery | None = None) -> None:
         """Show ``project`` (None: nothing); searches ``query`` when given."""
         self._cancel()
+        self._refresh_after_load = False
         self._project = project
         self.beginResetModel()
         self._rids, self._epoch = [], self._epoch + 1
@@ -164,6 +166,8 @@ class RunsModel(QAbstractTableModel):
         not move are updated without a reset."""
         if self._project is not None and not self._loading:
             self._resolve(refresh=True)
+        elif self._loading:   # a search is reading: it may have read before this change, so search again after
+            self._refresh_after_load = True
 
     # -- sorting (in the query) ------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.AscendingOrder) -> None:
@@ -355,6 +359,9 @@ class RunsModel(QAbstractTableModel):
             self.endResetModel()
         self._set_loading(False)
         self.resolved.emit(len(self._rids))
+        if self._refresh_after_load:
+            self._refresh_after_load = False
+            self.refresh()
 
     def _want(self, page: int) -> None:
         if page in self._pending:
