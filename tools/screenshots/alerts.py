@@ -21,18 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from qt_wait import pump
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def pump(app, seconds: float, until=None, what: str = "") -> None:
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        app.processEvents()
-        if until is not None and until():
-            return
-        time.sleep(0.02)
-    if until is not None:
-        raise SystemExit(f"gave up waiting for {what}")
 
 
 def main() -> None:
