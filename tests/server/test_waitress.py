@@ -100,6 +100,8 @@ def test_requests_logging_and_clean_stop(logged, project_path):
     assert status == 200 and health["status"] == "ok"
     status, body = client.call("POST", "/invocations", {"dataframe_records": _records(logged.X, 3)})
     assert status == 200 and body == {"predictions": logged.model.predict(logged.X.iloc[:3]).tolist()}
+    status, body = client.call("POST", "/predict", {"records": _records(logged.X, 300)})   # on the batch thread
+    assert status == 200 and body["predictions"] == logged.model.predict(logged.X.iloc[:300]).tolist()
     client.close()
     assert not errors and len(answered) == 100
     handle.stop()
@@ -111,7 +113,7 @@ def test_requests_logging_and_clean_stop(logged, project_path):
         df = get_predictions(p, logged.uri)
         events = [r[0] for r in p.read("SELECT event FROM serving_events ORDER BY id")]
         audit = [r[0] for r in p.read("SELECT action FROM audit_log WHERE action LIKE 'serving.%' ORDER BY seq")]
-    assert len(df) == 103 and set(answered) <= set(df["request_id"])
+    assert len(df) == 403 and set(answered) <= set(df["request_id"])
     assert events == ["start", "stop"] and audit == ["serving.start", "serving.stop"]
 
 

@@ -48,6 +48,16 @@ def _records(frame) -> list[dict]:
     return json.loads(frame.to_json(orient="records"))
 
 
+def _npy(array) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array)
+    return buf.getvalue()
+
+
 def _split(frame) -> dict:
     split = json.loads(frame.to_json(orient="split"))
     split.pop("index")
@@ -64,6 +74,8 @@ CASES = {
     "/predict records": ("POST", "/predict", lambda r: {"records": _records(r)}, None),
     "/predict columns+data": ("POST", "/predict", lambda r: _split(r), None),
     "/predict text/csv": ("POST", "/predict", lambda r: r.to_csv(index=False).encode(), "text/csv"),
+    "/predict .npy records": ("POST", "/predict", lambda r: _npy(r.to_records(index=False)), "application/x-npy"),
+    "/predict .npy 2-D": ("POST", "/predict", lambda r: _npy(r.to_numpy()), "application/x-npy"),
     "/predict?proba=true": ("POST", "/predict?proba=true", lambda r: {"records": _records(r)}, None),
     "/invocations dataframe_split": ("POST", "/invocations", lambda r: {"dataframe_split": _split(r)}, None),
     "/invocations dataframe_records": ("POST", "/invocations", lambda r: {"dataframe_records": _records(r)}, None),

@@ -213,9 +213,12 @@ def _predict(*, mlflow: bool) -> Response:
         batch = validate_payload(body, request.content_type, served.signature, mlflow=mlflow,
                                  max_rows=state.max_rows)
         X = model_input(served.signature, batch.frame)
+        def run():
+            predicted = _as_list(served.model.predict(X))
+            return predicted, (_as_list(served.model.predict_proba(X)) if proba else None)
+
         try:
-            predictions = _as_list(served.model.predict(X))
-            probabilities = _as_list(served.model.predict_proba(X)) if proba else None
+            predictions, probabilities = state.predictor.call(served.model, batch.n_rows, run)
         except Exception as exc:   # valid rows the model still refuses: the client's data, not our bug
             raise ValidationError("prediction_failed", f"The model could not predict on these rows: "
                                   f"{type(exc).__name__}: {str(exc)[:300]}", 400) from None

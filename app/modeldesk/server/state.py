@@ -15,6 +15,7 @@ from ..core.serving.prediction_log import PredictionLog
 from ..core.serving.served_model import ModelHolder, ServedModel, full_uri, load_served, record_event
 from ..core.storage.project import open_project
 from .metrics import Metrics
+from .predictor import Predictor
 
 EXTENSION = "modeldesk"
 
@@ -44,6 +45,7 @@ class ServingState:
                                   on_switch=self._switched, on_error=self._reload_failed,
                                   on_refused=self._reload_refused)
         self.log = PredictionLog(self.project) if log_predictions else None
+        self.predictor = Predictor()
         self._closed = False
         self._stop_retention = threading.Event()
         self._retention = threading.Thread(target=self._retention_loop, name="modeldesk-retention", daemon=True)
@@ -96,6 +98,7 @@ class ServingState:
         if self._retention.is_alive():
             self._retention.join(timeout=30)
         self.holder.stop()
+        self.predictor.close()
         if self.log is not None:
             self.log.stop()
         self.project.close()

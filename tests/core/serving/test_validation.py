@@ -81,6 +81,20 @@ def test_integer_rules():
     fails({"records": [{**ROW, "age": 1e30}]}, "wrong_type", "integer range")
 
 
+def test_big_integers_stay_exact():
+    """Integers beyond 2**53 round as floats: a long column keeps them exact, in every format."""
+    for value in (2 ** 63 - 1, -2 ** 63, 2 ** 60 + 1, -(2 ** 53) - 1):
+        assert check({"records": [{**ROW, "age": value}]}).frame["age"].tolist() == [value]
+        assert check({"records": [{**ROW, "age": value}, {**ROW, "age": 3}]}).frame["age"].tolist() == [value, 3]
+        assert check({"records": [{**ROW, "age": str(value)}]}).frame["age"].tolist() == [value]
+    sig = {"inputs": [{"name": "n", "type": "long", "nullable": False}, {"name": "x", "type": "double"}]}
+    frame = check({"columns": ["n", "x"], "data": [[2 ** 60 + 1, 0.5], [7, 1.5]]}, sig=sig).frame   # fast path
+    assert frame["n"].tolist() == [2 ** 60 + 1, 7] and frame["n"].dtype == np.int64
+    assert check(b"n,x\n9223372036854775807,1\n", ctype="text/csv", sig=sig).frame["n"].tolist() == [2 ** 63 - 1]
+    fails({"records": [{**ROW, "age": 2 ** 63}]}, "wrong_type", "integer range")
+    fails({"records": [{**ROW, "age": -2 ** 63 - 1}]}, "wrong_type", "integer range")
+
+
 def test_number_rules():
     fails({"records": [{**ROW, "income": "lots"}]}, "wrong_type", "'income'", "'lots' is not a number")
     fails({"records": [{**ROW, "income": True}]}, "wrong_type", "'income'", "boolean")

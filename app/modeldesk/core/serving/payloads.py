@@ -70,11 +70,12 @@ class Table:
     """Rows as parsed from a payload, before checking: named or positional columns."""
 
     def __init__(self, names: list | None, n_rows: int, columns=None, records=None, rows=None,
-                 text: bool = False):
+                 text: bool = False, arrays: bool = False):
         self.names = names            # None: positional (values in signature order)
         self.n_rows = n_rows
         self.text = text              # CSV cells: null spellings mean "missing" in every column
-        self._columns = columns       # {name: list}
+        self.arrays = arrays          # `columns` holds numpy arrays (a .npy body), not lists
+        self._columns = columns       # {name: list}, or {name or position: ndarray}
         self._records = records       # [dict]
         self._rows = rows             # [list] (positional, or named with `names`)
         self._pos = {n: i for i, n in enumerate(names)} if (rows is not None and names) else None
@@ -84,9 +85,23 @@ class Table:
         if self._records is not None:
             return [r.get(key, _MISSING) for r in self._records]
         if self._columns is not None:
-            return self._columns[key]
+            values = self._columns[key]
+            return values.tolist() if self.arrays else values
         i = key if self._pos is None else self._pos[key]
         return [r[i] for r in self._rows]
+
+    @property
+    def width(self) -> int:
+        """How many columns: the names, or the values in a positional row."""
+        if self.names is not None:
+            return len(self.names)
+        if self._columns is not None:
+            return len(self._columns)
+        return len(self._rows[0]) if self._rows else 0
+
+    def array(self, key):
+        """Column ``key`` as the numpy array it arrived as (a .npy body), else None."""
+        return self._columns[key] if self.arrays else None
 
     def matrix(self, keys: list) -> list | None:
         """Row lists in ``keys`` order, or None where a key is absent from a record."""
@@ -97,7 +112,7 @@ class Table:
                 get = operator.itemgetter(*keys)
                 return [list(get(r)) for r in self._records]
             if self._columns is not None:
-                return [list(row) for row in zip(*(self._columns[k] for k in keys))]
+                return [list(row) for row in zip(*(self.column(k) for k in keys))]
             idx = keys if self._pos is None else [self._pos[k] for k in keys]
             if idx == list(range(len(idx))) and set(map(len, self._rows)) <= {len(idx)}:
                 return self._rows
@@ -244,12 +259,14 @@ def _kind(value: Any) -> str:
 
 # -- payloads --------------------------------------------------------------------------
 def media_type(content_type: str | None) -> str | None:
-    """``"json"``, ``"csv"`` or None for a Content-Type header."""
+    """``"json"``, ``"csv"``, ``"npy"`` or None for a Content-Type header."""
     mime = (content_type or "").split(";", 1)[0].strip().lower()
     if mime == "application/json" or (mime.startswith("application/") and mime.endswith("+json")):
         return "json"
     if mime in ("text/csv", "application/csv"):
         return "csv"
+    if mime == "application/x-npy":
+        return "npy"
     return None
 
 
@@ -266,10 +283,14 @@ def parse_payload(body: bytes, content_type: str | None, *, mlflow: bool = False
     if kind is None:
         shown = (content_type or "none").split(";", 1)[0][:80]
         raise ValidationError("unsupported_media_type", f"Content-Type {shown!r} is not accepted; send "
-                              "'Content-Type: application/json' or 'Content-Type: text/csv'.", 415)
+                              "'Content-Type: application/json', 'text/csv' or 'application/x-npy'.", 415)
     if kind == "csv":
         table = parse_csv(body, max_rows=max_rows)
         return table, []
+    if kind == "npy":
+        from .npy_payload import parse_npy
+
+        return parse_npy(body, max_rows=max_rows), []
     try:
         obj = loads_json(body)
     except (ValueError, RecursionError) as exc:

@@ -146,10 +146,12 @@ def signature_with_training_nulls(project: Project, logged: LoggedModel) -> dict
 
 
 def _verify(uri: str, logged: LoggedModel, model, example) -> None:
+    from .model_threads import one_thread
     from .validation import model_input
 
     try:
-        model.predict(model_input(logged.signature, example))
+        with one_thread():   # on the loading thread: no OpenMP team there (core/serving/model_threads.py)
+            model.predict(model_input(logged.signature, example))
     except Exception as exc:
         raise RefusedError(f"{uri} (sha256 {logged.sha256[:12]}) fails on its own input example: "
                            f"{type(exc).__name__}: {exc}. It was not served.") from None

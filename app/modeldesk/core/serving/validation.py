@@ -18,7 +18,7 @@ chunk), so a row is accepted or refused the same way everywhere. The rules
   ``string``: any string (numbers are turned into their text).
 
 Formats: ``{"records": [...]}``, ``{"columns": [...], "data": [[...]]}``,
-CSV text, and MLflow's ``dataframe_split``, ``dataframe_records``,
+CSV text, NumPy ``.npy`` (core/serving/npy_payload.py), and MLflow's ``dataframe_split``, ``dataframe_records``,
 ``instances`` and ``inputs``. Problems raise :class:`ValidationError` with a
 code, a message naming the column/row, and the HTTP status that fits.
 No Flask here: the server maps the error to a response.
@@ -128,6 +128,8 @@ def _numeric_frame(table: Table, keys: list, fields: list) -> pd.DataFrame | Non
     kinds = [f.get("type") for f in fields]
     if table.text or not set(kinds) <= {"double", "long"}:
         return None
+    if table.arrays:
+        return _numeric_frame_from_arrays(table, keys, fields)
     matrix = _all_finite_numbers(table, keys)
     if matrix is None:
         return None
@@ -136,10 +138,34 @@ def _numeric_frame(table: Table, keys: list, fields: list) -> pd.DataFrame | Non
         return pd.DataFrame(matrix, columns=names)
     longs = [j for j, kind in enumerate(kinds) if kind == "long"]
     sub = matrix[:, longs]
-    if not ((np.floor(sub) == sub).all() and (np.abs(sub) < 2.0 ** 63).all()):
-        return None
+    if not ((np.floor(sub) == sub).all() and (np.abs(sub) < 2.0 ** 53).all()):
+        return None   # beyond 2**53 the float matrix has rounded an integer: the per-column path keeps it exact
     return _frame(fields, [matrix[:, j].astype(np.int64) if kind == "long" else matrix[:, j].copy()
                            for j, kind in enumerate(kinds)])
+
+
+def _numeric_frame_from_arrays(table: Table, keys: list, fields: list) -> pd.DataFrame | None:
+    """``_numeric_frame`` for a .npy body: its numeric columns checked and converted by numpy."""
+    out = []
+    for f, key in zip(fields, keys):
+        a = table.array(key)
+        if a.dtype.kind not in "fiu":
+            return None   # booleans, text, datetimes: the per-column path decides and words it
+        if f.get("type") != "long":
+            col = a.astype(np.float64)
+            if not np.isfinite(col).all():
+                return None
+        elif a.dtype.kind == "f":
+            with np.errstate(invalid="ignore", over="ignore"):
+                if not (np.isfinite(a).all() and (np.floor(a) == a).all() and (np.abs(a) < 2.0 ** 63).all()):
+                    return None
+            col = a.astype(np.int64)
+        elif a.dtype.kind == "u" and a.dtype.itemsize == 8 and (a > np.iinfo(np.int64).max).any():
+            return None
+        else:
+            col = a.astype(np.int64)
+        out.append(col)
+    return _frame(fields, out)
 
 
 def _all_finite_numbers(table: Table, keys: list) -> np.ndarray | None:
@@ -157,7 +183,7 @@ def _all_finite_numbers(table: Table, keys: list) -> np.ndarray | None:
 
 
 def _positional_keys(table: Table, fields: list) -> list:
-    width = len(table._rows[0]) if table._rows else 0
+    width = table.width
     if width != len(fields):
         raise ValidationError("wrong_width", f"Each row has {width} values but the model needs {len(fields)} "
                               f"columns, in this order: {_names_hint(fields)}. Name the columns to send "
@@ -257,12 +283,34 @@ def _numeric(f: dict, values: list, nullable: bool, integer: bool) -> tuple[np.n
         for i in np.flatnonzero(~whole):
             problems.append((int(i), "wrong_type", f"{_show(values[i])} is not a whole number; "
                              "this column takes integers"))
+        exact = _exact_integers(values, arr)
         big = ~nan & (np.abs(arr) >= 2.0 ** 63)
         for i in np.flatnonzero(big):
-            problems.append((int(i), "wrong_type", f"{_show(values[i])} is out of the integer range"))
+            if i not in exact or not -2 ** 63 <= exact[i] < 2 ** 63:
+                problems.append((int(i), "wrong_type", f"{_show(values[i])} is out of the integer range"))
+        if exact and not nan.any() and not problems:   # beyond 2**53 a float rounds: keep the integers exact
+            ints = np.where(np.abs(arr) < 2.0 ** 63, arr, 0.0).astype(np.int64)   # 2**63-1 is 2.0**63 as a float
+            for i, v in exact.items():
+                ints[i] = v
+            arr = ints
     if problems:
         problems.sort(key=lambda p: p[0])
     return arr, problems
+
+
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+def _exact_integers(values: list, arr: np.ndarray) -> dict[int, int]:
+    """{position: int} for integers sent beyond 2**53, as numbers or as integer text, which a float rounds."""
+    out = {}
+    for i in np.flatnonzero(np.abs(arr) >= 2.0 ** 53):   # NaN compares False
+        v = values[i]
+        if type(v) is int:
+            out[int(i)] = v
+        elif isinstance(v, str) and _INTEGER.fullmatch(v.strip()):
+            out[int(i)] = int(v.strip())
+    return out
 
 
 def _to_float(v: Any) -> float:
