@@ -35,7 +35,7 @@ import struct
 import numpy as np
 import numpy.lib.format as npy_format
 
-from .payloads import Table, ValidationError, _check_rows
+from .tables import Table, ValidationError, _check_rows
 
 NPY_MEDIA_TYPE = "application/x-npy"
 _MAX_HEADER = 64 * 1024   # numpy's own default is 10,000 bytes; a 2,000-column record header is ~60 KB
