@@ -297,6 +297,10 @@ def main() -> None:
         report("1,000-row request, gradient boosting, .npy (log on)",
                big_request(server.port, npy_body, 20, NPY) * 1e3, floor_boosted * 1e3, "ms", "<= 3x floor")
         server.stop()
+        server = Server(project, boosted_uri, "--no-log")
+        report("1,000-row request, gradient boosting, .npy (log off)",
+               big_request(server.port, npy_body, 20, NPY) * 1e3, floor_boosted * 1e3, "ms", "<= 3x floor")
+        server.stop()
         cost = (rps_off - rps_on) / rps_off * 100
         report("logging on: throughput vs logging off", rps_on, rps_off, "req/s", "cost < 10 %", lower_is_better=False)
         report("time from `modeldesk serve` to /health ok", statistics.median(ready), 2.0, "s",
