@@ -277,7 +277,9 @@ def _import_run(project, client, uri, exp, run, histories: dict, local_run, know
                              f"flavor {', '.join(model.flavors) or 'unknown'} is not scikit-learn; "
                              f"its files are kept as artifacts under {name}/")
                 continue
-            store_sklearn_model(w, rid, name, model, now)
+            said: list[str] = []
+            store_sklearn_model(w, rid, name, model, now, said)
+            summary.notes += [f"Model {name!r} of run {mid[:8]}: {note}." for note in said]
             kept.append(name)
             for key in {f"{mid}/{name}", model_id}:
                 if key:

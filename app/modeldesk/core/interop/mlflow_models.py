@@ -36,6 +36,7 @@ class ModelDir:
     estimator: Any = None          # set for the sklearn flavor
     example: Any = None            # MLflow's input example (DataFrame or array), when logged
     placeholder: Any = None        # one row built from MLflow's signature, when there is no example
+    example_problem: str | None = None   # why a logged input example was not used, for the summary
 
 
 def is_model_dir(path: Path) -> bool:
@@ -54,19 +55,22 @@ def read_model_dir(path: Path) -> ModelDir:
     import mlflow.sklearn
 
     estimator = mlflow.sklearn.load_model(str(path))
-    example = None
+    example, problem = None, None
     try:
         example = meta.load_input_example(str(path))
-    except Exception:   # an unreadable example is not worth failing the model for
-        example = None
+    except Exception as exc:   # MLflow's own reader failed (any error it raises): not worth failing the model for
+        problem = f"its input example could not be read ({type(exc).__name__}: {str(exc)[:200]})"
     if isinstance(example, dict):
         import pandas as pd
 
-        example = pd.DataFrame(example)
+        try:
+            example = pd.DataFrame(example)
+        except (ValueError, TypeError) as exc:
+            example, problem = None, f"its input example is not a table ({exc})"
     placeholder = None
     if example is None and meta.signature is not None:
         placeholder = _placeholder(meta.signature.inputs)
-    return ModelDir(flavors, estimator, example, placeholder)
+    return ModelDir(flavors, estimator, example, placeholder, problem)
 
 
 def _placeholder(schema):
@@ -86,8 +90,13 @@ def _placeholder(schema):
     return pd.DataFrame([row])
 
 
-def store_sklearn_model(w, rid: int, name: str, model: ModelDir, created_at: float) -> str:
-    """Write ``model`` as the logged model ``name`` of run ``rid`` (inside ``w``'s transaction); its sha256."""
+def store_sklearn_model(w, rid: int, name: str, model: ModelDir, created_at: float,
+                        notes: list[str] | None = None) -> str:
+    """Write ``model`` as the logged model ``name`` of run ``rid`` (inside ``w``'s transaction); its sha256.
+
+    What was not kept as MLflow had it (an unreadable input example, one that
+    does not fit the signature) is appended to ``notes`` in words.
+    """
     import joblib
 
     from ..tracking.datasets import encode_frame, to_frame
@@ -98,12 +107,21 @@ def store_sklearn_model(w, rid: int, name: str, model: ModelDir, created_at: flo
     signature["model_class"] = f"{type(model.estimator).__module__}.{type(model.estimator).__qualname__}"
     signature["imported_from"] = "mlflow input example" if model.example is not None else (
         "mlflow signature" if model.placeholder is not None else "mlflow (no signature or example)")
+    said = notes if notes is not None else []
+    if model.example_problem:
+        source = "MLflow's signature" if model.placeholder is not None else "nothing (no signature either)"
+        said.append(f"{model.example_problem}; its signature was taken from {source}")
+    if signature.get("predict_error"):
+        said.append(f"it failed on its input example ({signature['predict_error'][:200]}); it is imported, but "
+                    "serving it will be refused until a version is logged with an example it can predict on")
     example_sha = None
     if model.example is not None:
         try:
             frame = example_frame(signature, model.example)
-        except Exception:
+        except (UsageError, ValueError, TypeError, KeyError) as exc:
             frame = to_frame(model.example)
+            said.append(f"its input example does not fit the signature inferred from it ({exc}); "
+                        "it is kept as MLflow stored it")
         example_sha = put_blob(w, encode_frame(frame))
     buf = io.BytesIO()
     joblib.dump(model.estimator, buf)
