@@ -122,3 +122,55 @@ def test_deep_nesting(fuzz_client, depth):
     _check(client.post("/predict", data=body, headers={"Content-Type": "application/json"}))
     _check(client.post("/invocations", data='{"instances": ' + body + "}",
                        headers={"Content-Type": "application/json"}))
+
+
+NPY_DTYPES = st.sampled_from(["<f8", ">f8", "<f4", "<f2", "<i8", "<i2", "<u8", "|u1", "|b1", "<U6", "|S4", "<c16",
+                              "<M8[s]", "<m8[s]", "|V8", "<f16"])
+
+
+def _npy_bytes(array) -> bytes:
+    import io
+
+    import numpy as np
+
+    buf = io.BytesIO()
+    np.save(buf, array, allow_pickle=False)
+    return buf.getvalue()
+
+
+@FUZZ
+@given(endpoint=ENDPOINTS, data=st.data())
+def test_npy_bodies(fuzz_client, endpoint, data):
+    """Arrays of every dtype and shape, structured or not, then cut, padded or with bytes flipped."""
+    import numpy as np
+
+    client, columns = fuzz_client
+    rows = data.draw(st.integers(0, 60))
+    mode = data.draw(st.sampled_from(["valid", "structured", "plain"]))
+    if mode == "valid":   # the right columns as doubles (a 200 unless a mutation below breaks it)
+        values = data.draw(st.lists(st.floats(-1e3, 1e3), min_size=30, max_size=30))
+        dtype = [(c, "<f8") for c in columns]
+        shape = (rows,)
+    elif mode == "structured":   # some real column names, some not, random types
+        names = data.draw(st.lists(st.sampled_from(columns + ["x", "y"]), min_size=1, max_size=32, unique=True))
+        dtype = [(n, data.draw(NPY_DTYPES)) for n in names]
+        shape = (rows,) if data.draw(st.integers(0, 5)) else (rows, 2)
+    else:
+        dtype = data.draw(NPY_DTYPES)
+        shape = data.draw(st.sampled_from([(rows, 30), (rows, 29), (rows,), (rows, 30, 2), ()]))
+    count = int(np.prod(shape))
+    seed = data.draw(st.integers(0, 2**32 - 1))
+    raw = np.random.default_rng(seed).integers(0, 256, size=np.dtype(dtype).itemsize * count, dtype=np.uint8)
+    array = np.frombuffer(raw.tobytes(), dtype=dtype, count=count).reshape(shape)   # any bit pattern: NaN, NaT...
+    if mode == "valid":
+        array = np.array([tuple(values)] * rows, dtype=dtype)
+    body = bytearray(_npy_bytes(array))
+    mutation = data.draw(st.sampled_from(["none", "cut", "pad", "flip"]))
+    if mutation == "cut" and len(body) > 1:
+        del body[data.draw(st.integers(1, len(body) - 1)):]
+    elif mutation == "pad":
+        body += b"\0" * data.draw(st.integers(1, 16))
+    elif mutation == "flip":
+        at = data.draw(st.integers(0, len(body) - 1))
+        body[at] ^= 1 << data.draw(st.integers(0, 7))
+    _check(client.post(endpoint, data=bytes(body), headers={"Content-Type": "application/x-npy"}))

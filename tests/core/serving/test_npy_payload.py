@@ -177,6 +177,14 @@ def test_shapes_and_types_no_column_takes_are_named():
     refused(npy(np.zeros((2, 3), dtype=complex)), "bad_format", "complex")
     refused(npy(np.array([[b"x", b"y", b"z"]])), "bad_format", "bytes", "'U'")
     refused(npy(np.zeros(2, dtype=[("a", "<m8[s]"), ("b", "<i8"), ("c", "<f8")])), "bad_format", "time spans")
+    refused(npy(np.zeros(2, dtype=[("a", "<M8"), ("b", "<i8"), ("c", "<f8")])), "bad_format", "without a unit")
+    refused(npy(np.zeros(2, dtype=[("a", [("x", "<f8")]), ("b", "<i8"), ("c", "<f8")])), "bad_format",
+            "nested fields")
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<U0", "fortran_order": False, "shape": (2, 3)})
+    refused(header.getvalue(), "bad_format", "size zero")
+    wide = validate_payload(npy(np.ones((2, 3), dtype=np.longdouble)), NPY_MEDIA_TYPE, NUMERIC_SIG).frame
+    assert wide["a"].dtype == np.float64 and wide["b"].tolist() == [1, 1]   # long double read as a double
 
 
 def test_rows_and_columns_are_checked_like_any_body():

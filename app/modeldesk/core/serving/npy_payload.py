@@ -65,7 +65,8 @@ def _header(body: bytes) -> tuple[tuple, bool, np.dtype, int]:
                        "not read; write it with numpy.save.")
     except ValidationError:
         raise
-    except (ValueError, SyntaxError, TypeError, EOFError, RecursionError, MemoryError) as exc:
+    except Exception as exc:   # numpy's header reader on hostile bytes raises ValueError, SyntaxError,
+        # tokenize.TokenError, RecursionError...: whichever it is, the client sent a header it cannot read
         raise _bad(f"The .npy header cannot be read: {str(exc)[:200]}") from None
     return shape, fortran, dtype, fp.tell()
 
@@ -99,6 +100,8 @@ def parse_npy(body: bytes, *, max_rows: int) -> Table:
         raise _bad("The .npy body holds Python objects, which would have to be unpickled; this server "
                    "never unpickles a request. Send numbers, booleans and NumPy text: "
                    "df.to_records(index=False, column_dtypes={'city': 'U64'}) for a text column 'city'.")
+    if dtype.itemsize == 0:
+        raise _bad(f"The .npy body's type {dtype.str} holds values of size zero; send numbers, booleans or text.")
     count = math.prod(shape)
     expected = count * dtype.itemsize
     if len(body) - offset != expected:
@@ -137,14 +140,16 @@ def _records(arr: np.ndarray, max_rows: int) -> Table:
 def _column(values: np.ndarray, what: str) -> np.ndarray:
     """One column in a form the checks read: numbers, booleans, str; datetimes as ISO 8601 text."""
     kind = values.dtype.kind
-    if kind in "fiub":
+    if kind == "f" and values.dtype.itemsize > 8:   # long double: as a double (beyond one: inf, refused later)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return values.astype(np.float64)
+    if kind in "fiubU":
         return values
-    if kind == "U":
-        return values
-    if kind == "M":   # datetime64: ISO text, NaT as a missing value
+    if kind == "M" and np.datetime_data(values.dtype)[0] != "generic":   # ISO text, NaT a missing value
         text = np.datetime_as_string(values).astype(object)
         text[np.isnat(values)] = None
         return text
     name = {"S": "bytes (send text as str, numpy dtype 'U')", "c": "complex numbers", "m": "time spans",
-            "V": "raw bytes"}.get(kind, f"values of type {values.dtype}")
+            "M": "datetimes without a unit (use e.g. datetime64[s])",
+            "V": "nested fields" if values.dtype.names else "raw bytes"}.get(kind, f"values of type {values.dtype}")
     raise _bad(f"The .npy body's {what} holds {name}, which no model column takes.")
