@@ -81,3 +81,9 @@ def test_close_stops_the_batch_thread():
     assert any(t.name.startswith("modeldesk-batch-predict") for t in threading.enumerate())
     p.close()
     assert not any(t.name.startswith("modeldesk-batch-predict") for t in threading.enumerate())
+
+
+def test_a_big_request_after_close_still_gets_its_answer():
+    p = Predictor(batch_rows=1)
+    p.close()
+    assert p.call(object(), 5, lambda: threading.current_thread().name) == threading.current_thread().name

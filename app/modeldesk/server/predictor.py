@@ -30,10 +30,15 @@ class Predictor:
 
     def call(self, model, n_rows: int, fn: Callable[[], T]) -> T:
         """``fn()``, which calls ``model``, for a request of ``n_rows`` rows; its exceptions pass through."""
-        if n_rows < self.batch_rows:
-            hold_to_one_thread(model)
-            return fn()
-        return self._batch.submit(fn).result()
+        if n_rows >= self.batch_rows:
+            try:
+                future = self._batch.submit(fn)
+            except RuntimeError:   # closed: a request that outlived the server's stop runs here instead
+                pass
+            else:
+                return future.result()
+        hold_to_one_thread(model)
+        return fn()
 
     def close(self) -> None:
         self._batch.shutdown(wait=True)
