@@ -331,15 +331,15 @@ def performance(project: Project, uri: str, every="1d", since=None, until=None, 
     from .cbpe import estimate
 
     every = win.parse_every(every)
-    start, end = win._period(since, until)
+    start, end = win.period_bounds(since, until)
     t = target(project, uri)
     served = served_ids(project, t.logged)
-    windows = (win._time_windows if every.seconds else win._count_windows)(project, served, every, start, end)
+    windows = (win.time_windows if every.seconds else win.count_windows)(project, served, every, start, end)
     n = len(t.classes) if t.classifier else 0
     positive = t.classes.index(t.positive) if t.classifier and t.positive is not None else None
     calib, calibrated_yet = None, False
     records, done = [], 0
-    for group in win._runs(windows, chunk_rows):
+    for group in win.window_groups(windows, chunk_rows):
         if should_stop is not None and should_stop():
             return None
         lo, hi, counted = win.group_bounds(group, every)

@@ -27,7 +27,7 @@ def prediction_drift(project: Project, uri: str, since=None, until=None, *, opti
     from .drift import compare
     from .performance import read_outputs, reference_predictions, served_ids, target
 
-    start, end = win._period(since, until)
+    start, end = win.period_bounds(since, until)
     t = target(project, uri)
     if t.monitored is None:
         from .reference import monitored
@@ -36,7 +36,7 @@ def prediction_drift(project: Project, uri: str, since=None, until=None, *, opti
     model, X, _ = reference_predictions(project, t)
     out = read_outputs(project, served_ids(project, t.logged), start, end)
     if not out.predictions:
-        raise UsageError(f"No predictions of {t.uri} were logged {win._describe_period(start, end)}: "
+        raise UsageError(f"No predictions of {t.uri} were logged {win.describe_period(start, end)}: "
                          "there is nothing to compare.")
     reference = pd.DataFrame({"prediction": np.asarray(model.predict(X)).reshape(len(X), -1)[:, 0]})
     current = pd.DataFrame({"prediction": out.predictions})

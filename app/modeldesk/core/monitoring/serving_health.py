@@ -44,7 +44,7 @@ def serving_health(project: Project, uri: str, every="1d", since=None, until=Non
     every = win.parse_every(every)
     if not every.seconds:
         raise UsageError(f"Serving health needs a time window such as 1h or 1d, not every {every.text} predictions.")
-    start, end = win._period(since, until)
+    start, end = win.period_bounds(since, until)
     logged = resolve_model(project, full_uri(uri))
     served = [r[0] for r in project.read("SELECT id FROM served_versions WHERE run_id = ? AND artifact = ?",
                                          (logged.run_id, logged.name))]

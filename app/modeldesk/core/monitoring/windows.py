@@ -70,7 +70,8 @@ def parse_every(every) -> Every:
     return Every(f"{n}{unit}", seconds=n * _UNIT_SECONDS[unit])
 
 
-def _period(since, until) -> tuple[float | None, float | None]:
+def period_bounds(since, until) -> tuple[float | None, float | None]:
+    """``[since, until)`` as epoch seconds (None: open); since not before until is a UsageError."""
     from ..serving.prediction_log import to_epoch
 
     start, end = to_epoch(since, "since"), to_epoch(until, "until")
@@ -87,7 +88,8 @@ def _options(project: Project, options) -> dict:
     return merged
 
 
-def _describe_period(start, end) -> str:
+def describe_period(start, end) -> str:
+    """The period in words for messages: "since <time> before <time>", or "yet" when open."""
     from ..text import fmt_time
 
     if start is None and end is None:
@@ -110,7 +112,7 @@ def drift_for(project: Project, uri: str, since=None, until=None, *, current=Non
     from ..serving.prediction_log import get_predictions
     from .drift import compare
 
-    start, end = _period(since, until)
+    start, end = period_bounds(since, until)
     options = _options(project, options)
     m = ref_mod.monitored(project, uri)
     reference = ref_mod.reference_frame(project, m)
@@ -118,7 +120,7 @@ def drift_for(project: Project, uri: str, since=None, until=None, *, current=Non
     if current is None:
         frame = get_predictions(project, m.log_uri, since=start, until=end, outputs=False)
         if len(frame) == 0:
-            raise UsageError(f"No predictions of {m.uri} were logged {_describe_period(start, end)}: "
+            raise UsageError(f"No predictions of {m.uri} were logged {describe_period(start, end)}: "
                              "there is nothing to compare.")
         current = ref_mod.current_from_log(frame, columns)
     elif isinstance(current, str) or hasattr(current, "__fspath__"):
@@ -133,7 +135,7 @@ def drift_for(project: Project, uri: str, since=None, until=None, *, current=Non
 
 # -- windows ---------------------------------------------------------------------------------------------
 @dataclass
-class _Window:
+class Window:
     start: float        # Unix seconds
     end: float          # exclusive for time windows; the last prediction's time for count windows
     rows: int
@@ -141,7 +143,7 @@ class _Window:
     stored: dict | None = None
 
 
-def _time_windows(project: Project, served: list[int], every: Every, start, end) -> list[_Window]:
+def time_windows(project: Project, served: list[int], every: Every, start, end) -> list[Window]:
     """Non-empty time windows from per-bucket counts (one aggregate query, no decoding)."""
     where, args = served_where(served, start, end)
     sql = (f"SELECT CAST((time - ?) / ? AS INTEGER) AS b, SUM(rows) FROM prediction_requests WHERE {where}"
@@ -152,13 +154,13 @@ def _time_windows(project: Project, served: list[int], every: Every, start, end)
             continue
         lo = every.origin + bucket * every.seconds
         hi = lo + every.seconds
-        windows.append(_Window(max(lo, start) if start is not None else lo,
+        windows.append(Window(max(lo, start) if start is not None else lo,
                                min(hi, end) if end is not None else hi, int(rows), first))
         first += int(rows)
     return windows
 
 
-def _count_windows(project: Project, served: list[int], every: Every, start, end) -> list[_Window]:
+def count_windows(project: Project, served: list[int], every: Every, start, end) -> list[Window]:
     import numpy as np
 
     where, args = served_where(served, start, end)
@@ -170,7 +172,7 @@ def _count_windows(project: Project, served: list[int], every: Every, start, end
     windows = []
     for first in range(0, times.size, every.count):
         last = min(first + every.count, times.size) - 1
-        windows.append(_Window(float(times[first]), float(times[last]), last - first + 1, first))
+        windows.append(Window(float(times[first]), float(times[last]), last - first + 1, first))
     return windows
 
 
@@ -194,12 +196,12 @@ def drift_windows(project: Project, uri: str, every="1d", since=None, until=None
     valid (what the app shows at once, before the others are computed).
     """
     every = parse_every(every)
-    start, end = _period(since, until)
+    start, end = period_bounds(since, until)
     options = _options(project, options)
     m = ref_mod.monitored(project, uri)
     served = [r[0] for r in project.read("SELECT id FROM served_versions WHERE run_id = ? AND artifact = ?"
                                          " ORDER BY id", (m.run_id, m.artifact))]
-    windows = (_time_windows if every.seconds else _count_windows)(project, served, every, start, end)
+    windows = (time_windows if every.seconds else count_windows)(project, served, every, start, end)
     key = _key(m, every, options)
     stored = {r[0]: r[1:] for r in project.read(
         "SELECT window_start, window_end, rows, report FROM drift_windows WHERE run_id = ? AND artifact = ?"
@@ -223,7 +225,7 @@ def drift_windows(project: Project, uri: str, every="1d", since=None, until=None
     return frame
 
 
-def group_bounds(group: list[_Window], every: Every) -> tuple[float, float, bool]:
+def group_bounds(group: list[Window], every: Every) -> tuple[float, float, bool]:
     """``(lo, hi, counted)``: the time range to read for a run of adjacent windows. Count windows
     (``counted``) are bounded by prediction times, and earlier predictions may share the first
     time, so the caller skips the rows logged before it."""
@@ -235,10 +237,10 @@ def group_bounds(group: list[_Window], every: Every) -> tuple[float, float, bool
     return lo, float(np.nextafter(group[-1].end, math.inf)), True
 
 
-def _runs(todo: list[_Window], chunk_rows: int = CHUNK_ROWS) -> list[list[_Window]]:
+def window_groups(todo: list[Window], chunk_rows: int = CHUNK_ROWS) -> list[list[Window]]:
     """Consecutive windows in groups of about ``chunk_rows`` predictions (a window is never split),
     decoded with one query each."""
-    groups: list[list[_Window]] = []
+    groups: list[list[Window]] = []
     for w in todo:
         last = groups[-1] if groups else None
         if last and last[-1].first + last[-1].rows == w.first and \
@@ -257,7 +259,7 @@ def _compute(project, m, key, every: Every, start, todo, options, progress, shou
     reference = ref_mod.reference_frame(project, m)
     columns = ref_mod.input_columns(m, reference)
     done = 0
-    for group in _runs(todo):
+    for group in window_groups(todo):
         if should_stop is not None and should_stop():
             return False
         lo, hi, counted = group_bounds(group, every)
@@ -294,7 +296,7 @@ def _rows_before(project: Project, m: ref_mod.Monitored, start, t: float) -> int
     return rows_before(project, served, start, t)
 
 
-def _frame(windows: list[_Window]):
+def _frame(windows: list[Window]):
     import pandas as pd
 
     records = []
