@@ -108,7 +108,8 @@ def main() -> None:
     ratio = best / best_floor
     print(f"  gc, {len(doomed):,} of {args.runs:,} runs purged      {best:8.2f} s   floor {best_floor:6.2f} s  "
           f"ratio {ratio:5.2f}x  target < {TARGET_RATIO:.0f}x  {'OK' if ratio < TARGET_RATIO else 'MISSED'}")
+    return 0 if ratio < TARGET_RATIO else 1
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

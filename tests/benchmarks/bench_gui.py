@@ -421,8 +421,8 @@ def _curves_drawn(view, points: int = N_POINTS) -> bool:
         return False
 
 
-def summary() -> None:
-    """One line per target: OK or MISSED, with the worst case."""
+def summary() -> int:
+    """One line per target: OK or MISSED, with the worst case; how many were missed."""
     measured = [r for r in ROWS if r[1] is not None]
     cold = [r for r in measured if r[3] is None]
     steps = [r for r in measured if r[3] is not None]
@@ -444,17 +444,18 @@ def summary() -> None:
     missed = sum(not ok for ok, _, _ in lines)
     print("summary: all targets OK" if not missed else f"summary: {missed} of {len(lines)} targets MISSED",
           flush=True)
+    return missed
 
 
-def main() -> None:
+def main() -> int:
     load = ", load average {:.1f}".format(os.getloadavg()[0]) if hasattr(os, "getloadavg") else ""
     print(f"GUI benchmark ({os.cpu_count()} cores{load}, Qt platform {os.environ.get('QT_QPA_PLATFORM') or 'xcb'})",
           flush=True)
     big, curves, empty, long_curves = projects()
     cold_start(empty)
     in_process(big, curves, long_curves)
-    summary()
+    return 1 if summary() else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
