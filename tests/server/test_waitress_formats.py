@@ -83,6 +83,7 @@ CASES = {
     "/invocations inputs": ("POST", "/invocations",
                             lambda r: {"inputs": {c: r[c].tolist() for c in r.columns}}, None),
     "/invocations CSV": ("POST", "/invocations", lambda r: r.to_csv(index=False).encode(), "text/csv"),
+    "/invocations .npy": ("POST", "/invocations", lambda r: _npy(r.to_records(index=False)), "application/x-npy"),
 }
 
 
