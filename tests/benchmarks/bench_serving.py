@@ -331,6 +331,11 @@ def main() -> int:
               f"{', '.join(f'{r:.2f}' for r in ready)} s")
         print(f"  prediction log: {answered:,.0f} rows answered, {written:,.0f} written, {dropped:,.0f} dropped; "
               f"client errors: {err_on + err_off}")
+    import importlib.util
+
+    if importlib.util.find_spec("pyarrow") is not None:
+        print("  (pyarrow is installed here, e.g. by MLflow in the test extra: pandas loads it in the server, which "
+              "raises its memory; docs/serving.md compares a plain install)")
     missed = [row[0] for row in ROWS if row[6] is False]
     print("  targets missed: " + "; ".join(missed) if missed else "  every target met")
     return 1 if missed else 0
