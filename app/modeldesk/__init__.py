@@ -26,7 +26,7 @@ __all__ = [
     "log_param", "log_params", "log_metric", "log_metrics", "set_tag", "set_tags",
     "log_artifact", "log_dataset", "log_model", "search_runs", "get_run",
     "get_metric_history", "load_model", "register_model", "get_predictions", "drift", "drift_for", "drift_windows",
-    "performance", "report", "flush",
+    "performance", "serving_health", "prediction_drift", "report", "flush",
     "ActiveRun",
     # MLflow's habits (docs/tracking.md, "For MLflow users") and the run lifecycle
     "set_tracking_uri", "get_tracking_uri", "log_artifacts", "log_text", "log_dict", "log_figure",
@@ -354,69 +354,6 @@ def register_model(model_uri: str, name: str):
     return _register(get_project(), model_uri, name)
 
 
-def drift(reference_df, current_df, categorical=None, options=None):
-    """Data drift of ``current_df`` against ``reference_df``, column by column.
-
-    Tests and thresholds are those of Evidently's default data-drift preset
-    (docs/monitoring.md); ``categorical`` names columns to compare as
-    categories, ``options`` overrides tests and thresholds, e.g.
-    ``{"columns": {"age": {"test": "psi", "threshold": 0.2}}}``, over the
-    current project's ``drift.options`` setting when a project is set.
-    Returns a report: ``.share``, ``.drifted``, ``.columns`` (a DataFrame),
-    ``.to_dict()``.
-    """
-    from .core.monitoring.drift import compare
-    from .core.monitoring.overrides import merge_options, project_options
-
-    if _project is not None:
-        options = merge_options(project_options(_project), options)
-    return compare(reference_df, current_df, categorical=categorical, options=options)
-
-
-def drift_for(uri: str, since=None, until=None):
-    """Data drift of what ``uri`` was asked in ``[since, until)`` (its prediction log) against its training data.
-
-    The reference is the seeded sample of the dataset logged with the
-    version's run in role ``training``, cut to the model's signature inputs.
-    ``since``/``until``: ISO time, datetime or an age like "24h". Returns the
-    same report as :func:`drift`.
-    """
-    from .core.monitoring.windows import drift_for as _drift_for
-
-    flush()
-    return _drift_for(get_project(), uri, since=since, until=until)
-
-
-def drift_windows(uri: str, every="1d", since=None, until=None):
-    """Drift of ``uri``'s prediction log per window: ``every`` "1h", "1d", "1w" or N predictions.
-
-    A DataFrame, one row per window and column: ``window_start``,
-    ``window_end``, ``rows``, ``column``, ``score``, ``threshold``,
-    ``drifted``, ``share``, ``dataset_drifted`` (plus ``test``, ``note``).
-    Windows are stored in the project: reopening computes only new ones.
-    """
-    from .core.monitoring.windows import drift_windows as _drift_windows
-
-    flush()
-    return _drift_windows(get_project(), uri, every=every, since=since, until=until)
-
-
-def performance(uri: str, every="1d", since=None, until=None):
-    """Performance of ``uri`` per window of its prediction log: ``every`` "1h", "1d", "1w" or N predictions.
-
-    A DataFrame, one row per window: ``window_start``, ``window_end``,
-    ``rows``, ``labeled``, then ``accuracy``, ``f1``, ``roc_auc``,
-    ``estimated_accuracy``, ``estimated_roc_auc`` for a classifier (the
-    estimates from logged probabilities calibrated on the training data, so
-    before labels arrive), or ``rmse``, ``mae``, ``r2`` for a regressor.
-    Realised metrics use the rows with imported labels; NaN: not defined.
-    """
-    from .core.monitoring.performance import performance as _performance
-
-    flush()
-    return _performance(get_project(), uri, every=every, since=since, until=until)
-
-
 def report(uri: str | None, path, *, letter: bool = False):
     """Write the audit report of model version ``uri`` (``None``: the whole project) to ``path``.
 
@@ -543,12 +480,24 @@ def get_experiment_by_name(name: str):
     return found if found.name == name else None
 
 
-def __getattr__(name: str):
-    if name == "sklearn":
-        import importlib
+# The monitoring calls live in _monitoring_api.py (md.drift_for, md.serving_health...); they are looked up
+# by name on first use, like md.sklearn, so `import modeldesk` stays light and that module may import this one.
+_MONITORING = ("drift", "drift_for", "drift_windows", "performance", "serving_health", "prediction_drift")
 
+
+def __getattr__(name: str):
+    import importlib
+
+    if name == "sklearn":
         return importlib.import_module(".sklearn", __name__)
+    if name in _MONITORING:
+        value = globals()[name] = getattr(importlib.import_module("._monitoring_api", __name__), name)
+        return value
     raise AttributeError(f"module 'modeldesk' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MONITORING, "sklearn"})
 
 
 _uncaught = False

@@ -25,31 +25,51 @@ def _num(value, digits: int = 3) -> str:
 @click.option("--since", metavar="T", help="Predictions from this time (ISO date/time, or an age like 7d).")
 @click.option("--until", metavar="T", help="Predictions before this time (ISO date/time, or an age like 1d).")
 @click.option("--every", metavar="PERIOD", help="One line per window: 1h, 1d, 1w, or N predictions (e.g. 500).")
+@click.option("--outputs", is_flag=True,
+              help="Compare what the model answered (prediction drift) instead of what it was asked.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @pass_ctx
-def drift(ctx: Context, model_uri: str, current, since, until, every, fmt: str) -> None:
-    """Data drift of a model's inputs against its training data.
+def drift(ctx: Context, model_uri: str, current, since, until, every, outputs: bool, fmt: str) -> None:
+    """Data drift of a model's inputs (or, with --outputs, its answers) against its training data.
 
     The reference is the dataset logged with the version's run in role
     training (its stored sample), cut to the model's input columns; the
     current data is what the model was asked (the prediction log, in
-    --since/--until) or a CSV batch (--current). Exit 0 when the data set has
-    not drifted, 1 when it has (with --every: the last window), 2 on bad
-    usage.
+    --since/--until) or a CSV batch (--current). With --outputs, what the
+    model answered in --since/--until is compared with its own predictions
+    on that reference (no labels needed): the predicted class (or value)
+    and, when every request logged them, each class's probability. Exit 0
+    when the data set has not drifted, 1 when it has (with --every: the last
+    window), 2 on bad usage.
 
     \b
     Example:
       modeldesk drift models:/churn@production --since 7d
       modeldesk drift churn@production --current batch.csv --format json
       modeldesk drift models:/churn@production --every 1d
+      modeldesk drift churn@production --outputs --since 7d
     """
     from ..core.errors import UsageError
 
     if current is not None and (since or until or every):
         raise UsageError("--current compares a CSV file; --since, --until and --every read the prediction log: "
                          "use one or the other.")
+    if outputs and (current is not None or every is not None):
+        raise UsageError("--outputs compares the model's logged answers over one period (--since/--until); "
+                         f"it takes no {'--current' if current is not None else '--every'}: "
+                         "drop one or the other.")
     project = ctx.project()
-    if every is not None:
+    if outputs:
+        from ..core.monitoring.prediction_drift import prediction_drift
+
+        report = prediction_drift(project, model_uri, since=since, until=until)
+        drifted = report.drifted
+        if fmt == "json":
+            print_json({"model": model_uri, "outputs": True, "current": "prediction log", "since": since,
+                        "until": until, **report.to_dict()})
+        else:
+            _print_report(report, None, outputs=True)
+    elif every is not None:
         drifted = _windows(project, model_uri, every, since, until, fmt)
     else:
         from ..core.monitoring.windows import drift_for
@@ -65,12 +85,18 @@ def drift(ctx: Context, model_uri: str, current, since, until, every, fmt: str) 
         sys.exit(1)
 
 
-def _print_report(report, current) -> None:
+def _print_report(report, current, *, outputs: bool = False) -> None:
     source = current or "the prediction log"
     verdict = "DRIFTED" if report.drifted else "not drifted"
-    click.echo(f"Data set {verdict}: {len(report.drifted_columns)} of {report.tested} tested columns drifted "
-               f"(share {report.share:.2f}, drifts at {report.share_threshold:g}); reference "
-               f"{report.reference_rows:,} rows, current {report.current_rows:,} rows from {source}.")
+    if outputs:
+        click.echo(f"Outputs {verdict}: {len(report.drifted_columns)} of {report.tested} tested outputs drifted "
+                   f"(share {report.share:.2f}, drifts at {report.share_threshold:g}); reference: the model's "
+                   f"predictions on {report.reference_rows:,} training rows, current {report.current_rows:,} "
+                   f"rows answered, from {source}.")
+    else:
+        click.echo(f"Data set {verdict}: {len(report.drifted_columns)} of {report.tested} tested columns drifted "
+                   f"(share {report.share:.2f}, drifts at {report.share_threshold:g}); reference "
+                   f"{report.reference_rows:,} rows, current {report.current_rows:,} rows from {source}.")
     rows = sorted(report.results, key=lambda r: (not r.drifted, not r.tested))
     print_table(["column", "drifted", "test", "score", "threshold", "psi", "missing", "note"],
                 [[r.column, "DRIFT" if r.drifted else "", r.test or "-", _num(r.score), _num(r.threshold),

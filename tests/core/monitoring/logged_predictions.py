@@ -1,10 +1,12 @@
-"""A registered breast-cancer model with ten days of logged predictions, the last three shifted."""
+"""A registered breast-cancer model with ten days of logged predictions, the last three shifted;
+answered and failed requests with chosen latencies, for serving health."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from modeldesk.core.serving.prediction_failures import FailedRequest, write_failures
 from modeldesk.core.serving.prediction_log import LogEntry, write_predictions
 from modeldesk.core.serving.served_model import load_served
 from support.data import breast_cancer
@@ -49,3 +51,19 @@ def fill(project, uri: str, days: int = DAYS, shifted_days: int = SHIFTED_DAYS) 
 
 def day(d: int) -> pd.Timestamp:
     return pd.Timestamp(DAY0 + d * 86400, unit="s", tz="UTC")
+
+
+def log_requests(project, uri: str, day: int, latencies, rows: int = 1, hour: float = 1.0) -> None:
+    """One answered request of ``rows`` rows per latency (ms), a second apart from ``hour`` on day ``day``."""
+    served = load_served(project, uri)
+    X, _ = breast_cancer()
+    entries = [LogEntry(f"d{day}-h{hour}-{k}", DAY0 + day * 86400 + hour * 3600 + k, served, X.iloc[:rows],
+                        [0] * rows, float(ms)) for k, ms in enumerate(latencies)]
+    write_predictions(project, entries)
+
+
+def log_failures(project, uri: str, day: int, n: int, hour: float = 2.0) -> None:
+    """``n`` requests answered 400 (bad_request), a second apart from ``hour`` on day ``day``."""
+    served = load_served(project, uri)
+    write_failures(project, [FailedRequest(DAY0 + day * 86400 + hour * 3600 + k, served, 400, "bad_request", 0.3)
+                             for k in range(n)])

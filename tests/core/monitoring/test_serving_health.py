@@ -6,29 +6,11 @@ import math
 
 import numpy as np
 import pytest
-from core.monitoring.logged_predictions import DAY0, register
+from core.monitoring.logged_predictions import DAY0, log_failures, log_requests, register
 
 from modeldesk.core.errors import UsageError
 from modeldesk.core.monitoring.serving_health import FIELDS, serving_health
-from modeldesk.core.serving.prediction_failures import FailedRequest, write_failures
-from modeldesk.core.serving.prediction_log import LogEntry, write_predictions
-from modeldesk.core.serving.served_model import load_served
 from modeldesk.core.storage.project import open_project
-from support.data import breast_cancer
-
-
-def _log(project, uri, day: int, latencies, rows: int = 1, hour: float = 1.0) -> None:
-    served = load_served(project, uri)
-    X, _ = breast_cancer()
-    entries = [LogEntry(f"d{day}-{k}", DAY0 + day * 86400 + hour * 3600 + k, served, X.iloc[:rows],
-                        [0] * rows, float(ms)) for k, ms in enumerate(latencies)]
-    write_predictions(project, entries)
-
-
-def _fail(project, uri, day: int, n: int, hour: float = 2.0) -> None:
-    served = load_served(project, uri)
-    write_failures(project, [FailedRequest(DAY0 + day * 86400 + hour * 3600 + k, served, 400, "bad_request", 0.3)
-                             for k in range(n)])
 
 
 @pytest.fixture
@@ -38,10 +20,10 @@ def uri(md, project_path):
 
 def test_volume_errors_and_latency_per_day(uri, project_path):
     with open_project(project_path) as project:
-        _log(project, uri, 0, np.arange(1, 101), rows=3)       # 100 requests, latency 1..100 ms
-        _fail(project, uri, 0, 25)
-        _log(project, uri, 2, [5.0] * 10)
-        _fail(project, uri, 3, 4)                                # a day with only failures
+        log_requests(project, uri, 0, np.arange(1, 101), rows=3)       # 100 requests, latency 1..100 ms
+        log_failures(project, uri, 0, 25)
+        log_requests(project, uri, 2, [5.0] * 10)
+        log_failures(project, uri, 3, 4)                                # a day with only failures
         frame = serving_health(project, uri, every="1d")
     assert list(frame.columns) == list(FIELDS)
     assert frame["window_start"].dt.day.tolist() == [1, 3, 4]   # empty days are left out
@@ -58,9 +40,9 @@ def test_volume_errors_and_latency_per_day(uri, project_path):
 
 def test_hours_and_period(uri, project_path):
     with open_project(project_path) as project:
-        _log(project, uri, 0, [1.0] * 5, hour=1)
-        _log(project, uri, 0, [9.0] * 5, hour=5)
-        _fail(project, uri, 0, 2, hour=5)
+        log_requests(project, uri, 0, [1.0] * 5, hour=1)
+        log_requests(project, uri, 0, [9.0] * 5, hour=5)
+        log_failures(project, uri, 0, 2, hour=5)
         frame = serving_health(project, uri, every="1h", since=DAY0 + 4 * 3600, until=DAY0 + 86400)
     assert frame["window_start"].dt.hour.tolist() == [5]
     assert frame.iloc[0][["requests", "failed"]].tolist() == [5, 2]
@@ -70,9 +52,9 @@ def test_only_this_version_counts(md, uri, project_path):
     """Another model's traffic and failures never land in this one's health."""
     other = register(md, "other")
     with open_project(project_path) as project:
-        _log(project, other, 0, [1.0] * 7)
-        _fail(project, other, 0, 3)
-        _log(project, uri, 0, [1.0] * 2)
+        log_requests(project, other, 0, [1.0] * 7)
+        log_failures(project, other, 0, 3)
+        log_requests(project, uri, 0, [1.0] * 2)
         frame = serving_health(project, uri, every="1d")
     assert frame.iloc[0][["requests", "failed"]].tolist() == [2, 0]
 
@@ -93,5 +75,5 @@ def test_count_windows_and_unknown_models_are_refused(uri, project_path):
 
 def test_stop_returns_none(uri, project_path):
     with open_project(project_path) as project:
-        _log(project, uri, 0, [1.0] * 3)
+        log_requests(project, uri, 0, [1.0] * 3)
         assert serving_health(project, uri, every="1d", should_stop=lambda: True) is None
