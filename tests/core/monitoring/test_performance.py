@@ -11,6 +11,7 @@ from core.monitoring.logged_predictions import DAY0, day, register
 from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, mean_squared_error, r2_score, roc_auc_score
 
+from modeldesk.core.errors import UsageError
 from modeldesk.core.monitoring import cbpe
 from modeldesk.core.monitoring.performance import CLASSIFIER_FIELDS, REGRESSOR_FIELDS
 from modeldesk.core.monitoring.prediction_drift import prediction_drift
@@ -169,6 +170,29 @@ def test_prediction_drift_compares_outputs_with_reference_predictions(cancer):
     cols = report.columns.set_index("column")
     assert cols.loc["prediction", "type"] == "categorical"
     assert {"proba_0", "proba_1"} <= set(cols.index)
+
+
+def test_prediction_drift_follows_the_projects_drift_settings(cancer):
+    """The team's drift.options (tests, thresholds, share) hold for the outputs as for the inputs."""
+    import json
+
+    from modeldesk.core.monitoring.overrides import SETTING_KEY
+
+    _, project, uri = cancer
+    before = prediction_drift(project, uri, since=day(0), until=day(4))
+    assert before.share_threshold == 0.5
+    options = {"share": 0.2, "columns": {"prediction": {"test": "psi", "threshold": 0.3},
+                                         "age": {"test": "psi"}}}   # an input column: not among the outputs
+    with project.write() as w:
+        w.execute("INSERT INTO project_settings (key, value) VALUES (?, ?)", (SETTING_KEY, json.dumps(options)))
+    after = prediction_drift(project, uri, since=day(0), until=day(4))
+    cols = after.columns.set_index("column")
+    assert after.share_threshold == 0.2
+    assert cols.loc["prediction", "test"] == "psi" and cols.loc["prediction", "threshold"] == 0.3
+    with project.write() as w:
+        w.execute("UPDATE project_settings SET value = ? WHERE key = ?", ('{"sharee": 1}', SETTING_KEY))
+    with pytest.raises(UsageError, match="sharee"):
+        prediction_drift(project, uri, since=day(0), until=day(4))
 
 
 def test_a_model_that_cannot_score_its_reference_warns_instead_of_estimating(monkeypatch):

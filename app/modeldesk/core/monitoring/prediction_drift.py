@@ -52,7 +52,8 @@ def prediction_drift(project: Project, uri: str, since=None, until=None, *, opti
     if t.classifier:   # the same kind on both sides: the class labels as text
         reference["prediction"] = reference["prediction"].map(_label)
         current["prediction"] = current["prediction"].map(_label)
-    return compare(reference, current, categorical=["prediction"] if t.classifier else None, options=options)
+    return compare(reference, current, categorical=["prediction"] if t.classifier else None,
+                   options=win.drift_options(project, options))   # the project's drift settings, as for inputs
 
 
 def _label(value) -> str:

@@ -80,7 +80,8 @@ def period_bounds(since, until) -> tuple[float | None, float | None]:
     return start, end
 
 
-def _options(project: Project, options) -> dict:
+def drift_options(project: Project, options) -> dict:
+    """The project's drift settings with ``options`` over them, checked (a typo is an error here)."""
     from .overrides import merge_options, parse_options, project_options
 
     merged = merge_options(project_options(project), options)
@@ -113,7 +114,7 @@ def drift_for(project: Project, uri: str, since=None, until=None, *, current=Non
     from .drift import compare
 
     start, end = period_bounds(since, until)
-    options = _options(project, options)
+    options = drift_options(project, options)
     m = ref_mod.monitored(project, uri)
     reference = ref_mod.reference_frame(project, m)
     columns = ref_mod.input_columns(m, reference)
@@ -197,7 +198,7 @@ def drift_windows(project: Project, uri: str, every="1d", since=None, until=None
     """
     every = parse_every(every)
     start, end = period_bounds(since, until)
-    options = _options(project, options)
+    options = drift_options(project, options)
     m = ref_mod.monitored(project, uri)
     served = [r[0] for r in project.read("SELECT id FROM served_versions WHERE run_id = ? AND artifact = ?"
                                          " ORDER BY id", (m.run_id, m.artifact))]
