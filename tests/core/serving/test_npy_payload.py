@@ -178,6 +178,9 @@ def test_shapes_and_types_no_column_takes_are_named():
     refused(npy(np.array([[b"x", b"y", b"z"]])), "bad_format", "bytes", "'U'")
     refused(npy(np.zeros(2, dtype=[("a", "<m8[s]"), ("b", "<i8"), ("c", "<f8")])), "bad_format", "time spans")
     refused(npy(np.zeros(2, dtype=[("a", "<M8"), ("b", "<i8"), ("c", "<f8")])), "bad_format", "without a unit")
+    for order in "<>":   # a code unit beyond U+10FFFF (random bytes in a 'U' column), either byte order
+        text = np.frombuffer(np.array([[0x41, 0x110000, 0x42]], dtype=order + "u4").tobytes(), dtype=order + "U1")
+        refused(npy(text.reshape(1, 3)), "bad_format", "beyond U+10FFFF")
     refused(npy(np.zeros(2, dtype=[("a", [("x", "<f8")]), ("b", "<i8"), ("c", "<f8")])), "bad_format",
             "nested fields")
     header = io.BytesIO()

@@ -143,7 +143,12 @@ def _column(values: np.ndarray, what: str) -> np.ndarray:
     if kind == "f" and values.dtype.itemsize > 8:   # long double: as a double (beyond one: inf, refused later)
         with np.errstate(over="ignore", invalid="ignore"):
             return values.astype(np.float64)
-    if kind in "fiubU":
+    if kind == "U":   # UCS-4 code units: one beyond U+10FFFF would make a broken Python str
+        units = np.ascontiguousarray(values).view(values.dtype.str[0] + "u4")
+        if units.size and int(units.max()) > 0x10FFFF:
+            raise _bad(f"The .npy body's {what} holds text with a character beyond U+10FFFF, which is not Unicode.")
+        return values
+    if kind in "fiub":
         return values
     if kind == "M" and np.datetime_data(values.dtype)[0] != "generic":   # ISO text, NaT a missing value
         text = np.datetime_as_string(values).astype(object)

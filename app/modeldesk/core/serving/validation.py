@@ -152,7 +152,8 @@ def _numeric_frame_from_arrays(table: Table, keys: list, fields: list) -> pd.Dat
         if a.dtype.kind not in "fiu":
             return None   # booleans, text, datetimes: the per-column path decides and words it
         if f.get("type") != "long":
-            col = a.astype(np.float64)
+            with np.errstate(invalid="ignore"):   # a signalling NaN (any bits can arrive) says "invalid"
+                col = a.astype(np.float64)
             if not np.isfinite(col).all():
                 return None
         elif a.dtype.kind == "f":
