@@ -314,3 +314,36 @@ def test_check_integrity_ok_and_damaged(project_path, tmp_path):
     assert problems and "runs" in problems[0] and "experiments" in problems[0]
     with pytest.raises(ProjectError, match="not a ModelDesk project"):
         check_integrity(_foreign(tmp_path / "x.db", "uv1"))
+
+
+def test_opening_an_older_file_reports_its_backup_and_each_migration(project_path, monkeypatch):
+    older = _previous_schema(monkeypatch, "m004_application_id")
+    proj = open_project(project_path)
+    with proj.write() as w:        # ~12 MB: the backup copies it in several steps of 1024 pages
+        w.executemany("INSERT INTO experiments (name, created_at) VALUES (?, 1.0)",
+                      [(f"{i:06d}" + "x" * 4000,) for i in range(3000)])
+    proj.close()
+    monkeypatch.undo()
+    seen: list[tuple[float, str]] = []
+    proj = open_project(project_path, create=False, progress=lambda f, words: seen.append((f, words)))
+    try:
+        fractions = [f for f, _ in seen]
+        assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+        assert seen[0][1] == "Checking the file" and seen[-1][1] == "Opened the file"
+        backup = [f for f, words in seen if words.startswith("Keeping a backup")]
+        assert len(backup) >= 3 and any(0.05 < f < 0.5 for f in backup) and backup[-1] == 0.5
+        pending = schema.MIGRATIONS[len(older):]
+        steps = [words for _f, words in seen if words.startswith("Upgrading the file")]
+        assert steps == [f"Upgrading the file: step {k + 1} of {len(pending)} ({name})"
+                         for k, (name, _fn) in enumerate(pending)]
+        assert proj.read("PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
+        assert proj.read("SELECT COUNT(*) FROM experiments")[0][0] == 3000
+    finally:
+        proj.close()
+
+
+def test_opening_a_current_file_reports_without_an_upgrade(project_path):
+    open_project(project_path).close()
+    seen: list[tuple[float, str]] = []
+    open_project(project_path, create=False, progress=lambda f, words: seen.append((f, words))).close()
+    assert seen == [(0.0, "Checking the file"), (0.5, "Opening the file"), (1.0, "Opened the file")]
