@@ -89,6 +89,20 @@ def test_find_on_a_page_with_nothing_listed_yet_says_so(qtbot, window, models_pr
     assert "Serving lists nothing to search yet" in window.statusBar().currentMessage()
 
 
+def test_find_on_serving_lands_in_the_server_filter_once_a_server_is_listed(qtbot, window, models_project):
+    open_on(qtbot, window, models_project, "Serving")
+    server = window.serving.serve("models:/nope/1")                 # no such model: it fails, and stays listed
+    try:
+        qtbot.waitUntil(lambda: server.status == "failed", timeout=30000)
+        window.serving.find_field.setText("nope")
+        focus(qtbot, window, window.serving.table)
+        qtbot.keyClick(window.serving.table, "f", modifier=Qt.ControlModifier)
+        qtbot.waitUntil(lambda: window.focusWidget() is window.serving.find_field)
+        assert window.serving.find_field.selectedText() == "nope"
+    finally:
+        window.serving.stop_all(wait=True)
+
+
 def test_drift_column_filter_shows_matching_columns_and_esc_clears(qtbot):
     from modeldesk.gui.monitoring.monitoring_view import MonitoringView
 

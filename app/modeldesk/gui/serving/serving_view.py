@@ -98,9 +98,11 @@ class ServingView(QWidget):
         bar.setContentsMargins(0, 0, 0, 0)
         for b in (self.serve_button, self.stop_button, self.stop_all_button):
             bar.addWidget(b)
-        self.find_field = FindField("Filter servers by model or address")
+        self.find_field = FindField("Filter servers", "Show only the servers whose model URI or address "
+                                    "contains this, ignoring case (Ctrl+F; Esc clears)")
         self.find_field.setObjectName("serverFilter")
-        self.find_field.setMaximumWidth(260)
+        self.find_field.setMinimumWidth(140)
+        self.find_field.setMaximumWidth(220)
         self.find_field.textChanged.connect(lambda _t: self.apply_filter())
         bar.addSpacing(8)
         bar.addWidget(self.find_field, 1)
