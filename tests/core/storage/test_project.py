@@ -347,3 +347,36 @@ def test_opening_a_current_file_reports_without_an_upgrade(project_path):
     seen: list[tuple[float, str]] = []
     open_project(project_path, create=False, progress=lambda f, words: seen.append((f, words))).close()
     assert seen == [(0.0, "Checking the file"), (0.5, "Opening the file"), (1.0, "Opened the file")]
+
+
+def test_the_backup_finishes_while_another_process_writes_during_it(project_path, monkeypatch):
+    """The backup is copied in steps (for its progress); writes between steps must not restart it."""
+    _previous_schema(monkeypatch, "m004_application_id")
+    proj = open_project(project_path)
+    with proj.write() as w:
+        w.executemany("INSERT INTO experiments (name, created_at) VALUES (?, 1.0)",
+                      [(f"{i:06d}" + "x" * 4000,) for i in range(3000)])
+    proj.close()
+    monkeypatch.undo()
+    writer = sqlite3.connect(project_path, isolation_level=None, timeout=10)
+    backup_steps = []
+
+    def progress(fraction, words):
+        if words.startswith("Keeping a backup"):
+            backup_steps.append(fraction)
+            if len(backup_steps) <= 10:    # a training script logging while the file is being opened
+                writer.execute("INSERT INTO experiments (name, created_at) VALUES (?, 2.0)",
+                               (f"during-{len(backup_steps)}",))
+
+    proj = open_project(project_path, create=False, progress=progress)
+    try:
+        assert len(backup_steps) <= 8          # ~12 MB in 4 MB steps, not restarted at every write
+        backup = sqlite3.connect(proj.backup_path)
+        kept = backup.execute("SELECT COUNT(*) FROM experiments").fetchone()[0]
+        assert backup.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        backup.close()
+        assert 3000 <= kept <= 3000 + len(backup_steps)      # one consistent snapshot
+        assert proj.read("SELECT COUNT(*) FROM experiments WHERE name LIKE 'during-%'")[0][0] == len(backup_steps)
+    finally:
+        proj.close()
+        writer.close()

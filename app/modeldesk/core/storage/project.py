@@ -355,13 +355,17 @@ class Project:
     def _backup(self, version: int, progress: Callable[[float], None] | None = None) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = self.path.with_name(f"{self.path.name}.bak-{stamp}-schema{version}")
-        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
 
         def pages(_status, remaining: int, total: int) -> None:
             if progress is not None and total:
                 progress((total - remaining) / total)
 
         try:
+            # One read transaction for the whole copy: a step-by-step backup restarts whenever another
+            # connection writes between steps (it might never finish); inside it, it copies one snapshot.
+            src.execute("BEGIN")
+            src.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             dst = sqlite3.connect(target)
             with dst:
                 src.backup(dst, pages=1024, progress=pages)   # 1024 pages a step: progress, same copy
