@@ -90,9 +90,9 @@ def test_ctrl_f_focuses_the_current_views_filter(qtbot, window, sample):
     focus(qtbot, window, window.audit.table)
     window.find_action.trigger()
     qtbot.waitUntil(lambda: window.focusWidget() is window.audit.model_filter)
-    window.nav.setCurrentRow(VIEWS.index("Serving"))
-    window.find_action.trigger()
-    assert "Serving has no filter" in window.statusBar().currentMessage()
+    window.nav.setCurrentRow(VIEWS.index("Models"))
+    window.find_action.trigger()                 # no model registered: its filter is not in sight yet
+    assert "Models lists nothing to search yet" in window.statusBar().currentMessage()
 
 
 def test_find_without_a_project_says_to_open_one(qtbot, window):
@@ -182,9 +182,11 @@ def test_cancel_while_opening_returns_to_welcome_and_the_upgrade_finishes(qtbot,
     monkeypatch.setattr(main_window, "open_project", recording_open)
     window.open(project_path)
     assert window.pages.currentWidget() is window.opening
-    assert window.opening.bar.maximum() == 0 and window.opening.bar.isVisible()      # busy bar
+    assert window.opening.bar.maximum() == 100 and window.opening.bar.isVisible()    # a percentage
     assert window.opening.cancel_button.isVisible()
-    assert started.wait(10)                               # the upgrade is under way
+    assert started.wait(10)                               # the upgrade is under way, and the page says which step
+    qtbot.waitUntil(lambda: "step 1 of 1 (m_test_slow)" in window.opening.step.text())
+    assert 45 <= window.opening.bar.value() < 90       # the file is 90 % of opening, the upgrade its 2nd half
     window.opening.cancel_button.click()
     assert window.pages.currentWidget() is window.welcome
     assert window.project is None
@@ -232,3 +234,33 @@ def test_license_file_matches_the_declared_licence():
     assert text.startswith("MIT License\n")
     assert "Permission is hereby granted, free of charge" in text
     assert 'THE SOFTWARE IS PROVIDED "AS IS"' in text
+
+
+def test_opening_an_older_file_shows_its_progress_up_to_100(qtbot, window, project_path, monkeypatch):
+    from modeldesk.core.storage import migrations as schema
+    from modeldesk.core.storage import project as project_mod
+
+    project_mod.open_project(project_path).close()
+    migrations = schema.MIGRATIONS + [("m_test_extra", lambda db: db.execute("CREATE TABLE extra (id INTEGER)"))]
+    monkeypatch.setattr(schema, "MIGRATIONS", migrations)
+    monkeypatch.setattr(project_mod, "MIGRATIONS", migrations)
+    monkeypatch.setattr(project_mod, "SCHEMA_VERSION", len(migrations))
+    seen = []
+    shown = window.opening.set_progress
+
+    def recording(fraction, words):
+        shown(fraction, words)
+        seen.append((window.opening.bar.value(), window.opening.step.text()))
+
+    monkeypatch.setattr(window.opening, "set_progress", recording)
+    window.open(project_path)
+    qtbot.waitUntil(lambda: window.project is not None, timeout=10000)
+    values = [v for v, _ in seen]
+    assert values == sorted(values) and values[0] == 0 and values[-1] == 100
+    assert window.opening.bar.value() == 100 and window.opening.step.text() == "Opened"
+    words = [w for _, w in seen]
+    assert words[0] == "Starting…"
+    assert any(w.startswith("Keeping a backup of the older file") for w in words)
+    assert "Upgrading the file: step 1 of 1 (m_test_extra)…" in words
+    assert any(w.startswith("Checking the audit log") for w in words)
+    assert len(set(words)) >= 5                           # the label follows the steps

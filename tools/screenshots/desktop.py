@@ -7,8 +7,8 @@ Run under Xvfb from the repository root:
 Builds a small project in a temporary folder and saves to OUT_DIR (default docs/images):
 
 - opening-cancel.png: the window while a project opens (an older file being
-  upgraded, held by a slow migration for the picture): the busy bar, the
-  seconds so far and Cancel;
+  upgraded, held by a slow migration for the picture): the percentage, the
+  step being done, the seconds so far and Cancel;
 - edit-menu.png: the Edit menu (Copy, Select All, Find) over the Experiments
   view, a few runs selected.
 """

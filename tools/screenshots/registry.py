@@ -6,7 +6,8 @@ Builds the demo project (``modeldesk demo PATH --no-ui``) unless ``--demo``
 names one that exists, opens the main window at 1280×800 as reviewer ``ben``
 on the Models view with cancer-classifier selected, and saves
 docs/images/models.png (a version with a failed gate, a rejection comment and
-the alias-history chart). Then it opens the Audit view, presses Verify, and
+the alias-history chart) and docs/images/find-models.png (Edit ▸ Find's model
+filter, matching and matching nothing). Then it opens the Audit view, presses Verify, and
 saves docs/images/audit.png; then a copy of the demo whose production alias
 was moved with sqlite3, verified: docs/images/audit-tampered.png.
 Offscreen (QT_QPA_PLATFORM=offscreen) works too.
@@ -84,6 +85,27 @@ def main() -> int:
     shot = out / "models.png"
     win.grab().save(str(shot))
     print(f"wrote {shot}")
+
+    # Edit ▸ Find on the Models view: the model filter, matching and matching nothing, side by side.
+    from PySide6.QtGui import QPainter, QPixmap
+
+    win.find_action.trigger()
+    panel = models.panel
+    halves = []
+    for text in ("REGR", "forest"):
+        panel.find_field.setText(text)
+        settle(app, 0.3)
+        halves.append(panel.grab(panel.rect().adjusted(0, 0, 0, -panel.height() + 260)))
+    both = QPixmap(halves[0].width() * 2 + 12, halves[0].height())
+    both.fill(win.palette().window().color())
+    painter = QPainter(both)
+    painter.drawPixmap(0, 0, halves[0])
+    painter.drawPixmap(halves[0].width() + 12, 0, halves[1])
+    painter.end()
+    shot = out / "find-models.png"
+    both.save(str(shot))
+    print(f"wrote {shot}")
+    panel.find_field.clear()
 
     win.nav.setCurrentRow(VIEWS.index("Audit"))
     audit = win.audit

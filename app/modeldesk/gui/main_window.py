@@ -276,7 +276,9 @@ class MainWindow(QMainWindow):
         if self.project is None:
             self.pages.setCurrentWidget(self.opening)
         self.statusBar().showMessage(f"Opening {path}…")
-        self.open_jobs.start(self._open_job, str(path), create, self.user, self._open_gen,
+        self.open_jobs.start(self._open_job, str(path), create, self.user, self._open_gen, wants_progress=True,
+                             progress=lambda f, words, g=self._open_gen: g == self._open_gen and
+                             self.opening.set_progress(f, words),
                              done=self._on_opened, failed=lambda text, g=self._open_gen: self._on_open_failed(text, g))
 
     def cancel_open(self) -> None:
@@ -288,9 +290,13 @@ class MainWindow(QMainWindow):
             self._show_welcome()
 
     @staticmethod
-    def _open_job(path: str, create: bool, user: str | None, gen: int):
-        project = open_project(path, create=create, user=user)
-        return gen, project, audit.on_open(project)   # remembers the audit head, or says it was cut
+    def _open_job(path: str, create: bool, user: str | None, gen: int, progress=None, should_stop=None):
+        # 90 %: the file (checks, backup and upgrade of an older one); the rest: the audit head seen before
+        project = open_project(path, create=create, user=user, progress=lambda f, words: progress(0.9 * f, words))
+        progress(0.9, "Checking the audit log against the one this computer saw last")
+        warning = audit.on_open(project)   # remembers the audit head, or says it was cut
+        progress(1.0, "Opened")
+        return gen, project, warning
 
     def _on_opened(self, result) -> None:
         gen, project, chain_warning = result

@@ -6,8 +6,13 @@ selected cells (through the view's own Copy action when it has one, so the
 menu and Ctrl+C give the same text). The menu shows Ctrl+C and Ctrl+A but
 does not bind them: the focused widget keeps handling those keys itself (two
 bindings of one key would cancel each other). Find (Ctrl+F) focuses the
-current view's filter: the Experiments view's filter field, the Audit view's
-model filter; other views have none and the status bar says so.
+current view's filter and selects its text: the Experiments view's filter
+field, the Models view's model name filter, the Serving view's server filter,
+the Monitoring view's drift column filter, the Audit view's model filter (the
+fields are kit.find_field.FindField: Esc clears them). A page with nothing to
+search (Monitors and alerts) says why in ``no_find_reason``: Find is disabled
+there with that reason as its tip; a filter not in sight yet (no models, no
+servers) gets a status-bar line.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QMessageBox, QTableView, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QComboBox, QLabel, QMessageBox, QTableView, QTabWidget, QWidget
 
 from ..core.version import __version__
 from .kit.dialogs import message
@@ -25,7 +30,7 @@ from .kit.icons import pixmap
 from .kit.tables import selection_of, selection_tsv
 
 # Where each view keeps its filter (attribute paths tried in turn on the current view).
-FIND_TARGETS = ("filter_bar.edit", "model_filter")
+FIND_TARGETS = ("filter_bar.edit", "model_filter", "find_field")
 LICENSE = "MIT"   # pyproject.toml's license, and the LICENSE file's (tests/gui/test_desktop_conventions.py)
 GUIDE = Path(__file__).resolve().parents[3] / "docs" / "user-guide.md"   # a source checkout's docs/
 
@@ -89,8 +94,16 @@ def select_all_in(widget: QWidget | None) -> bool:
     return False
 
 
+def find_page(view: QWidget | None) -> QWidget | None:
+    """The page of ``view`` in sight: a tabbed page's current tab."""
+    while isinstance(view, QTabWidget):
+        view = view.currentWidget()
+    return view
+
+
 def find_target(view: QWidget | None) -> QWidget | None:
-    """The filter of ``view`` (a page of the main window), if it has one."""
+    """The filter of ``view`` (a page of the main window, or its current tab), if it has one."""
+    view = find_page(view)
     for path in FIND_TARGETS:
         target = _attr(view, path)
         if isinstance(target, QWidget):
@@ -123,7 +136,24 @@ class EditAndHelp:
         if QKeySequence("Ctrl+F") not in keys:
             keys.append(QKeySequence("Ctrl+F"))
         w.find_action.setShortcuts(keys)
-        w.find_action.setStatusTip("Put the cursor in the current view's filter")
+        edit.setToolTipsVisible(True)     # a disabled Find says why
+        self.update_find()
+        w.nav.currentRowChanged.connect(self.update_find)
+        w.pages.currentChanged.connect(self.update_find)
+        for i in range(w.views.count()):
+            if isinstance(w.views.widget(i), QTabWidget):
+                w.views.widget(i).currentChanged.connect(self.update_find)
+
+    def update_find(self, *_args) -> None:
+        """Find is enabled unless the page in sight has nothing to search; then its tip says why."""
+        w = self.window
+        reason = None
+        if w.pages.currentWidget() is w.workspace:
+            reason = getattr(find_page(w.views.currentWidget()), "no_find_reason", None)
+        w.find_action.setEnabled(reason is None)
+        tip = reason or "Put the cursor in the current view's filter (Esc in the filter clears it)"
+        w.find_action.setStatusTip(tip)
+        w.find_action.setToolTip(tip)
 
     def add_guide(self, help_menu) -> None:
         self.window.guide_action = help_menu.addAction("&User Guide", self.open_guide)
@@ -147,9 +177,13 @@ class EditAndHelp:
             return
         view = w.views.currentWidget()
         target = find_target(view)
-        if target is None:
-            name = w.nav.currentItem().text().split("  ")[0] if w.nav.currentItem() else "This view"
-            w.statusBar().showMessage(f"{name} has no filter: Find works in Experiments and Audit.", 5000)
+        name = w.nav.currentItem().text().split("  ")[0] if w.nav.currentItem() else "This view"
+        reason = getattr(find_page(view), "no_find_reason", None)
+        if target is None or reason:
+            w.statusBar().showMessage(reason or f"{name} has no filter.", 5000)
+            return
+        if not target.isVisibleTo(w):
+            w.statusBar().showMessage(f"{name} lists nothing to search yet.", 5000)
             return
         target.setFocus()
         if callable(getattr(target, "selectAll", None)):

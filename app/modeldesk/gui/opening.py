@@ -1,20 +1,24 @@
-"""The page shown while a project opens: what is opening, a busy bar, the time so far, and Cancel.
+"""The page shown while a project opens: what is opening, how far it is (a percentage and
+what is being done), the time so far, and Cancel.
 
 Opening reads the file off the GUI thread and, for a file an older ModelDesk
 wrote, upgrades it (core/storage/project.py: a backup first, then every
-migration in one write transaction). Core reports no fraction for that, so the
-bar is a busy bar and the page counts the seconds. Cancel does not interrupt
-the worker: an upgrade under way finishes (or rolls back) on its own and the
-window closes the project as soon as it arrives (MainWindow._on_opened drops a
-cancelled open), so the file is never left half-upgraded.
+migration in one write transaction). Core reports the steps through the
+worker's progress signal (MainWindow._open_job): checking the file, the backup
+by pages copied, each migration of the upgrade, then the audit log check. A
+single migration reports no fraction of its own, so while one runs the bar
+stays at its step and the words say which step it is. Cancel does not
+interrupt the worker: an upgrade under way finishes (or rolls back) on its own
+and the window closes the project as soon as it arrives (MainWindow._on_opened
+drops a cancelled open), so the file is never left half-upgraded.
 """
 
 from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QProgressBar
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QProgressBar
 
 from .kit.empty_state import EmptyState
 
@@ -27,10 +31,16 @@ class OpeningPage(EmptyState):
         self.setObjectName("openingPage")
         self.bar = QProgressBar()
         self.bar.setObjectName("openingProgress")
-        self.bar.setRange(0, 0)            # busy: opening reports no fraction
-        self.bar.setTextVisible(False)
+        self.bar.setRange(0, 100)
+        self.bar.setFormat("%p%")
+        self.bar.setTextVisible(True)
         self.bar.setFixedWidth(320)
-        self.layout().insertWidget(self.layout().count() - 2, self.bar, 0, self.body.alignment())
+        self.step = QLabel()                 # what is being done now, in words
+        self.step.setObjectName("openingStep")
+        self.step.setTextFormat(Qt.TextFormat.PlainText)
+        at = self.layout().count() - 2
+        self.layout().insertWidget(at, self.bar, 0, self.body.alignment())
+        self.layout().insertWidget(at + 1, self.step, 0, self.body.alignment())
         self.elapsed = self.body   # the body line carries the path and the time so far
         self._path = ""
         self._started = 0.0
@@ -45,7 +55,13 @@ class OpeningPage(EmptyState):
         self._path = path
         self._started = time.monotonic()
         self.set_text(f"Opening {name}…", path)
+        self.set_progress(0.0, "Starting")
         self._timer.start()
+
+    def set_progress(self, fraction: float, words: str) -> None:
+        """Show ``fraction`` (0..1) of the opening done and what is being done."""
+        self.bar.setValue(max(0, min(100, round(100 * fraction))))
+        self.step.setText(f"{words}…" if fraction < 1 and words else words)
 
     def stop(self) -> None:
         self._timer.stop()

@@ -314,3 +314,69 @@ def test_check_integrity_ok_and_damaged(project_path, tmp_path):
     assert problems and "runs" in problems[0] and "experiments" in problems[0]
     with pytest.raises(ProjectError, match="not a ModelDesk project"):
         check_integrity(_foreign(tmp_path / "x.db", "uv1"))
+
+
+def test_opening_an_older_file_reports_its_backup_and_each_migration(project_path, monkeypatch):
+    older = _previous_schema(monkeypatch, "m004_application_id")
+    proj = open_project(project_path)
+    with proj.write() as w:        # ~12 MB: the backup copies it in several steps of 1024 pages
+        w.executemany("INSERT INTO experiments (name, created_at) VALUES (?, 1.0)",
+                      [(f"{i:06d}" + "x" * 4000,) for i in range(3000)])
+    proj.close()
+    monkeypatch.undo()
+    seen: list[tuple[float, str]] = []
+    proj = open_project(project_path, create=False, progress=lambda f, words: seen.append((f, words)))
+    try:
+        fractions = [f for f, _ in seen]
+        assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+        assert seen[0][1] == "Checking the file" and seen[-1][1] == "Opened the file"
+        backup = [f for f, words in seen if words.startswith("Keeping a backup")]
+        assert len(backup) >= 3 and any(0.05 < f < 0.5 for f in backup) and backup[-1] == 0.5
+        pending = schema.MIGRATIONS[len(older):]
+        steps = [words for _f, words in seen if words.startswith("Upgrading the file")]
+        assert steps == [f"Upgrading the file: step {k + 1} of {len(pending)} ({name})"
+                         for k, (name, _fn) in enumerate(pending)]
+        assert proj.read("PRAGMA user_version")[0][0] == schema.SCHEMA_VERSION
+        assert proj.read("SELECT COUNT(*) FROM experiments")[0][0] == 3000
+    finally:
+        proj.close()
+
+
+def test_opening_a_current_file_reports_without_an_upgrade(project_path):
+    open_project(project_path).close()
+    seen: list[tuple[float, str]] = []
+    open_project(project_path, create=False, progress=lambda f, words: seen.append((f, words))).close()
+    assert seen == [(0.0, "Checking the file"), (0.5, "Opening the file"), (1.0, "Opened the file")]
+
+
+def test_the_backup_finishes_while_another_process_writes_during_it(project_path, monkeypatch):
+    """The backup is copied in steps (for its progress); writes between steps must not restart it."""
+    _previous_schema(monkeypatch, "m004_application_id")
+    proj = open_project(project_path)
+    with proj.write() as w:
+        w.executemany("INSERT INTO experiments (name, created_at) VALUES (?, 1.0)",
+                      [(f"{i:06d}" + "x" * 4000,) for i in range(3000)])
+    proj.close()
+    monkeypatch.undo()
+    writer = sqlite3.connect(project_path, isolation_level=None, timeout=10)
+    backup_steps = []
+
+    def progress(fraction, words):
+        if words.startswith("Keeping a backup"):
+            backup_steps.append(fraction)
+            if len(backup_steps) <= 10:    # a training script logging while the file is being opened
+                writer.execute("INSERT INTO experiments (name, created_at) VALUES (?, 2.0)",
+                               (f"during-{len(backup_steps)}",))
+
+    proj = open_project(project_path, create=False, progress=progress)
+    try:
+        assert len(backup_steps) <= 8          # ~12 MB in 4 MB steps, not restarted at every write
+        backup = sqlite3.connect(proj.backup_path)
+        kept = backup.execute("SELECT COUNT(*) FROM experiments").fetchone()[0]
+        assert backup.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        backup.close()
+        assert 3000 <= kept <= 3000 + len(backup_steps)      # one consistent snapshot
+        assert proj.read("SELECT COUNT(*) FROM experiments WHERE name LIKE 'during-%'")[0][0] == len(backup_steps)
+    finally:
+        proj.close()
+        writer.close()

@@ -168,16 +168,31 @@ def _read_only(path: Path) -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
-def _apply_migrations(conn: sqlite3.Connection, write) -> None:
-    """Every pending migration, in one write transaction (``write`` opens it)."""
+Progress = Callable[[float, str], None]   # fraction 0..1 of opening, what is being done
+
+
+def _apply_migrations(conn: sqlite3.Connection, write, progress: Progress | None = None) -> None:
+    """Every pending migration, in one write transaction (``write`` opens it); ``progress``
+    hears the fraction of the pending migrations started."""
     from sqlite_utils import Database
     from sqlite_utils.migrations import Migrations
 
+    pending: list[str] = []     # filled inside the transaction, before the first migration runs
+
+    def reporting(name, fn):
+        def run(db):
+            if progress is not None and name in pending:
+                k = pending.index(name)
+                progress(k / len(pending), f"Upgrading the file: step {k + 1} of {len(pending)} ({name})")
+            return fn(db)
+        return run
+
     migrations = Migrations(MIGRATION_SET)
     for name, fn in MIGRATIONS:
-        migrations(name=name)(fn)
+        migrations(name=name)(reporting(name, fn))
     db = Database(conn)
     with write():
+        pending[:] = [m.name for m in migrations.pending(db)]
         migrations.apply(db)
         applied = len(migrations.applied(db))
         conn.execute(f"PRAGMA user_version = {applied}")
@@ -238,7 +253,7 @@ class Project:
     """
 
     def __init__(self, path: str | os.PathLike, *, create: bool = True, user: str | None = None,
-                 allow_empty: bool = False):
+                 allow_empty: bool = False, progress: Progress | None = None):
         self.path = Path(path).expanduser()
         self.user = user or current_user()
         self.backup_path: Path | None = None
@@ -256,13 +271,21 @@ class Project:
             if not self.path.parent.exists():
                 raise ProjectPathError(f"Cannot create {self.path}: folder {self.path.parent} does not exist.")
             _create_file(self.path, replace_empty=False)
+        report = progress or (lambda _f, _m: None)
+        report(0.0, "Checking the file")
         version = check_file(self.path, allow_empty=allow_empty)
         if version == _EMPTY:
             _create_file(self.path, replace_empty=True)
             version = check_file(self.path)
-        if version < SCHEMA_VERSION:
-            self.backup_path = self._backup(version)
-        self._migrate()
+        if version < SCHEMA_VERSION:   # an older file: the backup is the first half of opening, the upgrade the rest
+            self.backup_path = self._backup(version, lambda f: report(0.05 + 0.45 * f,
+                                                                      f"Keeping a backup of the older file "
+                                                                      f"({f:.0%})"))
+            self._migrate(lambda f, m: report(0.5 + 0.5 * f, m))
+        else:
+            report(0.5, "Opening the file")
+            self._migrate()
+        report(1.0, "Opened the file")
 
     # -- connections ---------------------------------------------------
     def _connect(self) -> sqlite3.Connection:
@@ -329,20 +352,29 @@ class Project:
         return f"<Project {str(self.path)!r} user={self.user!r}>"
 
     # -- schema ----------------------------------------------------------
-    def _backup(self, version: int) -> Path:
+    def _backup(self, version: int, progress: Callable[[float], None] | None = None) -> Path:
         stamp = time.strftime("%Y%m%d-%H%M%S")
         target = self.path.with_name(f"{self.path.name}.bak-{stamp}-schema{version}")
-        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True)
+        src = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+
+        def pages(_status, remaining: int, total: int) -> None:
+            if progress is not None and total:
+                progress((total - remaining) / total)
+
         try:
+            # One read transaction for the whole copy: a step-by-step backup restarts whenever another
+            # connection writes between steps (it might never finish); inside it, it copies one snapshot.
+            src.execute("BEGIN")
+            src.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
             dst = sqlite3.connect(target)
             with dst:
-                src.backup(dst)
+                src.backup(dst, pages=1024, progress=pages)   # 1024 pages a step: progress, same copy
             dst.close()
         finally:
             src.close()
         return target
 
-    def _migrate(self) -> None:
+    def _migrate(self, progress: Progress | None = None) -> None:
         """Called only after check_file accepted the file (and a backup of an older one)."""
         conn = self.conn
         conn.execute("PRAGMA journal_mode = WAL")
@@ -350,18 +382,21 @@ class Project:
             return
         # BEGIN IMMEDIATE: two processes opening an older file at once must not
         # both run the migrations (sqlite-utils skips the ones already applied).
-        _apply_migrations(conn, self.write)
+        _apply_migrations(conn, self.write, progress)
 
 
 def open_project(path: str | os.PathLike | None = None, *, create: bool = True, user: str | None = None,
-                 allow_empty: bool = False) -> Project:
+                 allow_empty: bool = False, progress: Progress | None = None) -> Project:
     """Open the project at ``path``; with ``create``, a missing path becomes a new project.
 
     Anything that is not a ModelDesk project is refused untouched, a
     zero-length file included; ``allow_empty=True`` makes a zero-length file a
-    new project (only ``modeldesk init`` should ask for that).
+    new project (only ``modeldesk init`` should ask for that). ``progress(fraction, words)``
+    hears the steps: the checks, the backup of an older file (by pages copied) and each
+    migration of its upgrade.
     """
-    return Project(path or default_project_path(), create=create, user=user, allow_empty=allow_empty)
+    return Project(path or default_project_path(), create=create, user=user, allow_empty=allow_empty,
+                   progress=progress)
 
 
 def check_integrity(path: str | os.PathLike, progress: Callable[[float], None] | None = None) -> list[str]:

@@ -1,7 +1,9 @@
 """The Experiments view: experiment list, filter bar and the lazily paged runs table.
 
 Every query goes through core from a worker (the runs model, list_experiments,
-known_keys); this module only arranges widgets and forwards user intent. Run
+known_keys); this module only arranges widgets and forwards user intent. What is
+done to runs (details, compare, register, copy, the context menu) is in
+run_actions.py, the choice and widths of columns in run_columns.py. Run
 details and comparison belong to their own views, opened through
 :meth:`ExperimentsView.open_details` and :meth:`ExperimentsView.compare`.
 """
@@ -11,14 +13,12 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from PySide6.QtCore import QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QKeySequence
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QMenu,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
     QToolButton,
@@ -28,32 +28,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ...core.text import fmt_time
 from ...core.tracking import browse, runs
 from ...core.tracking.browse import Column
 from ...core.tracking.runs import RunQuery
-from ..kit.dialogs import message
 from ..kit.empty_state import EmptyState
 from ..kit.tables import selection_of
-from ..kit.windows import open_view, unavailable
 from ..settings import Settings
-from .column_chooser import ColumnChooser
 from .filter_bar import FilterBar
 from .lifecycle_actions import LifecycleActions
-from .runs_model import DEFAULT_ORDER, RunIdRole, RunsModel, RunsTable
+from .run_actions import RunActions
+from .run_columns import RunColumns
+from .runs_model import DEFAULT_ORDER, RunsModel, RunsTable
 
-MAX_COMPARE = 50
 ALL = -1  # the "All experiments" entry
-_WIDTHS = {"run_name": 170, "run_id": 74, "status": 80, "user": 64, "duration": 72}
-_MAX_WIDTH = 200   # a longer title is elided (its tooltip has it whole)
 NO_RUNS = ("No runs yet",
            "Log one with <code>md.start_run</code>:<pre>import modeldesk as md\n"
            "md.set_project(\"{path}\")\nmd.set_experiment(\"churn\")\nwith md.start_run():\n"
            "    md.log_metric(\"val_auc\", 0.91)</pre>")
-
-
-def _tsv_job(project, rids, columns):
-    return browse.runs_tsv(runs.runs_by_rid(project, rids), columns), len(rids)
 
 
 def _experiments_job(project, session: int, lifecycle: str = "active"):
@@ -65,12 +56,9 @@ def _keys_job(project, experiments, session: int, tag):
     return session, tag, browse.key_stats(project, experiments), time.perf_counter() - started
 
 
-def _run_rid_job(project, session: int, run_id: str):
-    return session, run_id, runs.run_rid(project, run_id)
-
-
-class ExperimentsView(QWidget):
-    """Experiments on the left, their runs on the right."""
+class ExperimentsView(RunActions, RunColumns, QWidget):
+    """Experiments on the left, their runs on the right (acting on runs: run_actions.py;
+    the columns: run_columns.py)."""
 
     experimentsLoaded = Signal(list)   # [Experiment]
     selectionCountChanged = Signal(int)
@@ -357,46 +345,6 @@ class ExperimentsView(QWidget):
             parts.append("loading…")
         self.footer.setText(" · ".join(parts))
 
-    # -- columns -----------------------------------------------------------------------------
-    def choose_columns(self) -> None:
-        title = self.experiment_name() or "All experiments"
-        dialog = ColumnChooser(self.key_stats or self.keys, self.model.columns, title, self)
-        dialog.setAttribute(Qt.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self.set_columns(dialog.chosen()))
-        dialog.open()
-        self.column_dialog = dialog
-
-    def set_columns(self, columns: list[Column]) -> None:
-        """Show these params/metrics/tags, remembered for this experiment."""
-        self.model.set_columns(columns)
-        self.settings.set_columns(self.project.path, self.experiment_name(),
-                                  [c.spec for c in self.model.columns if c not in browse.BASE_COLUMNS])
-        self._apply_widths()
-
-    def _apply_widths(self) -> None:
-        """Column widths: the ones the table had before its last reset (a search,
-        a sort, a new column: what the user dragged stays), else fixed widths for
-        the attributes and one from the title for the rest, either leaving room
-        for the whole title beside the sort arrow, up to ``_MAX_WIDTH``."""
-        for i, col in enumerate(self.model.columns):
-            width = self._widths.get(col.spec)
-            if width is None:
-                width = self.fontMetrics().horizontalAdvance(fmt_time(time.time(), "min")) + 24 \
-                    if col.key in ("start_time", "end_time") else \
-                    _WIDTHS.get(col.key, 104) if col.kind == "attributes" else \
-                    max(78, min(160, self.fontMetrics().horizontalAdvance(col.title) + 28))
-                width = max(width, min(_MAX_WIDTH, self.table.header_width(i)))
-            self.table.setColumnWidth(i, width)
-        self._sync_sort_indicator()
-
-    def _sync_sort_indicator(self) -> None:
-        column, order = self.model.sort_column()
-        header = self.table.horizontalHeader()
-        header.blockSignals(True)
-        header.setSortIndicator(column, order)
-        header.blockSignals(False)
-        header.viewport().update()
-
     # -- selection, kept across resets ------------------------------------------------------
     def selected_rows(self) -> list[int]:
         return self.table.selected_rows()
@@ -428,140 +376,6 @@ class ExperimentsView(QWidget):
         self.lifecycle.update(n)
         self.selectionCountChanged.emit(n)
         self._update_footer()
-
-    # -- acting on runs ---------------------------------------------------------------------------
-    def open_details(self, run_id: str) -> QWidget | None:
-        """Open the run details window for ``run_id`` and return it (None when it
-        could not open; a message says why).
-
-        The window is shown at once and fills itself from workers: connect to its
-        ``loaded`` signal (or check ``details``) to know when the data is in.
-        """
-        try:
-            from ..runs.run_details import open_run_details  # pyqtgraph: imported on first use, not at start-up
-        except ImportError as exc:
-            return unavailable(self, "Run details", exc)
-        return open_view(self, open_run_details, "Run details", self.project, run_id)
-
-    def compare(self, run_ids: list[str]) -> QWidget | None:
-        """Open the comparison window for ``run_ids`` and return it (None when it
-        could not open; a message says why). A run clicked in its charts is
-        selected here.
-
-        The window is shown at once and loads the comparison from workers:
-        connect to its ``comparisonLoaded`` / ``curvesLoaded`` signals (or check
-        ``comparison``) to know when the data is in.
-        """
-        try:
-            from ..compare.compare_view import open_compare  # pyqtgraph: imported on first use, not at start-up
-        except ImportError as exc:
-            return unavailable(self, "Compare", exc)
-        view = open_view(self, open_compare, "Compare", self.project, list(run_ids))
-        if view is not None and hasattr(view, "runSelected"):
-            view.runSelected.connect(self.select_run)
-        return view
-
-    def select_run(self, run_id: str) -> None:
-        """Select ``run_id`` in the runs table and scroll to it; the footer says so when
-        the experiment, filter or search shown leaves it out."""
-        if self.project is not None:
-            self.jobs.start(_run_rid_job, self.project, self._session, run_id, done=self._on_run_found,
-                            failed=self._on_failed)
-
-    def _on_run_found(self, result) -> None:
-        session, run_id, rid = result
-        if session != self._session:
-            return
-        rows = self.model.rows_for_rids([rid])
-        if not rows:
-            self.footer.setText(f"Run {run_id[:8]} is not in this list: change the experiment, filter or "
-                                "search to see it.")
-            return
-        index = self.model.index(rows[0], 0)
-        selection_of(self.table).setCurrentIndex(
-            index, QItemSelectionModel.ClearAndSelect | QItemSelectionModel.Rows)
-        self.table.scrollTo(index, self.table.ScrollHint.PositionAtCenter)
-
-    def compare_selected(self) -> QWidget | None:
-        """Compare the selected runs (2 to ``MAX_COMPARE``), in row order.
-
-        Returns the compare window when it opened at once, which it does when the
-        selected rows are loaded (rows on screen are); None when there was nothing
-        to compare, or when some runs are read off-thread first: the window then
-        opens when they arrive (see :meth:`compare` to open one for known ids).
-        """
-        rows = self.selected_rows()
-        if len(rows) < 2:
-            return None
-        if len(rows) > MAX_COMPARE:
-            message(self, QMessageBox.Information, "Compare",
-                    f"{len(rows):,} runs are selected; compare at most {MAX_COMPARE} at a time.")
-            return None
-        session = self._session
-        opened: list = []
-
-        def found(runs_: list) -> None:
-            if session == self._session:  # still the same project
-                opened.append(self.compare([r.id for r in runs_]))
-
-        self.model.fetch_runs(rows, found)
-        return opened[0] if opened else None
-
-    def details_of_current(self) -> QWidget | None:
-        """Open the details of the current run (Open Run Details) and return the
-        window, as :meth:`open_details` does (None without a loaded current run)."""
-        index = self.table.currentIndex()
-        return self._on_activated(index) if index.isValid() else None
-
-    def _on_activated(self, index) -> QWidget | None:
-        run_id = self.model.data(index, RunIdRole)
-        return self.open_details(run_id) if run_id else None
-
-    def register_current(self) -> None:
-        """Register the current run's logged model in the registry (a dialog picks the name)."""
-        run_id = self.model.data(self.table.currentIndex(), RunIdRole)
-        if run_id:
-            from ..registry.registry_dialogs import register_from_run
-
-            open_view(self, register_from_run, "Register model", self.project, run_id)
-
-    def copy_current_id(self) -> None:
-        run_id = self.model.data(self.table.currentIndex(), RunIdRole)
-        if run_id:
-            QGuiApplication.clipboard().setText(run_id)
-
-    def copy_selected(self) -> None:
-        """Selected rows to the clipboard as TSV (loaded off-thread when many)."""
-        rows = self.selected_rows()
-        if not rows:
-            return
-        columns = self.model.columns
-        loaded = [self.model.run_at(r) for r in rows]
-        if len(rows) <= 1000 and all(loaded):
-            self._copied((browse.runs_tsv(loaded, columns), len(rows)))
-        else:
-            self.footer.setText(f"Copying {len(rows):,} runs…")
-            self.jobs.start(_tsv_job, self.project, self.model.rids_for_rows(rows), columns,
-                            done=self._copied, failed=self._on_failed)
-
-    def _copied(self, result) -> None:
-        text, n = result
-        QGuiApplication.clipboard().setText(text)
-        self._update_footer()
-        self.footer.setText(self.footer.text() + f" · copied {n:,} row{'s' if n != 1 else ''}")
-
-    def _context_menu(self, pos) -> None:
-        index = self.table.indexAt(pos)
-        if index.isValid():
-            if not selection_of(self.table).isRowSelected(index.row()):
-                self.table.selectRow(index.row())
-            selection_of(self.table).setCurrentIndex(index, QItemSelectionModel.NoUpdate)
-        menu = QMenu(self)
-        for action in (self.compare_action, self.details_action, self.register_action, None, self.copy_id_action,
-                       self.copy_action, None, *self.lifecycle.run_actions()):
-            menu.addSeparator() if action is None else menu.addAction(action)
-        self.context_menu = menu
-        menu.popup(self.table.viewport().mapToGlobal(pos))
 
     def changeEvent(self, event) -> None:
         if event.type() == event.Type.PaletteChange:  # light/dark switch: recolour statuses

@@ -57,6 +57,14 @@ class FilterEdit(QLineEdit):
     def set_keys(self, keys: dict[str, list[str]]) -> None:
         self._keys = dict(keys)
 
+    def keyPressEvent(self, event) -> None:
+        """Esc closes the completions first, then clears the filter (which shows every run again)."""
+        if event.key() == Qt.Key_Escape and self.text() and not self.completer_.popup().isVisible():
+            self.clear()
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
     def candidates(self) -> list[str]:
         """Completions for the word before the cursor."""
         start, word = current_word(self.text(), self.cursorPosition())

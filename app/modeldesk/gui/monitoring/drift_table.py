@@ -1,5 +1,6 @@
 """The Monitoring view's drift table: one row per column of a drift report, sortable
-(numbers as numbers, missing scores last), drifted rows coloured, Ctrl+C copies (kit tables)."""
+(numbers as numbers, missing scores last), drifted rows coloured, Ctrl+C copies (kit tables);
+:meth:`DriftTable.set_name_filter` shows only the columns whose name contains a text (ignoring case)."""
 
 from __future__ import annotations
 
@@ -48,6 +49,8 @@ class DriftTable(CopyTableView):
         self.setSortingEnabled(True)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSortRole(SORT)
+        self.proxy.setFilterKeyColumn(0)
+        self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.records: list[dict] = []
         self._filling = False
         self._fitted = False
@@ -95,6 +98,13 @@ class DriftTable(CopyTableView):
         self.select_columns(wanted)
         self._filling = False
         self.columnsChanged.emit()
+
+    def set_name_filter(self, text: str) -> None:
+        """Show only the columns whose name contains ``text`` (ignoring case; empty: all)."""
+        self.proxy.setFilterFixedString(text.strip())
+
+    def shown_columns(self) -> list[str]:
+        return [self.column_at(r) for r in range(self.proxy.rowCount())]
 
     def _selection_changed(self, *_args) -> None:
         if not self._filling:

@@ -1,5 +1,6 @@
 """The Monitoring view's bar: model, alias or version, period and window size; Refresh,
-progress with Cancel, and Compare a CSV…. Widgets only: the view reads and connects them."""
+progress with Cancel, Compare a CSV…, and the drift table's column filter (Edit ▸ Find).
+Widgets only: the view reads and connects them."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..kit.find_field import FindField
 from .monitoring_data import EVERY, PERIODS
 
 EVERY_WORDS = {"1h": "hourly windows", "6h": "6-hour windows", "1d": "daily windows", "1w": "weekly windows"}
@@ -43,6 +45,11 @@ class MonitoringToolbar(QWidget):
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(False)
         self.cancel_button = QPushButton("Cancel")
+        self.column_filter = FindField("Filter columns")
+        self.column_filter.setObjectName("driftColumnFilter")
+        self.column_filter.setToolTip("Show only the drift table's columns whose name contains this (Ctrl+F; "
+                                      "Esc clears)")
+        self.column_filter.setMaximumWidth(200)
         self.status = QLabel()
         self.status.setObjectName("monitoringStatus")
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -59,6 +66,7 @@ class MonitoringToolbar(QWidget):
         bar.addWidget(self.refresh_button)
         bar.addStretch(0)
         second = QHBoxLayout()
+        second.addWidget(self.column_filter)
         second.addWidget(self.status, 1)
         second.addWidget(self.progress)
         second.addWidget(self.cancel_button)

@@ -88,7 +88,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
         self.model_box, self.ref_box, self.period_box, self.every_box = t.model_box, t.ref_box, t.period_box, \
             t.every_box
         self.refresh_button, self.csv_button, self.cancel_button = t.refresh_button, t.csv_button, t.cancel_button
-        self.progress = t.progress
+        self.progress, self.find_field = t.progress, t.column_filter     # find_field: Edit ▸ Find
         self.status = t.status
         self.model_box.currentIndexChanged.connect(self._fill_refs)
         for box in (self.ref_box, self.period_box, self.every_box):
@@ -114,6 +114,7 @@ class MonitoringView(ReloadWhenShown, QWidget):
         self.empty.setObjectName("monitoringEmpty")
         self.empty.actionTriggered.connect(lambda _name: self.ask_csv())
         self.table = DriftTable()
+        t.column_filter.textChanged.connect(self.table.set_name_filter)
         self.top = QSplitter(Qt.Orientation.Horizontal)
         self.middle = QSplitter(Qt.Orientation.Horizontal)
         self.middle.addWidget(self.table)

@@ -116,6 +116,10 @@ def _figures_text(figures) -> str:
 class MonitorsPanel(ReloadWhenShown, QWidget):
     """Monitors and alerts of the open project; constructible alone: ``MonitorsPanel(); set_project(p)``."""
 
+    # Edit ▸ Find is disabled on this tab, with this as its tip (gui/menus.py).
+    no_find_reason = ("Find has nothing to search on Monitors and alerts (a project has a few monitors, "
+                      "each on one row); it filters the drift table's columns on Drift and health.")
+
     loaded = Signal(int)              # number of monitors
     checked = Signal(object)          # list[CheckResult] of a check run here
     alerts_changed = Signal(int)      # open alerts

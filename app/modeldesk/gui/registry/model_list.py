@@ -4,7 +4,9 @@ Filled from a :class:`~modeldesk.core.registry.summaries.Overview`; it reads
 nothing itself. Clicking a waiting request emits ``requestChosen(model,
 version)``; choosing a model emits ``modelChosen(name)``. Its context menu
 lists the entries ``menu_entries(name, menu)`` returns (the Models view sets
-it: one "Serve @alias" per alias of the model).
+it: one "Serve @alias" per alias of the model). The field above the models
+(``find_field``, Edit ▸ Find) hides the models whose name does not contain its
+text, ignoring case; when it hides them all a line says so.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from ...core.registry import summaries as rv
 from ...core.text import ago, fmt_time
+from ..kit.find_field import FindField, matches, no_match_text
 from ..kit.theme import theme
 
 
@@ -73,8 +76,18 @@ class ModelListPanel(QWidget):
         layout.addWidget(self.waiting_title)
         layout.addWidget(self.waiting_list)
         layout.addSpacing(4)
+        self.find_field = FindField("Filter models by name")
+        self.find_field.setObjectName("modelFilter")
+        self.no_match = QLabel()
+        self.no_match.setObjectName("modelNoMatch")
+        self.no_match.setWordWrap(True)
+        self.no_match.setTextFormat(Qt.PlainText)
+        self.no_match.hide()
         layout.addWidget(section("Models"))
+        layout.addWidget(self.find_field)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.model_list, 1)
+        self.find_field.textChanged.connect(lambda _t: self.apply_filter())
         self.model_list.currentItemChanged.connect(self._on_model_item)
         self.model_list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.model_list.customContextMenuRequested.connect(self._model_menu)
@@ -140,6 +153,25 @@ class ModelListPanel(QWidget):
             if m.name == keep:
                 self.model_list.setCurrentItem(item)
         self.model_list.blockSignals(False)
+        self.apply_filter()
+
+    def apply_filter(self) -> None:
+        """Hide the models the find field leaves out; say so when it leaves out every one."""
+        text = self.find_field.text()
+        shown = 0
+        for i in range(self.model_list.topLevelItemCount()):
+            item = self.model_list.topLevelItem(i)
+            hide = not matches(item.data(0, Qt.UserRole), text)
+            item.setHidden(hide)
+            shown += not hide
+        none = bool(text.strip()) and self.model_list.topLevelItemCount() > 0 and shown == 0
+        self.no_match.setText(no_match_text("model", text) if none else "")
+        self.no_match.setVisible(none)
+
+    def shown_names(self) -> list[str]:
+        """The models the filter leaves in sight, in list order."""
+        items = (self.model_list.topLevelItem(i) for i in range(self.model_list.topLevelItemCount()))
+        return [item.data(0, Qt.UserRole) for item in items if not item.isHidden()]
 
     def names(self) -> list[str]:
         items = (self.model_list.topLevelItem(i) for i in range(self.model_list.topLevelItemCount()))

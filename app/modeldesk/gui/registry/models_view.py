@@ -99,6 +99,7 @@ class ModelsView(ReloadWhenShown, QWidget):
         self.panel = ModelListPanel()
         self.waiting_title, self.waiting_list, self.model_list = (self.panel.waiting_title, self.panel.waiting_list,
                                                                   self.panel.model_list)
+        self.find_field = self.panel.find_field      # Edit ▸ Find: the model name filter
 
         self.title = QLabel()
         self.title.setTextFormat(Qt.RichText)

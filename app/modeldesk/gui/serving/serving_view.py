@@ -8,7 +8,9 @@ selected server the view shows requests/s and latency p50/p99 read from its
 built from the signature, its serving events (``core.serving.served_model.list_events``,
 read by a worker) and the server's own log. Servers keep running when the
 project is switched; the main window asks :meth:`ServingView.confirm_quit`
-before it quits, which stops them.
+before it quits, which stops them. The field above the servers (``find_field``,
+Edit ▸ Find) hides the servers whose model URI or address does not contain its
+text, ignoring case.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from PySide6.QtWidgets import (
 
 from ...core.text import fmt_duration, fmt_size
 from ..kit.empty_state import EmptyState
+from ..kit.find_field import FindField, matches, no_match_text
 from ..kit.theme import status_role, theme
 from .serving_details import ServerDetails
 from .serving_process import STOPPED, STOPPING, ServerProcess
@@ -95,6 +98,14 @@ class ServingView(QWidget):
         bar.setContentsMargins(0, 0, 0, 0)
         for b in (self.serve_button, self.stop_button, self.stop_all_button):
             bar.addWidget(b)
+        self.find_field = FindField("Filter servers", "Show only the servers whose model URI or address "
+                                    "contains this, ignoring case (Ctrl+F; Esc clears)")
+        self.find_field.setObjectName("serverFilter")
+        self.find_field.setMinimumWidth(140)
+        self.find_field.setMaximumWidth(220)
+        self.find_field.textChanged.connect(lambda _t: self.apply_filter())
+        bar.addSpacing(8)
+        bar.addWidget(self.find_field, 1)
         bar.addStretch(1)
         self.storage_label = QLabel()
         self.storage_label.setObjectName("storageLabel")
@@ -119,6 +130,10 @@ class ServingView(QWidget):
         self.details.copied.connect(self._copied)
         self.split = QSplitter(Qt.Orientation.Vertical)
         self.split.setObjectName("servingSplitter")
+        self.no_match = QLabel()
+        self.no_match.setObjectName("serverNoMatch")
+        self.no_match.setTextFormat(Qt.TextFormat.PlainText)
+        self.no_match.hide()
         self.split.addWidget(self.table)
         self.split.addWidget(self.details)
         self.split.setStretchFactor(1, 1)
@@ -130,6 +145,7 @@ class ServingView(QWidget):
         cl.setContentsMargins(8, 8, 8, 6)
         cl.setSpacing(6)
         cl.addLayout(bar)
+        cl.addWidget(self.no_match)
         cl.addWidget(self.split, 1)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.empty)
@@ -333,7 +349,21 @@ class ServingView(QWidget):
         else:
             self._ticker.stop()
         self._update_buttons()
+        self.apply_filter()
         self.serversChanged.emit(len(self.active_servers()))
+
+    def apply_filter(self) -> None:
+        """Hide the servers the find field leaves out (by model URI or address); say so when it hides all."""
+        text = self.find_field.text()
+        shown = 0
+        for i in range(self.table.topLevelItemCount()):
+            item = self.table.topLevelItem(i)
+            hide = not (matches(item.text(0), text) or matches(item.text(1), text))
+            item.setHidden(hide)
+            shown += not hide
+        none = bool(text.strip()) and self.table.topLevelItemCount() > 0 and shown == 0
+        self.no_match.setText(no_match_text("server", text) if none else "")
+        self.no_match.setVisible(none)
 
     def _update_buttons(self) -> None:
         has_project = self.project is not None
