@@ -10,7 +10,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QLabel,
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import (
 
 from ...core.errors import UsageError
 from ...core.monitoring import monitors as mon
+from ..kit.dialogs import FormDialog
 from ..kit.theme import theme
 
 
@@ -34,7 +34,7 @@ def _float(text: str):
         return ValueError
 
 
-class MonitorDialog(QDialog):
+class MonitorDialog(FormDialog):
     """Fields of a monitor; ``values()`` gives the keyword arguments of ``set_monitor``."""
 
     def __init__(self, models: list[str], parent: QWidget | None = None, *, model: str | None = None,
@@ -146,16 +146,6 @@ class MonitorDialog(QDialog):
                 and not self.retrain_every.text().strip():
             return "Give at least one threshold (drift share, columns, a metric, error rate or p99 latency)."
         return ""
-
-    def validate(self) -> None:
-        why = self.problem()
-        self.ok_button.setEnabled(not why)
-        self.ok_button.setToolTip(why)
-        self.hint.setText(why)
-
-    def accept(self) -> None:
-        if not self.problem():
-            super().accept()
 
     def values(self) -> dict:
         """Keyword arguments of ``core.monitoring.monitors.set_monitor`` (besides the project and actor)."""

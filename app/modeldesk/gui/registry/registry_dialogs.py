@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
@@ -34,14 +33,14 @@ from ...core.registry import versions as registry
 from ...core.registry.entities import PRODUCTION
 from ...core.registry.gates import GATE_TITLES
 from ...core.text import fmt_time
-from ..kit.dialogs import message
+from ..kit.dialogs import FormDialog, message
 from ..kit.theme import theme
 from ..kit.workers import ActionRunner, Jobs
 
 ALIASES = (PRODUCTION, "staging")
 
 
-class AskDialog(QDialog):
+class AskDialog(FormDialog):
     """A question (rich text), optional fields, and a text box that may be required."""
 
     def __init__(self, title: str, text: str, parent: QWidget | None = None, *, field_label: str = "Comment",
@@ -90,18 +89,8 @@ class AskDialog(QDialog):
             return self.required
         return ""
 
-    def validate(self) -> None:
-        why = self.problem()
-        self.ok_button.setEnabled(not why)
-        self.ok_button.setToolTip(why)
-        self.hint.setText(why)
-
     def values(self) -> dict:
         return {"comment": self.comment.toPlainText().strip()}
-
-    def accept(self) -> None:
-        if not self.problem():
-            super().accept()
 
 
 class RequestDialog(AskDialog):
@@ -187,7 +176,7 @@ def _register_choices(project):
     return registry_view.runs_with_models(project), [m.name for m in registry.list_models(project)]
 
 
-class RegisterDialog(QDialog):
+class RegisterDialog(FormDialog):
     """Pick a run with a logged model and the model name to register it under."""
 
     def __init__(self, project, parent: QWidget | None = None, *, run_id: str | None = None,
@@ -333,10 +322,6 @@ class RegisterDialog(QDialog):
         run = self.selected_run()
         return {"run_id": run.run_id if run else None, "artifact": self.artifact.currentText() or "model",
                 "name": self.name.currentText().strip()}
-
-    def accept(self) -> None:
-        if not self.problem():
-            super().accept()
 
     def done(self, result: int) -> None:
         self.jobs.cancel_all()
