@@ -13,6 +13,7 @@ import joblib
 import pytest
 
 from modeldesk import cli as cli_mod
+from support.cli import run_cli
 from support.data import breast_cancer
 from support.registry import log_run, logreg, tamper_blob
 
@@ -33,13 +34,7 @@ def cli(capsys, monkeypatch):
 
     def run(*args):
         capsys.readouterr()
-        try:
-            cli_mod.main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, *args)
 
     return run
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from core.monitoring.logged_predictions import DAY0, DAYS, PER_DAY, SHIFTED, day, fill, register
 
-from modeldesk.cli import main
 from modeldesk.core.text import iso_time
+from support.cli import run_cli
 from support.data import breast_cancer
 
 
@@ -21,14 +21,7 @@ def logged(md, project_path):
 
 
 def run(capsys, path, *args):
-    """Run the CLI in process as main() does for a user; return (code, stdout, stderr)."""
-    try:
-        main(["--project", str(path), "drift", *map(str, args)])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, "--project", path, "drift", *args)
 
 
 def test_drifted_period_exits_1_with_drifted_columns_first(logged, capsys):

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from modeldesk import cli as cli_mod
 from modeldesk.core import audit
 from modeldesk.core.storage.project import open_project
+from support.cli import run_cli as run_modeldesk
 from support.registry import log_run
 
 
@@ -19,13 +19,7 @@ def run_cli(capsys, monkeypatch):
     def run(*args):
         monkeypatch.setenv("MODELDESK_USER", "tester")
         capsys.readouterr()
-        try:
-            cli_mod.main([str(a) for a in args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_modeldesk(capsys, *args)
 
     return run
 

@@ -8,8 +8,8 @@ import sys
 import pytest
 from core.monitoring.monitored import FAILING_SCRIPT, log_yesterday, production, write_script
 
-from modeldesk.cli import main
 from modeldesk.core import audit
+from support.cli import run_cli
 
 
 @pytest.fixture
@@ -20,14 +20,7 @@ def served(md, project_path):
 
 
 def run(capsys, path, *args):
-    """Run the CLI in process as main() does for a user; return (code, stdout, stderr)."""
-    try:
-        main(["--project", str(path), *map(str, args)])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, "--project", path, *args)
 
 
 def test_set_list_remove_with_as(served, capsys):

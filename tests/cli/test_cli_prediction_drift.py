@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from core.monitoring.logged_predictions import DAY0, DAYS, PER_DAY, SHIFTED, day, fill, register
 
-from modeldesk.cli import main
 from modeldesk.core.serving.prediction_log import LogEntry, write_predictions
 from modeldesk.core.serving.served_model import load_served
+from support.cli import run_cli
 from support.data import breast_cancer
 
 
@@ -23,13 +23,7 @@ def logged(md, project_path):
 
 
 def run(capsys, path, *args):
-    try:
-        main(["--project", str(path), "drift", *map(str, args)])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, "--project", path, "drift", *args)
 
 
 def test_shifted_outputs_exit_1(logged, capsys):

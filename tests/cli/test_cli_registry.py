@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from modeldesk import cli as cli_mod
+from support.cli import run_cli
 from support.registry import log_run, logreg, tamper_blob
 
 
@@ -26,13 +26,7 @@ def cli(capsys, monkeypatch, project_path):
         else:
             monkeypatch.setenv("MODELDESK_USER", "tester")
         capsys.readouterr()
-        try:
-            cli_mod.main(["--project", str(project_path), *map(str, args)])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, "--project", project_path, *args)
 
     return run
 

@@ -10,8 +10,8 @@ import sys
 
 import pytest
 
-from modeldesk import cli as cli_mod
 from support import governed
+from support.cli import run_cli
 
 
 @pytest.fixture
@@ -19,13 +19,7 @@ def cli(capsys, monkeypatch, project_path):
     def run(*args):
         monkeypatch.setenv("MODELDESK_USER", "auditor")
         capsys.readouterr()
-        try:
-            cli_mod.main(["--project", str(project_path), *map(str, args)])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-        out, err = capsys.readouterr()
-        return code, out, err
+        return run_cli(capsys, "--project", project_path, *args)
 
     return run
 

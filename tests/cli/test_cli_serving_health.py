@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from core.monitoring.logged_predictions import DAY0, day, log_failures, log_requests, register
 
-from modeldesk.cli import main
 from modeldesk.core.monitoring.serving_health import FIELDS
 from modeldesk.core.text import fmt_time, iso_time
+from support.cli import run_cli
 
 
 @pytest.fixture
@@ -32,14 +32,7 @@ def served(md, project_path):
 
 
 def run(capsys, path, *args):
-    """Run the CLI in process as main() does for a user; return (code, stdout, stderr)."""
-    try:
-        main(["--project", str(path), "predictions", "health", *map(str, args)])
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return run_cli(capsys, "--project", path, "predictions", "health", *args)
 
 
 def test_table_has_one_line_per_window_with_traffic(served, capsys):
